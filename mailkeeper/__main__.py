@@ -1,0 +1,3 @@
+from mailkeeper.cli import main
+
+main()
