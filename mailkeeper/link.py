@@ -1,0 +1,250 @@
+"""Link messages to customers; discover new customer accounts.
+
+A message links to a customer by exact address first, then by domain (subdomains included),
+then by thread (a reply inherits the customers of the message it answers). Freemail domains
+link by exact address only. The rep's own addresses and company domains never make a
+customer; bulk mail never makes or touches one. An external registrable domain that the rep
+has exchanged real mail with both ways (not auto-replies, not bulk) becomes a discovered
+customer, which the rep confirms, renames, merges or ignores in rules/customers.yaml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailkeeper.domains import domain_of, in_domains, name_from_domain, org_domain, parents
+from mailkeeper.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LinkStats:
+    messages: int = 0
+    linked: int = 0
+    links: int = 0
+    discovered: list[str] = field(default_factory=list)
+    by_method: dict[str, int] = field(default_factory=dict)
+    full: bool = False
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who is the rep, who is internal, what never links by domain."""
+
+    own: frozenset[str]
+    internal: frozenset[str]
+    freemail: frozenset[str]
+    ignore_domains: frozenset[str]
+    ignore_addresses: frozenset[str]
+
+    def is_external(self, email: str) -> bool:
+        return email not in self.own and not in_domains(domain_of(email), self.internal)
+
+    def is_ignored(self, email: str) -> bool:
+        return email in self.ignore_addresses or in_domains(domain_of(email), self.ignore_domains)
+
+    def is_freemail(self, domain: str | None) -> bool:
+        return in_domains(domain, self.freemail)
+
+
+def party_from(settings: Any, rules: Any) -> Party:
+    return Party(
+        own=frozenset(a.lower() for a in settings.me.addresses),
+        internal=frozenset(d.lower() for d in settings.me.company_domains),
+        freemail=frozenset(rules.freemail),
+        ignore_domains=frozenset(rules.ignore_domains),
+        ignore_addresses=frozenset(rules.ignore_addresses),
+    )
+
+
+def direction_of(sender: str | None, folder_role: str | None, party: Party) -> str:
+    """outbound when the rep sent it (own address, or a company address in the Sent folder)."""
+    if sender and sender in party.own:
+        return "outbound"
+    if folder_role == "sent" and sender and not party.is_external(sender):
+        return "outbound"
+    return "inbound"
+
+
+def rules_fingerprint(settings: Any, rules: Any) -> str:
+    data = {
+        "own": sorted(settings.me.addresses),
+        "internal": sorted(settings.me.company_domains),
+        "customers": [
+            [c.name, sorted(c.domains), sorted(c.addresses), c.tier, c.language, c.owner,
+             c.notes, sorted(getattr(c, "aliases", ()))]
+            for c in rules.customers
+        ],
+        "ignore": [sorted(rules.ignore_domains), sorted(rules.ignore_addresses)],
+        "freemail": sorted(rules.freemail),
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+class Linker:
+    """Keeps the customers table in step with the rules and links messages."""
+
+    def __init__(self, store: Store, settings: Any, rules: Any) -> None:
+        self.store = store
+        self.rules = rules
+        self.party = party_from(settings, rules)
+        self.fingerprint = rules_fingerprint(settings, rules)
+
+    # ------------------------------------------------------------------ customers
+    def rules_changed(self) -> bool:
+        return self.store.get_meta("rules_fingerprint") != self.fingerprint
+
+    def apply_rules(self) -> None:
+        """Write the configured customers; drop discovered ones the rules now claim."""
+        store = self.store
+        existing = {name: (cid, status) for cid, name, status in store.customers_by_status()}
+        emails: dict[str, int] = {}
+        domains: dict[str, int] = {}
+        configured_names = set()
+        for c in self.rules.customers:
+            configured_names.add(c.name)
+            for alias in getattr(c, "aliases", ()):  # rename / merge of a discovered account
+                if alias in existing and existing[alias][1] != "configured" and c.name not in existing:
+                    store.rename_customer(existing[alias][0], c.name)
+                    existing[c.name] = existing.pop(alias)
+            cid = store.upsert_customer(
+                c.name, "configured", tier=c.tier, language=c.language, owner=c.owner,
+                notes=c.notes,
+            )
+            for d in c.domains:
+                domains[d.lower()] = cid
+            for a in c.addresses:
+                emails[a.lower()] = cid
+        stale = []
+        _, old_domains, info = store.customer_maps()
+        aliases = {a for c in self.rules.customers for a in getattr(c, "aliases", ())}
+        for cid, (name, status) in info.items():
+            if name in configured_names:
+                continue
+            if status == "configured" or name in aliases:
+                stale.append(cid)  # removed from the rules, or merged into another customer
+        for d, cid in old_domains.items():
+            if cid in stale or info.get(cid, ("", ""))[1] == "configured":
+                continue
+            if in_domains(d, frozenset(domains)) or d in domains:
+                stale.append(cid)  # a discovered account the rep has now configured
+                continue
+            ignored = d in self.party.ignore_domains or in_domains(d, self.party.ignore_domains)
+            store.set_customer_status(cid, "ignored" if ignored else "discovered")
+            if not ignored:
+                domains.setdefault(d, cid)
+        store.delete_customers(set(stale))
+        store.replace_customer_keys(domains, emails)
+
+    # ------------------------------------------------------------------ linking
+    def link(self, keys: Sequence[str] | None) -> LinkStats:
+        """Link `keys` (None: every message, a full relink), discovering customers first."""
+        stats = LinkStats(full=keys is None)
+        with self.store.transaction():
+            if keys is None or self.rules_changed():
+                self.apply_rules()
+                keys = None
+                stats.full = True
+            inputs = list(self.store.link_inputs(keys))
+            new_domains = self._discover(inputs, stats)
+            if new_domains and keys is not None:
+                # Older messages of a newly discovered customer get linked too.
+                extra = set(self.store.keys_with_domains_or_emails(new_domains, [])) - set(keys)
+                if extra:
+                    inputs.extend(self.store.link_inputs(sorted(extra)))
+                    keys = list(keys) + sorted(extra)
+            links = self._links(inputs, stats)
+            self.store.replace_links(keys, links)
+            self.store.set_meta("rules_fingerprint", self.fingerprint)
+        stats.messages = len(inputs)
+        return stats
+
+    def _discover(self, inputs: list[dict[str, Any]], stats: LinkStats) -> list[str]:
+        emails, domains, info = self.store.customer_maps()
+        candidates: set[str] = set()
+        for m in inputs:
+            if m["is_bulk"] or m["is_auto"]:
+                continue
+            for _, email, org in m["addresses"]:
+                if not org or email in emails or not self.party.is_external(email):
+                    continue
+                dom = domain_of(email)
+                if self.party.is_freemail(dom) or self.party.is_ignored(email):
+                    continue
+                if any(p in domains for p in parents(dom or "")) or org in domains:
+                    continue
+                candidates.add(org)
+        if not candidates:
+            return []
+        found = self.store.domain_directions(sorted(candidates))
+        names = {n for n, _ in info.values()}
+        made = []
+        for org in sorted(candidates):
+            d = found.get(org)
+            if not d or d["inbound"] == 0 or d["outbound"] == 0:
+                continue
+            name = name_from_domain(org)
+            if name in names:
+                name = f"{name} ({org})"
+            cid = self.store.upsert_customer(name, "discovered")
+            self.store.add_customer_domain(org, cid)
+            names.add(name)
+            made.append(org)
+            stats.discovered.append(name)
+        if made:
+            logger.info("discovered %d customer(s): %s", len(made), ", ".join(stats.discovered))
+        return made
+
+    def _links(self, inputs: list[dict[str, Any]], stats: LinkStats) -> list[tuple[str, int, str, str]]:
+        emails, domains, _ = self.store.customer_maps()
+        wanted = set()
+        for m in inputs:
+            if m["in_reply_to"]:
+                wanted.add(m["in_reply_to"])
+            wanted.update(m["references"])
+        thread = self.store.thread_customers(wanted) if wanted else {}
+        out: list[tuple[str, int, str, str]] = []
+        for m in inputs:  # oldest first, so a reply finds its parent linked already
+            if m["is_bulk"]:
+                continue
+            found: dict[int, tuple[str, str]] = {}
+            for role, email, _ in m["addresses"]:
+                if role == "reply_to" or not self.party.is_external(email):
+                    continue
+                if self.party.is_ignored(email):
+                    continue
+                if email in emails:
+                    found.setdefault(emails[email], ("address", email))
+                    continue
+                dom = domain_of(email)
+                if not dom or self.party.is_freemail(dom):
+                    continue
+                for p in parents(dom):
+                    if p in domains:
+                        found.setdefault(domains[p], ("domain", p))
+                        break
+            if not found:
+                for parent in [m["in_reply_to"], *reversed(m["references"])]:
+                    if parent and thread.get(parent):
+                        for cid in thread[parent]:
+                            found.setdefault(cid, ("thread", parent))
+                        break
+            if found and m["message_id"]:
+                thread.setdefault(m["message_id"], set()).update(found)
+            if found:
+                stats.linked += 1
+            for cid, (method, via) in found.items():
+                out.append((m["key"], cid, method, via))
+                stats.by_method[method] = stats.by_method.get(method, 0) + 1
+        stats.links = len(out)
+        return out
+
+
+def org_of(email: str) -> str | None:
+    return org_domain(domain_of(email))

@@ -1,0 +1,1 @@
+"""Mailbox adapters: the only code that touches IMAP or mail folders on disk."""

@@ -1,0 +1,118 @@
+"""IMAP BODYSTRUCTURE (as imapclient returns it) -> the MIME leaves as `Part`s."""
+
+from __future__ import annotations
+
+import email.header
+import email.utils
+import logging
+from typing import Any
+from urllib.parse import unquote
+
+from mailkeeper.model import Part
+
+logger = logging.getLogger(__name__)
+
+MAX_DEPTH = 50
+
+
+def _s(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _params(raw: Any) -> dict[str, str]:
+    """(b'charset', b'utf-8', b'name', b'x') -> {'charset': 'utf-8', 'name': 'x'}"""
+    out: dict[str, str] = {}
+    if not isinstance(raw, (tuple, list)):
+        return out
+    items = list(raw)
+    for i in range(0, len(items) - 1, 2):
+        k, v = _s(items[i]), _s(items[i + 1])
+        if k and v is not None:
+            out.setdefault(k.lower(), v)
+    return out
+
+
+def decode_filename(params: dict[str, str]) -> str | None:
+    """filename / filename* (RFC 2231) / name, with RFC 2047 encoded words decoded."""
+    for key in ("filename*", "name*"):
+        if key in params:
+            value = params[key]
+            charset, _, rest = value.partition("'")
+            if rest:
+                _, _, encoded = rest.partition("'")
+                try:
+                    return unquote(encoded, encoding=charset or "utf-8", errors="replace")
+                except LookupError:
+                    return unquote(encoded, errors="replace")
+            return unquote(value)
+    for key in ("filename", "name"):
+        if key in params:
+            return _decode_words(params[key])
+    return None
+
+
+def _decode_words(value: str) -> str:
+    if "=?" not in value:
+        return value
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except Exception:  # noqa: BLE001 - a bad encoded word keeps its raw text
+        return value
+
+
+def _disposition(raw: Any) -> tuple[str | None, dict[str, str]]:
+    if isinstance(raw, (tuple, list)) and raw:
+        return (_s(raw[0]) or "").lower() or None, _params(raw[1] if len(raw) > 1 else None)
+    return None, {}
+
+
+def parts_from_bodystructure(bs: Any) -> list[Part]:
+    """Every leaf, numbered as IMAP sections ("1" for a single-part message)."""
+    out: list[Part] = []
+    _walk(bs, "", out, 0)
+    return out
+
+
+def _walk(bs: Any, prefix: str, out: list[Part], depth: int) -> None:
+    if depth > MAX_DEPTH or not isinstance(bs, (tuple, list)) or not bs:
+        return
+    if isinstance(bs[0], list):  # multipart: [children], subtype, params, disposition, ...
+        for i, child in enumerate(bs[0], start=1):
+            _walk(child, f"{prefix}.{i}" if prefix else str(i), out, depth + 1)
+        return
+    out.append(_leaf(bs, prefix or "1"))
+
+
+def _leaf(bs: Any, section: str) -> Part:
+    maintype = (_s(bs[0]) or "application").lower()
+    subtype = (_s(bs[1]) or "octet-stream").lower() if len(bs) > 1 else "octet-stream"
+    params = _params(bs[2] if len(bs) > 2 else None)
+    content_id = _s(bs[3]) if len(bs) > 3 else None
+    encoding = (_s(bs[5]) or "7bit").lower() if len(bs) > 5 else "7bit"
+    try:
+        size = int(bs[6]) if len(bs) > 6 and bs[6] is not None else 0
+    except (TypeError, ValueError):
+        size = 0
+    # Extension data starts after the type-specific fields: md5, disposition, ...
+    if maintype == "text":
+        ext = 8
+    elif maintype == "message" and subtype in ("rfc822", "global"):
+        ext = 10
+    else:
+        ext = 7
+    disposition, dparams = _disposition(bs[ext + 1] if len(bs) > ext + 1 else None)
+    filename = decode_filename({**params, **dparams})
+    return Part(
+        section=section,
+        content_type=f"{maintype}/{subtype}",
+        charset=params.get("charset"),
+        encoding=encoding,
+        size=size,
+        disposition=disposition,
+        filename=filename,
+        content_id=content_id,
+    )

@@ -1,0 +1,371 @@
+"""IMAP adapter (imapclient): connect, find folders, fetch new messages read-only.
+
+Read-only by construction: folders are opened with EXAMINE, bodies fetched with BODY.PEEK,
+and no command here stores flags, expunges, copies or moves. Only the headers, the
+BODYSTRUCTURE and the chosen text part of a message are downloaded, never attachment bodies.
+No string that came from mail is ever put into an IMAP command.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient import exceptions as imap_exc
+
+from mailkeeper.errors import AuthError, ConnectionLost, MailboxError, UserError
+from mailkeeper.mailbox.base import FolderStatus
+from mailkeeper.mailbox.bodystructure import parts_from_bodystructure
+from mailkeeper.model import Fetched
+from mailkeeper.parse import choose_text_sections, fetched_from_bytes
+
+logger = logging.getLogger(__name__)
+
+# Folder names tried when the server does not flag a folder with SPECIAL-USE (RFC 6154).
+FALLBACK_NAMES = {
+    "sent": ["Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail",
+             "INBOX.Sent", "INBOX/Sent", "INBOX.Sent Items", "已发送", "已发送邮件", "寄件備份",
+             "Gesendet", "Gesendete Elemente", "Envoyés", "Enviados"],
+    "drafts": ["Drafts", "Draft", "[Gmail]/Drafts", "INBOX.Drafts", "INBOX/Drafts", "草稿箱",
+               "草稿", "Entwürfe", "Brouillons", "Borradores"],
+}
+SPECIAL_USE = {"sent": b"\\Sent", "drafts": b"\\Drafts"}
+
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # socket.timeout, ConnectionResetError, ssl.SSLError ...
+    imaplib.IMAP4.abort,
+    imap_exc.IMAPClientAbortError,
+    EOFError,
+)
+
+HEADER_ITEMS = [b"RFC822.SIZE", b"FLAGS", b"INTERNALDATE", b"BODYSTRUCTURE", b"BODY.PEEK[HEADER]"]
+
+
+def _ssl_context(verify: bool, ca_file: Any) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def _utc(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:  # imapclient normalises INTERNALDATE to local naive time
+        value = value.astimezone()
+    return value.astimezone(UTC)
+
+
+def _flags(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, (tuple, list)):
+        return ()
+    return tuple(f.decode("ascii", "replace") if isinstance(f, bytes) else str(f) for f in value)
+
+
+def _body_item(data: dict[bytes, Any], section: str) -> bytes | None:
+    """The body of `BODY[section]<0>` in a FETCH response, whatever origin suffix it has."""
+    want = f"BODY[{section}]".encode()
+    for key, value in data.items():
+        if isinstance(key, bytes) and key.startswith(want):
+            return value if isinstance(value, bytes) else (b"" if value is None else bytes(value))
+    return None
+
+
+class ImapMailbox:
+    """One IMAP account, read-only. Use as a context manager."""
+
+    def __init__(
+        self,
+        account: Any,  # config.AccountConfig
+        password: Callable[[], str] | None = None,
+        oauth2_token: Callable[[], str] | None = None,
+        max_message_size: int = 25 * 1024 * 1024,
+        max_text_bytes: int = 256 * 1024,
+    ) -> None:
+        self.account = account
+        self._password = password
+        self._oauth2_token = oauth2_token
+        self.max_message_size = max_message_size
+        self.max_text_bytes = max_text_bytes
+        self.client: IMAPClient | None = None
+        self._selected: str | None = None
+        self._roles: dict[str, str] | None = None
+
+    # ------------------------------------------------------------------ connection
+    def __enter__(self) -> ImapMailbox:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        acct = self.account
+        try:
+            if acct.tls == "implicit":
+                client = IMAPClient(acct.host, port=acct.port, ssl=True,
+                                    ssl_context=_ssl_context(acct.verify_tls, acct.ca_file),
+                                    timeout=acct.timeout)
+            else:
+                client = IMAPClient(acct.host, port=acct.port, ssl=False, timeout=acct.timeout)
+                if acct.tls == "starttls":
+                    client.starttls(_ssl_context(acct.verify_tls, acct.ca_file))
+        except ssl.SSLError as e:
+            raise MailboxError(f"{acct.name}: TLS with {acct.host}:{acct.port} failed: {e}") from e
+        except NETWORK_ERRORS as e:
+            raise ConnectionLost(f"{acct.name}: cannot reach {acct.host}:{acct.port}: {e}") from e
+        # imapclient 4.x turns on imaplib's debug output, which repr()s every literal: 4-5x
+        # slower fetches even when the logger drops the text (FACTS.md). Off it goes.
+        client._imap.debug = 0
+        try:
+            if self._oauth2_token is not None:
+                client.oauth2_login(acct.username, self._oauth2_token())
+            else:
+                if self._password is None:
+                    raise AuthError(f"{acct.name}: no password source configured")
+                client.login(acct.username, self._password())
+        except imap_exc.LoginError as e:
+            client.shutdown()
+            raise AuthError(
+                f"{acct.name}: the server refused the login for {acct.username}",
+                [f"check the username and the password source of account '{acct.name}'"],
+            ) from e
+        except NETWORK_ERRORS as e:
+            raise ConnectionLost(f"{acct.name}: connection lost during login: {e}") from e
+        self.client = client
+        self._selected = None
+        logger.info("connected to %s:%s as %s", acct.host, acct.port, acct.username)
+
+    def close(self) -> None:
+        if self.client is None:
+            return
+        try:
+            self.client.logout()
+        except Exception:  # noqa: BLE001 - closing a dead connection is fine
+            try:
+                self.client.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+        self.client = None
+        self._selected = None
+
+    def _c(self) -> IMAPClient:
+        if self.client is None:
+            raise ConnectionLost(f"{self.account.name}: not connected")
+        return self.client
+
+    def has(self, capability: str) -> bool:
+        return bool(self._c().has_capability(capability))
+
+    # ------------------------------------------------------------------ folders
+    def folder_roles(self) -> dict[str, str]:
+        if self._roles is not None:
+            return self._roles
+        try:
+            listing = self._c().list_folders()
+        except NETWORK_ERRORS as e:
+            raise ConnectionLost(f"{self.account.name}: LIST failed: {e}") from e
+        names = [n for _, _, n in listing]
+        by_lower = {n.lower(): n for n in names}
+        roles: dict[str, str] = {"inbox": "INBOX"}
+        for role, flag in SPECIAL_USE.items():
+            for flags, _, name in listing:
+                if flag in flags:
+                    roles[role] = name
+                    break
+            else:
+                for candidate in FALLBACK_NAMES[role]:
+                    if candidate.lower() in by_lower:
+                        roles[role] = by_lower[candidate.lower()]
+                        break
+        problems = []
+        for role, name in (self.account.folders or {}).items():
+            if name not in names and name.upper() != "INBOX":
+                problems.append(
+                    f"account '{self.account.name}': folders.{role} is '{name}', which the "
+                    f"server does not have; it has: {', '.join(sorted(names))}"
+                )
+            roles[role] = name
+        for name in self.account.extra_folders:
+            if name not in names:
+                problems.append(
+                    f"account '{self.account.name}': extra folder '{name}' does not exist on "
+                    f"the server; it has: {', '.join(sorted(names))}"
+                )
+        if problems:
+            raise UserError("folders in mailkeeper.yaml do not match the server", problems)
+        self._roles = roles
+        return roles
+
+    def status(self, folder: str) -> FolderStatus:
+        items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"]
+        condstore = self.has("CONDSTORE")
+        if condstore:
+            items.append(b"HIGHESTMODSEQ")
+        try:
+            st = self._c().folder_status(folder, items)
+        except NETWORK_ERRORS as e:
+            raise ConnectionLost(f"{self.account.name}: STATUS {folder} failed: {e}") from e
+        except imap_exc.IMAPClientError as e:
+            raise MailboxError(f"{self.account.name}: STATUS {folder} failed: {e}") from e
+        return FolderStatus(
+            uidvalidity=int(st[b"UIDVALIDITY"]),
+            uidnext=int(st[b"UIDNEXT"]) if b"UIDNEXT" in st else None,
+            messages=int(st.get(b"MESSAGES", 0)),
+            highestmodseq=int(st[b"HIGHESTMODSEQ"]) if condstore and b"HIGHESTMODSEQ" in st else None,
+        )
+
+    def _examine(self, folder: str) -> dict[bytes, Any]:
+        try:
+            info = self._c().select_folder(folder, readonly=True)
+        except NETWORK_ERRORS as e:
+            raise ConnectionLost(f"{self.account.name}: EXAMINE {folder} failed: {e}") from e
+        self._selected = folder
+        return info
+
+    # ------------------------------------------------------------------ fetching
+    def new_uids(self, folder: str, after_uid: int) -> list[int]:
+        self._examine(folder)
+        try:
+            found = self._c().search(["UID", f"{after_uid + 1}:*"])
+        except NETWORK_ERRORS as e:
+            raise ConnectionLost(f"{self.account.name}: SEARCH in {folder} failed: {e}") from e
+        # "n:*" always matches the highest UID, even when it is below n.
+        return sorted(u for u in found if u > after_uid)
+
+    def fetch_new(self, folder: str, after_uid: int, batch_size: int) -> Iterator[list[Fetched]]:
+        uids = self.new_uids(folder, after_uid)
+        for i in range(0, len(uids), batch_size):
+            yield self.fetch_batch(folder, uids[i : i + batch_size])
+
+    def fetch_batch(self, folder: str, uids: list[int]) -> list[Fetched]:
+        """Headers + structure of every UID, then the chosen text parts, grouped by section."""
+        if self._selected != folder:
+            self._examine(folder)
+        try:
+            resp = self._fetch(uids, HEADER_ITEMS)
+        except (imap_exc.IMAPClientError, ValueError, TypeError, IndexError) as e:
+            # One message the client cannot read must not sink the batch: split it.
+            if len(uids) == 1:
+                return [self._fetch_whole(folder, uids[0], e)]
+            mid = len(uids) // 2
+            return self.fetch_batch(folder, uids[:mid]) + self.fetch_batch(folder, uids[mid:])
+        out: dict[int, Fetched] = {}
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for uid in uids:
+            data = resp.get(uid)
+            if data is None:  # expunged meanwhile
+                continue
+            f = self._fetched_from_response(folder, uid, data)
+            out[uid] = f
+            if f.size > self.max_message_size:
+                f.notes.append(
+                    f"larger than max_message_size ({f.size} > {self.max_message_size} bytes): "
+                    "headers only"
+                )
+                continue
+            sections = tuple(choose_text_sections(f.parts))
+            if sections:
+                groups.setdefault(sections, []).append(uid)
+        for sections, group in groups.items():
+            self._fetch_texts(group, sections, out)
+        return [out[u] for u in uids if u in out]
+
+    def _fetch(self, uids: list[int], items: list[bytes]) -> dict[int, dict[bytes, Any]]:
+        try:
+            return self._c().fetch(uids, items)
+        except NETWORK_ERRORS as e:
+            self._selected = None
+            raise ConnectionLost(f"{self.account.name}: FETCH failed: {e}") from e
+
+    def _fetched_from_response(self, folder: str, uid: int, data: dict[bytes, Any]) -> Fetched:
+        notes: list[str] = []
+        try:
+            parts = parts_from_bodystructure(data.get(b"BODYSTRUCTURE"))
+        except Exception as e:  # noqa: BLE001 - a strange BODYSTRUCTURE is a defect, not a stop
+            parts = []
+            notes.append(f"BODYSTRUCTURE unreadable: {type(e).__name__}")
+        header = data.get(b"BODY[HEADER]") or b""
+        return Fetched(
+            folder=folder,
+            uid=uid,
+            size=int(data.get(b"RFC822.SIZE") or 0),
+            header=header if isinstance(header, bytes) else bytes(header),
+            parts=parts,
+            flags=_flags(data.get(b"FLAGS")),
+            internaldate=_utc(data.get(b"INTERNALDATE")),
+            notes=notes,
+        )
+
+    def _fetch_texts(
+        self, uids: list[int], sections: tuple[str, ...], out: dict[int, Fetched]
+    ) -> None:
+        items = [f"BODY.PEEK[{s}]<0.{self.max_text_bytes}>".encode() for s in sections]
+        try:
+            resp = self._fetch(uids, items)
+        except (imap_exc.IMAPClientError, ValueError, TypeError, IndexError) as e:
+            if len(uids) == 1:
+                out[uids[0]].notes.append(f"text part could not be fetched: {type(e).__name__}")
+                return
+            mid = len(uids) // 2
+            self._fetch_texts(uids[:mid], sections, out)
+            self._fetch_texts(uids[mid:], sections, out)
+            return
+        for uid in uids:
+            data = resp.get(uid)
+            if data is None:
+                continue
+            for s in sections:
+                body = _body_item(data, s)
+                if body is not None:
+                    out[uid].bodies[s] = body
+                    part = next((p for p in out[uid].parts if p.section == s), None)
+                    if part is not None and part.size > self.max_text_bytes:
+                        out[uid].notes.append(
+                            f"text part {s} cut at {self.max_text_bytes} bytes of {part.size}"
+                        )
+
+    def _fetch_whole(self, folder: str, uid: int, why: BaseException) -> Fetched:
+        """Last resort for a message whose structure the client cannot read."""
+        logger.warning("uid %s in %s: %s; fetching it whole", uid, folder, type(why).__name__)
+        note = f"server response unreadable ({type(why).__name__}); parsed from the raw message"
+        try:
+            meta = self._fetch([uid], [b"RFC822.SIZE", b"FLAGS", b"INTERNALDATE"]).get(uid, {})
+            size = int(meta.get(b"RFC822.SIZE") or 0)
+            limit = min(size or self.max_message_size, self.max_message_size)
+            raw = self._fetch([uid], [f"BODY.PEEK[]<0.{limit}>".encode()]).get(uid, {})
+            body = _body_item(raw, "") or b""
+            f = fetched_from_bytes(body, folder=folder, uid=uid, flags=_flags(meta.get(b"FLAGS")),
+                                   internaldate=_utc(meta.get(b"INTERNALDATE")))
+            f.size = size or f.size
+        except (imap_exc.IMAPClientError, ValueError, TypeError, IndexError) as e:
+            f = Fetched(folder=folder, uid=uid, size=0, header=b"")
+            note = f"server response unreadable ({type(why).__name__}, then {type(e).__name__})"
+        f.notes.append(note)
+        return f
+
+    def changed_flags(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:
+        """Flags of the messages changed since `since_modseq` (CONDSTORE)."""
+        if not self.has("CONDSTORE"):
+            return {}
+        self._examine(folder)
+        try:
+            uids = self._c().search(["MODSEQ", str(since_modseq + 1)])
+            out: dict[int, tuple[str, ...]] = {}
+            for i in range(0, len(uids), 1000):
+                resp = self._c().fetch(uids[i : i + 1000], [b"FLAGS"])
+                out.update({u: _flags(d.get(b"FLAGS")) for u, d in resp.items()})
+            return out
+        except NETWORK_ERRORS as e:
+            raise ConnectionLost(f"{self.account.name}: flag refresh failed: {e}") from e
+
+
+def is_network_error(e: BaseException) -> bool:
+    return isinstance(e, (ConnectionLost, socket.timeout)) or isinstance(e, NETWORK_ERRORS)

@@ -1,0 +1,135 @@
+"""Shared fixtures: a real Dovecot on loopback, isolated config dirs, message builders."""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from dovecot import Dovecot, dovecot_available  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+ME = "amy@lumen-furniture.com"
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch a real user's config or data: XDG dirs point into a temp dir."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.delenv("MAILKEEPER_CONFIG", raising=False)
+
+
+@pytest.fixture(scope="session")
+def dovecot_server(tmp_path_factory: pytest.TempPathFactory):
+    why = dovecot_available()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the IMAP tests: {why}")
+        pytest.skip(why)
+    root = tmp_path_factory.mktemp("dovecot")
+    users = {f"user{i}": "secret" for i in range(40)}
+    users["amy"] = "secret"
+    with Dovecot(root, users=users) as d:
+        yield d
+
+
+_user_counter = iter(range(1000))
+
+
+@pytest.fixture
+def imap(dovecot_server: Dovecot):
+    """A Dovecot plus a fresh, empty mailbox user for this test."""
+    n = next(_user_counter)
+    user = f"user{n}"
+    if user not in dovecot_server.users:
+        pytest.fail("out of test users; raise the count in conftest.dovecot_server")
+    dovecot_server.user = user  # type: ignore[attr-defined]
+    return dovecot_server
+
+
+def make_mail(
+    sender: str,
+    to: str | list[str],
+    subject: str,
+    body: str = "Hello,\n\nplease see below.\n\nBest regards",
+    *,
+    msgid: str | None = None,
+    in_reply_to: str | None = None,
+    date: datetime | None = None,
+    cc: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = ", ".join(to) if isinstance(to, list) else to
+    if cc:
+        m["Cc"] = ", ".join(cc)
+    m["Subject"] = subject
+    m["Date"] = email.utils.format_datetime(date or datetime(2026, 10, 1, 9, 0, tzinfo=UTC))
+    m["Message-ID"] = msgid or email.utils.make_msgid(domain="test.example")
+    if in_reply_to:
+        m["In-Reply-To"] = in_reply_to
+        m["References"] = in_reply_to
+    for k, v in (headers or {}).items():
+        m[k] = v
+    m.set_content(body)
+    return m.as_bytes()
+
+
+def write_config(
+    dest: Path,
+    server: Dovecot,
+    user: str,
+    customers: str = "customers: []\n",
+    extra_account: str = "",
+    password: str = "secret",
+) -> Path:
+    """A mailkeeper.yaml for `user` on the test Dovecot, plus rules/ and templates/."""
+    from mailkeeper.defaults import init_config_dir
+
+    init_config_dir(dest, force=True)
+    (dest / "rules" / "customers.yaml").write_text(customers)
+    cfg = dest / "mailkeeper.yaml"
+    cfg.write_text(
+        textwrap.dedent(
+            f"""\
+            me:
+              name: Amy Chen
+              addresses: [{ME}]
+              company_domains: [lumen-furniture.com]
+              signature: |
+                Amy Chen
+            timezone: Asia/Shanghai
+            database: ./mailkeeper.db
+            rules: ./rules
+            templates: ./templates
+            accounts:
+              work:
+                host: 127.0.0.1
+                port: {server.port}
+                tls: none
+                username: {user}
+                password_command: printf '%s' '{password}'
+            """
+        )
+        + extra_account
+    )
+    cfg.chmod(0o600)
+    return cfg
+
+
+def days_ago(n: float, now: datetime | None = None) -> datetime:
+    return (now or datetime(2026, 11, 1, tzinfo=UTC)) - timedelta(days=n)
