@@ -22,7 +22,7 @@ from typing import Any
 
 from mailkeeper import config as config_mod
 from mailkeeper import secrets
-from mailkeeper.errors import ConnectionLost, LockedError, UserError
+from mailkeeper.errors import ConnectionLost, LockedError, MailboxError, UserError
 from mailkeeper.link import Linker, LinkStats, Party, direction_of, party_from
 from mailkeeper.mailbox.imap import ImapMailbox
 from mailkeeper.model import Fetched, Message
@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 # Below this many new messages a folder is parsed in-process: starting workers costs more.
 POOL_THRESHOLD = 400
 IN_FLIGHT = 4
-RETRIES = 3
+# Waits before reconnecting after a dropped connection; the sync resumes from the last batch.
+RETRY_DELAYS = (2.0, 5.0, 15.0)
 
 ProgressFn = Callable[[str, int, int], None]  # (label, done, total)
 
@@ -99,7 +100,9 @@ class _Parser:
         self.pending: deque[tuple[list[Fetched], Any]] = deque()
         self.cpu = 0.0
 
-    def run(self, batches: Iterator[list[Fetched]]) -> Iterator[tuple[list[Fetched], list[Message]]]:
+    def run(
+        self, batches: Iterator[list[Fetched]]
+    ) -> Iterator[tuple[list[Fetched], list[Message]]]:
         if self.pool is None:
             _init_worker(self.own)
             for batch in batches:
@@ -166,6 +169,7 @@ class App:
         self.rules = rules
         self.party: Party = party_from(settings, rules)
         self._store: Store | None = None
+        self.retry_delays: tuple[float, ...] = RETRY_DELAYS
 
     @classmethod
     def from_config(cls, path: Path | None) -> App:
@@ -213,7 +217,9 @@ class App:
         )
 
     # ------------------------------------------------------------------ sync
-    def sync(self, account: str | None = None, progress: ProgressFn | None = None) -> list[SyncReport]:
+    def sync(
+        self, account: str | None = None, progress: ProgressFn | None = None
+    ) -> list[SyncReport]:
         reports = []
         with SyncLock(Path(self.settings.database)):
             for acct in self.accounts(account):
@@ -231,16 +237,24 @@ class App:
                 with self.mailbox(acct) as mb:
                     report.timings["connect"] = time.perf_counter() - t0
                     for folder, role in self._folders(mb, acct):
-                        new_keys += self._sync_folder(mb, acct.name, folder, role, report, progress)
+                        self._sync_folder(mb, acct.name, folder, role, report, progress, new_keys)
                 break
             except ConnectionLost as e:
-                attempt += 1
-                if attempt > RETRIES:
+                if attempt >= len(self.retry_delays):
                     report.error = str(e)
+                    if new_keys:  # what was committed before the cut is linked all the same
+                        self.link(new_keys)
                     self.store.record_sync_run(acct.name, started, len(new_keys), str(e))
                     raise
-                wait = min(2 ** attempt, 30)
-                logger.warning("%s; reconnecting in %ss (try %d of %d)", e, wait, attempt, RETRIES)
+                wait = self.retry_delays[attempt]
+                attempt += 1
+                logger.warning(
+                    "%s; reconnecting in %ss (try %d of %d)",
+                    e,
+                    wait,
+                    attempt,
+                    len(self.retry_delays),
+                )
                 time.sleep(wait)
         t1 = time.perf_counter()
         report.new_messages = len(new_keys)
@@ -268,7 +282,9 @@ class App:
         role: str,
         report: SyncReport,
         progress: ProgressFn | None,
-    ) -> list[str]:
+        new_keys: list[str],
+    ) -> None:
+        """Bring one folder up to date; the keys of newly stored messages go into new_keys."""
         store = self.store
         fr = next((f for f in report.folders if f.name == folder), None)
         if fr is None:
@@ -281,12 +297,17 @@ class App:
             if state is not None:
                 logger.warning(
                     "%s/%s: UIDVALIDITY changed (%s -> %s): the server renumbered the folder; "
-                    "resyncing it", account, folder, state.uidvalidity, st.uidvalidity,
+                    "resyncing it",
+                    account,
+                    folder,
+                    state.uidvalidity,
+                    st.uidvalidity,
                 )
                 fr.uidvalidity_reset = True
             store.reset_folder(account, folder, role, st.uidvalidity)
             state = store.folder_state(account, folder)
-        assert state is not None  # noqa: S101 - reset_folder just wrote it
+        if state is None:  # pragma: no cover - reset_folder has just written it
+            raise MailboxError(f"{account}/{folder}: folder state missing after reset")
         report.timings["status"] = report.timings.get("status", 0.0) + time.perf_counter() - t
         nothing_new = st.uidnext is not None and state.uidnext == st.uidnext
         if nothing_new:
@@ -295,11 +316,20 @@ class App:
                 store.update_flags(account, folder, st.uidvalidity, flags)
                 fr.flags_updated += len(flags)
             store.mark_folder_synced(account, folder, st.uidnext, st.highestmodseq)
-            return []
-        new_keys = self._fetch_folder(mb, account, folder, role, st.uidvalidity, state.last_uid,
-                                      fr, report, progress)
+            return
+        self._fetch_folder(
+            mb,
+            account,
+            folder,
+            role,
+            st.uidvalidity,
+            state.last_uid,
+            fr,
+            report,
+            progress,
+            new_keys,
+        )
         store.mark_folder_synced(account, folder, st.uidnext, st.highestmodseq)
-        return new_keys
 
     def _fetch_folder(
         self,
@@ -312,14 +342,15 @@ class App:
         fr: FolderReport,
         report: SyncReport,
         progress: ProgressFn | None,
-    ) -> list[str]:
+        new_keys: list[str],
+    ) -> None:
         sync = self.settings.sync
         t = time.perf_counter()
         uids = mb.new_uids(folder, last_uid)
         total = len(uids)
         workers = sync.workers or max(1, (os.cpu_count() or 2) - 1)
         parser = _Parser(workers if total >= POOL_THRESHOLD else 0, self.party.own)
-        new_keys: list[str] = []
+        before = len(new_keys)
         fetch_time = 0.0
         store_time = 0.0
 
@@ -354,13 +385,12 @@ class App:
                     progress(f"{account}/{folder}", fr.fetched, total)
         finally:
             parser.close()
-        fr.new += len(new_keys)
+        fr.new += len(new_keys) - before
         tm = report.timings
         tm["fetch"] = tm.get("fetch", 0.0) + fetch_time
         tm["parse_cpu"] = tm.get("parse_cpu", 0.0) + parser.cpu
         tm["store"] = tm.get("store", 0.0) + store_time
         tm["folders"] = tm.get("folders", 0.0) + time.perf_counter() - t
-        return new_keys
 
     # ------------------------------------------------------------------ linking
     def link(self, keys: list[str] | None) -> LinkStats:
@@ -402,8 +432,12 @@ class App:
         running_pid = _lock_holder(lock.path)
         return {
             "accounts": [
-                {"name": name, "host": a.host, "username": a.username,
-                 "folders": store.folders_report(name)}
+                {
+                    "name": name,
+                    "host": a.host,
+                    "username": a.username,
+                    "folders": store.folders_report(name),
+                }
                 for name, a in self.settings.accounts.items()
             ],
             "messages": store.message_count(),

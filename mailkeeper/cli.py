@@ -21,7 +21,9 @@ logger = logging.getLogger("mailkeeper")
 # ----------------------------------------------------------------------------- helpers
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     if verbose < 2:
         logging.getLogger("imapclient").setLevel(logging.WARNING)
 
@@ -86,8 +88,13 @@ def _day(iso: str | None) -> str:
 
 # ----------------------------------------------------------------------------- commands
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config", type=click.Path(path_type=Path), envvar="MAILKEEPER_CONFIG",
-              help="mailkeeper.yaml to use (default: $MAILKEEPER_CONFIG, then the XDG config dir).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path),
+    envvar="MAILKEEPER_CONFIG",
+    help="mailkeeper.yaml to use (default: $MAILKEEPER_CONFIG, then the XDG config dir).",
+)
 @click.option("-v", "--verbose", count=True, help="More logging: -v info, -vv debug.")
 @click.version_option(__version__, prog_name="mailkeeper")
 @click.pass_context
@@ -104,8 +111,12 @@ def cli(ctx: click.Context, config: Path | None, verbose: int) -> None:
 
 
 @cli.command()
-@click.option("--dir", "directory", type=click.Path(path_type=Path),
-              help="Where to write the config folder (default: the XDG config dir).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    help="Where to write the config folder (default: the XDG config dir).",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @handle_errors
 def init(directory: Path | None, force: bool) -> None:
@@ -135,7 +146,7 @@ def check(ctx: click.Context) -> None:
     from mailkeeper import config as cfg
 
     path = cfg.find_config_path(ctx.obj["config"])
-    problems, warnings = cfg.check(path)
+    problems, warnings = cfg.check_with_warnings(path)
     for w in warnings:
         click.echo(f"warning: {w}", err=True)
     if problems:
@@ -163,9 +174,13 @@ def sync(ctx: click.Context, account: str | None, as_json: bool) -> None:
         return
     for r in reports:
         folders = ", ".join(f"{f.name} +{f.new}" for f in r.folders)
-        extra = f"; discovered: {', '.join(r.link.discovered)}" if r.link and r.link.discovered else ""
-        click.echo(f"{r.account}: {r.new_messages} new message(s) ({folders}) "
-                   f"in {r.timings.get('total', 0):.1f}s{extra}")
+        extra = (
+            f"; discovered: {', '.join(r.link.discovered)}" if r.link and r.link.discovered else ""
+        )
+        click.echo(
+            f"{r.account}: {r.new_messages} new message(s) ({folders}) "
+            f"in {r.timings.get('total', 0):.1f}s{extra}"
+        )
 
 
 @cli.command()
@@ -182,14 +197,21 @@ def relink(ctx: click.Context, as_json: bool) -> None:
     app = _app(ctx)
     t = time.perf_counter()
     stats = app.link(None)
-    data = {"messages": stats.messages, "linked": stats.linked, "links": stats.links,
-            "by_method": stats.by_method, "discovered": stats.discovered,
-            "seconds": round(time.perf_counter() - t, 4)}
+    data = {
+        "messages": stats.messages,
+        "linked": stats.linked,
+        "links": stats.links,
+        "by_method": stats.by_method,
+        "discovered": stats.discovered,
+        "seconds": round(time.perf_counter() - t, 4),
+    }
     if as_json:
         _json(data)
     else:
-        click.echo(f"{stats.messages} messages, {stats.linked} linked "
-                   f"({', '.join(f'{k} {v}' for k, v in sorted(stats.by_method.items()))})")
+        click.echo(
+            f"{stats.messages} messages, {stats.linked} linked "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(stats.by_method.items()))})"
+        )
 
 
 @cli.command()
@@ -205,9 +227,20 @@ def customers(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _json(rows)
         return
-    _table(["name", "tier", "status", "messages", "last inbound", "last outbound"],
-           [[r["name"], r["tier"], r["status"], r["messages"], _day(r["last_inbound"]),
-             _day(r["last_outbound"])] for r in rows])
+    _table(
+        ["name", "tier", "status", "messages", "last inbound", "last outbound"],
+        [
+            [
+                r["name"],
+                r["tier"],
+                r["status"],
+                r["messages"],
+                _day(r["last_inbound"]),
+                _day(r["last_outbound"]),
+            ]
+            for r in rows
+        ],
+    )
 
 
 @cli.command()
@@ -225,15 +258,29 @@ def customer(ctx: click.Context, name: str, limit: int, as_json: bool) -> None:
     if as_json:
         _json(c)
         return
-    click.echo(f"{c['name']}  tier {c['tier'] or '-'}  {c['status']}  {c['messages']} messages  "
-               f"domains: {', '.join(c['domains']) or '-'}")
-    _table(["contact", "name", "messages", "last seen"],
-           [[x["email"], x["name"], x["messages"], _day(x["last_seen"])] for x in c["contacts"]],
-           title="Contacts")
-    _table(["date", "", "from", "subject", "link"],
-           [[_day(t["date"]), "→" if t["direction"] == "outbound" else "←", t["from"],
-             t["subject"][:70], t["link"]] for t in c["timeline"]],
-           title="Timeline")
+    click.echo(
+        f"{c['name']}  tier {c['tier'] or '-'}  {c['status']}  {c['messages']} messages  "
+        f"domains: {', '.join(c['domains']) or '-'}"
+    )
+    _table(
+        ["contact", "name", "messages", "last seen"],
+        [[x["email"], x["name"], x["messages"], _day(x["last_seen"])] for x in c["contacts"]],
+        title="Contacts",
+    )
+    _table(
+        ["date", "", "from", "subject", "link"],
+        [
+            [
+                _day(t["date"]),
+                "→" if t["direction"] == "outbound" else "←",
+                t["from"],
+                t["subject"][:70],
+                t["link"],
+            ]
+            for t in c["timeline"]
+        ],
+        title="Timeline",
+    )
 
 
 @cli.command()
@@ -249,15 +296,28 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _json(s)
         return
-    click.echo(f"database: {s['database']} ({s['database_bytes'] / 1e6:.1f} MB), "
-               f"{s['messages']} messages, last sync {s['last_sync_at'] or 'never'}")
+    click.echo(
+        f"database: {s['database']} ({s['database_bytes'] / 1e6:.1f} MB), "
+        f"{s['messages']} messages, last sync {s['last_sync_at'] or 'never'}"
+    )
     if s["last_error"]:
         click.echo(f"last error: {s['last_error']}")
     for a in s["accounts"]:
-        _table(["folder", "role", "uidvalidity", "last uid", "messages", "synced"],
-               [[f["name"], f["role"], f["uidvalidity"], f["last_uid"], f["messages"],
-                 f["last_sync_at"]] for f in a["folders"]],
-               title=f"{a['name']} ({a['username']}@{a['host']})")
+        _table(
+            ["folder", "role", "uidvalidity", "last uid", "messages", "synced"],
+            [
+                [
+                    f["name"],
+                    f["role"],
+                    f["uidvalidity"],
+                    f["last_uid"],
+                    f["messages"],
+                    f["last_sync_at"],
+                ]
+                for f in a["folders"]
+            ],
+            title=f"{a['name']} ({a['username']}@{a['host']})",
+        )
 
 
 class _progress:

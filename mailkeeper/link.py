@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailkeeper.domains import domain_of, in_domains, name_from_domain, org_domain, parents
+from mailkeeper.domains import domain_of, in_domains, name_from_domain, parents
 from mailkeeper.store import Store
 
 logger = logging.getLogger(__name__)
@@ -77,8 +77,16 @@ def rules_fingerprint(settings: Any, rules: Any) -> str:
         "own": sorted(settings.me.addresses),
         "internal": sorted(settings.me.company_domains),
         "customers": [
-            [c.name, sorted(c.domains), sorted(c.addresses), c.tier, c.language, c.owner,
-             c.notes, sorted(getattr(c, "aliases", ()))]
+            [
+                c.name,
+                sorted(c.domains),
+                sorted(c.addresses),
+                c.tier,
+                c.language,
+                c.owner,
+                c.notes,
+                sorted(getattr(c, "aliases", ())),
+            ]
             for c in rules.customers
         ],
         "ignore": [sorted(rules.ignore_domains), sorted(rules.ignore_addresses)],
@@ -110,11 +118,19 @@ class Linker:
         for c in self.rules.customers:
             configured_names.add(c.name)
             for alias in getattr(c, "aliases", ()):  # rename / merge of a discovered account
-                if alias in existing and existing[alias][1] != "configured" and c.name not in existing:
+                if (
+                    alias in existing
+                    and existing[alias][1] != "configured"
+                    and c.name not in existing
+                ):
                     store.rename_customer(existing[alias][0], c.name)
                     existing[c.name] = existing.pop(alias)
             cid = store.upsert_customer(
-                c.name, "configured", tier=c.tier, language=c.language, owner=c.owner,
+                c.name,
+                "configured",
+                tier=c.tier,
+                language=c.language,
+                owner=c.owner,
                 notes=c.notes,
             )
             for d in c.domains:
@@ -201,7 +217,9 @@ class Linker:
             logger.info("discovered %d customer(s): %s", len(made), ", ".join(stats.discovered))
         return made
 
-    def _links(self, inputs: list[dict[str, Any]], stats: LinkStats) -> list[tuple[str, int, str, str]]:
+    def _links(
+        self, inputs: list[dict[str, Any]], stats: LinkStats
+    ) -> list[tuple[str, int, str, str]]:
         emails, domains, _ = self.store.customer_maps()
         wanted = set()
         for m in inputs:
@@ -244,7 +262,3 @@ class Linker:
                 stats.by_method[method] = stats.by_method.get(method, 0) + 1
         stats.links = len(out)
         return out
-
-
-def org_of(email: str) -> str | None:
-    return org_domain(domain_of(email))

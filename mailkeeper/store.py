@@ -318,7 +318,7 @@ class Store:
         found: set[str] = set()
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
-            q = "SELECT key FROM messages WHERE key IN (%s)" % ",".join("?" * len(chunk))
+            q = f"SELECT key FROM messages WHERE key IN ({','.join('?' * len(chunk))})"
             found.update(r[0] for r in self.conn.execute(q, chunk))
         return found
 
@@ -344,8 +344,15 @@ class Store:
                 "(account, folder, uidvalidity, uid, message_key, flags, internaldate) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (account, folder, uidvalidity, e.uid, e.message_key, " ".join(e.flags),
-                     iso(e.internaldate))
+                    (
+                        account,
+                        folder,
+                        uidvalidity,
+                        e.uid,
+                        e.message_key,
+                        " ".join(e.flags),
+                        iso(e.internaldate),
+                    )
                     for e in entries
                 ],
             )
@@ -370,18 +377,38 @@ class Store:
             new_keys.append(key)
             rows.append(
                 (
-                    key, m.message_id, m.in_reply_to, json.dumps(m.references), m.thread_key,
-                    iso(m.date), m.date_offset_minutes,
-                    m.sender.email if m.sender else None, m.sender.name if m.sender else None,
-                    _addr_json(m.to), _addr_json(m.cc), _addr_json(m.reply_to), m.subject,
-                    direction, m.language, m.text, m.reply_text, int(m.is_auto), m.auto_reason,
-                    int(m.is_bulk), m.bulk_reason, int(m.has_html_only),
+                    key,
+                    m.message_id,
+                    m.in_reply_to,
+                    json.dumps(m.references),
+                    m.thread_key,
+                    iso(m.date),
+                    m.date_offset_minutes,
+                    m.sender.email if m.sender else None,
+                    m.sender.name if m.sender else None,
+                    _addr_json(m.to),
+                    _addr_json(m.cc),
+                    _addr_json(m.reply_to),
+                    m.subject,
+                    direction,
+                    m.language,
+                    m.text,
+                    m.reply_text,
+                    int(m.is_auto),
+                    m.auto_reason,
+                    int(m.is_bulk),
+                    m.bulk_reason,
+                    int(m.has_html_only),
                     json.dumps(
-                        [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                         for a in m.attachments],
+                        [
+                            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                            for a in m.attachments
+                        ],
                         ensure_ascii=False,
                     ),
-                    json.dumps(m.defects, ensure_ascii=False), m.size, seen_at,
+                    json.dumps(m.defects, ensure_ascii=False),
+                    m.size,
+                    seen_at,
                 )
             )
             for role, addrs in (
@@ -432,7 +459,9 @@ class Store:
         """(email -> customer id, domain -> customer id, id -> (name, status))."""
         emails = dict(self.conn.execute("SELECT email, customer_id FROM customer_addresses"))
         domains = dict(self.conn.execute("SELECT domain, customer_id FROM customer_domains"))
-        info = {r[0]: (r[1], r[2]) for r in self.conn.execute("SELECT id, name, status FROM customers")}
+        info = {
+            r[0]: (r[1], r[2]) for r in self.conn.execute("SELECT id, name, status FROM customers")
+        }
         return emails, domains, info
 
     def upsert_customer(
@@ -467,9 +496,7 @@ class Store:
             (status, now_iso(), customer_id),
         )
 
-    def replace_customer_keys(
-        self, domains: dict[str, int], emails: dict[str, int]
-    ) -> None:
+    def replace_customer_keys(self, domains: dict[str, int], emails: dict[str, int]) -> None:
         self.conn.execute("DELETE FROM customer_domains")
         self.conn.execute("DELETE FROM customer_addresses")
         self.conn.executemany(
@@ -508,7 +535,7 @@ class Store:
 
         keys=None means every message (a full relink).
         """
-        cols = ("key, message_id, in_reply_to, refs, direction, is_auto, is_bulk, date")
+        cols = "key, message_id, in_reply_to, refs, direction, is_auto, is_bulk, date"
         if keys is None:
             rows = self.conn.execute(
                 f"SELECT {cols} FROM messages ORDER BY date IS NULL, date, rowid"
@@ -540,7 +567,7 @@ class Store:
                     chunk,
                 ):
                     addrs.setdefault(mk, []).append((role, email, domain))
-        for key, mid, irt, refs, direction, is_auto, is_bulk, date in rows:
+        for key, mid, irt, refs, direction, is_auto, is_bulk, _date in rows:
             yield {
                 "key": key,
                 "message_id": mid,

@@ -148,8 +148,13 @@ class Dovecot:
     def reset_uidvalidity(self, folder: str, user: str = "amy") -> None:
         """Force a new UIDVALIDITY for a folder (as a server rebuild would)."""
         d = self.folder_dir(folder, user)
-        for name in ("dovecot-uidlist", "dovecot.index", "dovecot.index.cache", "dovecot.index.log",
-                     "dovecot.index.log.2"):
+        for name in (
+            "dovecot-uidlist",
+            "dovecot.index",
+            "dovecot.index.cache",
+            "dovecot.index.log",
+            "dovecot.index.log.2",
+        ):
             p = d / name
             if p.exists():
                 p.unlink()
@@ -191,24 +196,39 @@ class Dovecot:
         if self.cert_path.exists():
             return
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-             "-keyout", str(key), "-out", str(self.cert_path)],
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout",
+                str(key),
+                "-out",
+                str(self.cert_path),
+            ],
             check=True,
             capture_output=True,
         )
 
     def _config(self) -> str:
         mailboxes = "\n".join(
-            f'  mailbox {name} {{\n    special_use = {use}\n    auto = subscribe\n  }}'
+            f"  mailbox {name} {{\n    special_use = {use}\n    auto = subscribe\n  }}"
             for name, use in SPECIAL_FOLDERS.items()
         )
         ssl = "ssl = no"
-        listeners = f"  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n"
+        listeners = (
+            f"  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n"
+        )
         if self.tls:
-            ssl = (
-                f"ssl = yes\nssl_cert = <{self.cert_path}\nssl_key = <{self.root / 'key.pem'}\n"
-            )
+            ssl = f"ssl = yes\nssl_cert = <{self.cert_path}\nssl_key = <{self.root / 'key.pem'}\n"
             listeners += (
                 f"  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {self.ssl_port}\n"
                 "    ssl = yes\n  }\n"
@@ -219,7 +239,7 @@ class Dovecot:
 protocols = imap
 listen = 127.0.0.1
 base_dir = {self.base_dir}
-state_dir = {self.root / 'state'}
+state_dir = {self.root / "state"}
 log_path = {self.log_path}
 info_log_path = {self.log_path}
 default_internal_user = dovecot
@@ -232,7 +252,7 @@ mail_location = maildir:~/Maildir
 mail_fsync = never
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%n {self.root / 'passwd'}
+  args = scheme=PLAIN username_format=%n {self.root / "passwd"}
 }}
 userdb {{
   driver = static

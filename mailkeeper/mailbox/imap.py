@@ -29,11 +29,35 @@ logger = logging.getLogger(__name__)
 
 # Folder names tried when the server does not flag a folder with SPECIAL-USE (RFC 6154).
 FALLBACK_NAMES = {
-    "sent": ["Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail",
-             "INBOX.Sent", "INBOX/Sent", "INBOX.Sent Items", "已发送", "已发送邮件", "寄件備份",
-             "Gesendet", "Gesendete Elemente", "Envoyés", "Enviados"],
-    "drafts": ["Drafts", "Draft", "[Gmail]/Drafts", "INBOX.Drafts", "INBOX/Drafts", "草稿箱",
-               "草稿", "Entwürfe", "Brouillons", "Borradores"],
+    "sent": [
+        "Sent",
+        "Sent Items",
+        "Sent Messages",
+        "Sent Mail",
+        "[Gmail]/Sent Mail",
+        "INBOX.Sent",
+        "INBOX/Sent",
+        "INBOX.Sent Items",
+        "已发送",
+        "已发送邮件",
+        "寄件備份",
+        "Gesendet",
+        "Gesendete Elemente",
+        "Envoyés",
+        "Enviados",
+    ],
+    "drafts": [
+        "Drafts",
+        "Draft",
+        "[Gmail]/Drafts",
+        "INBOX.Drafts",
+        "INBOX/Drafts",
+        "草稿箱",
+        "草稿",
+        "Entwürfe",
+        "Brouillons",
+        "Borradores",
+    ],
 }
 SPECIAL_USE = {"sent": b"\\Sent", "drafts": b"\\Drafts"}
 
@@ -110,9 +134,13 @@ class ImapMailbox:
         acct = self.account
         try:
             if acct.tls == "implicit":
-                client = IMAPClient(acct.host, port=acct.port, ssl=True,
-                                    ssl_context=_ssl_context(acct.verify_tls, acct.ca_file),
-                                    timeout=acct.timeout)
+                client = IMAPClient(
+                    acct.host,
+                    port=acct.port,
+                    ssl=True,
+                    ssl_context=_ssl_context(acct.verify_tls, acct.ca_file),
+                    timeout=acct.timeout,
+                )
             else:
                 client = IMAPClient(acct.host, port=acct.port, ssl=False, timeout=acct.timeout)
                 if acct.tls == "starttls":
@@ -219,7 +247,9 @@ class ImapMailbox:
             uidvalidity=int(st[b"UIDVALIDITY"]),
             uidnext=int(st[b"UIDNEXT"]) if b"UIDNEXT" in st else None,
             messages=int(st.get(b"MESSAGES", 0)),
-            highestmodseq=int(st[b"HIGHESTMODSEQ"]) if condstore and b"HIGHESTMODSEQ" in st else None,
+            highestmodseq=int(st[b"HIGHESTMODSEQ"])
+            if condstore and b"HIGHESTMODSEQ" in st
+            else None,
         )
 
     def _examine(self, folder: str) -> dict[bytes, Any]:
@@ -342,8 +372,13 @@ class ImapMailbox:
             limit = min(size or self.max_message_size, self.max_message_size)
             raw = self._fetch([uid], [f"BODY.PEEK[]<0.{limit}>".encode()]).get(uid, {})
             body = _body_item(raw, "") or b""
-            f = fetched_from_bytes(body, folder=folder, uid=uid, flags=_flags(meta.get(b"FLAGS")),
-                                   internaldate=_utc(meta.get(b"INTERNALDATE")))
+            f = fetched_from_bytes(
+                body,
+                folder=folder,
+                uid=uid,
+                flags=_flags(meta.get(b"FLAGS")),
+                internaldate=_utc(meta.get(b"INTERNALDATE")),
+            )
             f.size = size or f.size
         except (imap_exc.IMAPClientError, ValueError, TypeError, IndexError) as e:
             f = Fetched(folder=folder, uid=uid, size=0, header=b"")

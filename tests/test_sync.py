@@ -1,0 +1,264 @@
+"""Sync against a real Dovecot: first sync, resync, new mail, UIDVALIDITY, identity, flags."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import ME, make_mail, write_config
+from imapclient import IMAPClient
+
+from mailkeeper.app import App
+from mailkeeper.store import Store
+
+pytestmark = pytest.mark.imap
+
+CUSTOMERS = """\
+customers:
+  - name: Birch & Co
+    domains: [birch.co.uk]
+    addresses: [tom.birch@gmail.com]
+    tier: A
+    language: en
+"""
+
+
+def _app(tmp_path: Path, imap, customers: str = CUSTOMERS, extra: str = "") -> App:
+    cfg = write_config(tmp_path / "cfg", imap, imap.user, customers, extra_account=extra)
+    return App.from_config(cfg)
+
+
+def _rows(app: App, sql: str, *args: object) -> list[tuple]:
+    return list(app.store.conn.execute(sql, args))
+
+
+def _seed(imap) -> None:
+    u = imap.user
+    imap.deliver(
+        "INBOX",
+        make_mail("Jane Oak <jane@birch.co.uk>", ME, "RFQ oak tables", msgid="<rfq1@birch.co.uk>"),
+        user=u,
+    )
+    imap.deliver(
+        "Sent",
+        make_mail(
+            ME,
+            "jane@birch.co.uk",
+            "Re: RFQ oak tables",
+            msgid="<re1@lumen-furniture.com>",
+            in_reply_to="<rfq1@birch.co.uk>",
+        ),
+        user=u,
+        flags="S",
+    )
+    imap.deliver(
+        "INBOX",
+        make_mail("Tom <tom.birch@gmail.com>", ME, "Sample sizes", msgid="<s1@gmail.com>"),
+        user=u,
+    )
+    imap.index(u)
+
+
+def test_first_sync_stores_every_message_with_its_folder(tmp_path: Path, imap) -> None:
+    _seed(imap)
+    with _app(tmp_path, imap) as app:
+        [report] = app.sync()
+        assert report.new_messages == 3
+        assert {f.name: f.new for f in report.folders} == {"INBOX": 2, "Sent": 1}
+        rows = _rows(app, "SELECT message_id, direction, subject FROM messages ORDER BY message_id")
+        assert rows == [
+            ("re1@lumen-furniture.com", "outbound", "Re: RFQ oak tables"),
+            ("rfq1@birch.co.uk", "inbound", "RFQ oak tables"),
+            ("s1@gmail.com", "inbound", "Sample sizes"),
+        ]
+        st = app.status()
+        folders = {f["name"]: f for f in st["accounts"][0]["folders"]}
+        assert folders["INBOX"]["messages"] == 2 and folders["INBOX"]["last_uid"] == 2
+        assert folders["Sent"]["role"] == "sent" and folders["Sent"]["uidvalidity"]
+        assert st["messages"] == 3 and st["last_sync_at"]
+
+
+def test_no_change_resync_fetches_nothing(tmp_path: Path, imap) -> None:
+    _seed(imap)
+    with _app(tmp_path, imap) as app:
+        app.sync()
+        [again] = app.sync()
+        assert again.new_messages == 0
+        assert all(f.fetched == 0 for f in again.folders)
+        assert "fetch" not in again.timings  # STATUS said nothing is new: no FETCH at all
+        assert app.store.message_count() == 3
+
+
+def test_new_mail_between_syncs_is_added_once(tmp_path: Path, imap) -> None:
+    _seed(imap)
+    with _app(tmp_path, imap) as app:
+        app.sync()
+        imap.deliver(
+            "INBOX",
+            make_mail("jane@birch.co.uk", ME, "PI please", msgid="<pi@birch.co.uk>"),
+            user=imap.user,
+        )
+        [r] = app.sync()
+        assert r.new_messages == 1
+        assert {f.name: f.fetched for f in r.folders} == {"INBOX": 1, "Sent": 0}
+        assert app.store.message_count() == 4
+        assert _rows(app, "SELECT COUNT(*) FROM folder_messages") == [(4,)]
+
+
+def test_uidvalidity_change_resyncs_without_duplicates(tmp_path: Path, imap) -> None:
+    _seed(imap)
+    with _app(tmp_path, imap) as app:
+        app.sync()
+        before = _rows(app, "SELECT uidvalidity FROM folders WHERE folder = 'INBOX'")[0][0]
+        imap.reset_uidvalidity("INBOX", user=imap.user)
+        [r] = app.sync()
+        inbox = next(f for f in r.folders if f.name == "INBOX")
+        assert inbox.uidvalidity_reset and inbox.fetched == 2 and inbox.new == 0
+        after = _rows(app, "SELECT uidvalidity FROM folders WHERE folder = 'INBOX'")[0][0]
+        assert after != before
+        assert app.store.message_count() == 3
+        assert _rows(app, "SELECT COUNT(*) FROM folder_messages WHERE folder = 'INBOX'") == [(2,)]
+        assert _rows(app, "SELECT COUNT(*) FROM folder_messages WHERE uidvalidity = ?", before) == [
+            (0,)
+        ]
+
+
+def test_same_message_in_two_folders_is_one_message(tmp_path: Path, imap) -> None:
+    raw = make_mail("jane@birch.co.uk", ME, "Order 123 confirmed", msgid="<o123@birch.co.uk>")
+    imap.deliver("INBOX", raw, user=imap.user)
+    imap.deliver("Archive", raw, user=imap.user)
+    extra = "    extra_folders: [Archive]\n"
+    with _app(tmp_path, imap, extra=extra) as app:
+        [r] = app.sync()
+        assert r.new_messages == 1
+        assert app.store.message_count() == 1
+        folders = _rows(app, "SELECT folder FROM folder_messages ORDER BY folder")
+        assert folders == [("Archive",), ("INBOX",)]
+        [c] = [c for c in app.customers() if c["name"] == "Birch & Co"]
+        assert c["messages"] == 1
+
+
+def test_same_message_id_different_content_stays_two(tmp_path: Path, imap) -> None:
+    a = make_mail(
+        "jane@birch.co.uk",
+        ME,
+        "Price list",
+        "Prices attached, version 1",
+        msgid="<dup@birch.co.uk>",
+    )
+    b = make_mail(
+        "jane@birch.co.uk",
+        ME,
+        "Price list",
+        "Prices attached, version 2 corrected",
+        msgid="<dup@birch.co.uk>",
+    )
+    imap.deliver("INBOX", a, user=imap.user)
+    imap.deliver("INBOX", b, user=imap.user)
+    with _app(tmp_path, imap) as app:
+        app.sync()
+        assert _rows(app, "SELECT COUNT(*), COUNT(DISTINCT message_id) FROM messages") == [(2, 1)]
+
+
+def test_sync_never_sets_seen_or_changes_flags(tmp_path: Path, imap) -> None:
+    _seed(imap)
+    before = sorted(p.name for p in imap.maildir(imap.user).rglob("cur/*"))
+    with _app(tmp_path, imap) as app:
+        app.sync()
+    c = IMAPClient(imap.host, imap.port, ssl=False, timeout=10)
+    c.login(imap.user, "secret")
+    c.select_folder("INBOX", readonly=True)
+    flags = c.get_flags(c.search("ALL"))
+    c.logout()
+    assert all(b"\\Seen" not in f for f in flags.values()), flags
+    after = sorted(p.name for p in imap.maildir(imap.user).rglob("cur/*"))
+    assert after == before  # Maildir file names carry the flags: not one changed
+
+
+def test_flag_changes_are_picked_up_with_condstore(tmp_path: Path, imap) -> None:
+    _seed(imap)
+    with _app(tmp_path, imap) as app:
+        app.sync()
+        c = IMAPClient(imap.host, imap.port, ssl=False, timeout=10)
+        c.login(imap.user, "secret")
+        c.select_folder("INBOX")
+        c.add_flags([1], [b"\\Answered"])  # the rep answered it in their mail client
+        c.logout()
+        [r] = app.sync()
+        inbox = next(f for f in r.folders if f.name == "INBOX")
+        assert inbox.flags_updated == 1
+        assert _rows(app, "SELECT flags FROM folder_messages WHERE folder='INBOX' AND uid=1") == [
+            ("\\Answered",)
+        ]
+
+
+def test_json_status_field_names(tmp_path: Path, imap) -> None:
+    _seed(imap)
+    with _app(tmp_path, imap) as app:
+        app.sync()
+        st = json.loads(json.dumps(app.status()))
+    assert {"accounts", "messages", "last_sync_at", "daemon", "last_error"} <= set(st)
+    folder = st["accounts"][0]["folders"][0]
+    assert {"name", "role", "uidvalidity", "last_uid", "messages"} <= set(folder)
+    assert st["daemon"] == {"running": False, "pid": None}
+
+
+def test_message_over_size_cap_is_stored_with_headers_and_a_note(tmp_path: Path, imap) -> None:
+    big = make_mail("jane@birch.co.uk", ME, "Catalogue", "x" * 300_000, msgid="<big@birch.co.uk>")
+    imap.deliver("INBOX", big, user=imap.user)
+    cfg = write_config(tmp_path / "cfg", imap, imap.user, CUSTOMERS)
+    text = cfg.read_text().replace("accounts:", "sync:\n  max_message_size: 100000\naccounts:")
+    cfg.write_text(text)
+    with App.from_config(cfg) as app:
+        app.sync()
+        [(subject, body, defects)] = _rows(app, "SELECT subject, body, defects FROM messages")
+    assert subject == "Catalogue"
+    assert body == ""
+    assert any("max_message_size" in d for d in json.loads(defects))
+
+
+def test_database_is_plain_sqlite_with_readable_tables(tmp_path: Path, imap) -> None:
+    _seed(imap)
+    with _app(tmp_path, imap) as app:
+        app.sync()
+        db = app.settings.database
+    conn = sqlite3.connect(db)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"messages", "folders", "folder_messages", "customers", "links", "addresses"} <= tables
+    conn.close()
+
+
+def test_fresh_database_columns() -> None:
+    s = Store(":memory:")
+    assert s.columns("messages")[:4] == ["key", "message_id", "in_reply_to", "refs"]
+    for col in (
+        "thread_key",
+        "date",
+        "date_offset_minutes",
+        "from_email",
+        "from_name",
+        "to_json",
+        "cc_json",
+        "subject",
+        "direction",
+        "language",
+        "body",
+        "reply_body",
+        "is_auto",
+        "is_bulk",
+        "attachments",
+        "defects",
+    ):
+        assert col in s.columns("messages")
+    assert s.columns("links") == ["message_key", "customer_id", "method", "via"]
+    assert s.columns("folders")[:6] == [
+        "account",
+        "folder",
+        "role",
+        "uidvalidity",
+        "uidnext",
+        "last_uid",
+    ]
+    assert [r[0] for r in s.conn.execute("SELECT name FROM migrations")] == ["m001_initial"]
