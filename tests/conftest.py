@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email.utils
 import os
+import shutil
 import sys
+import tempfile
 import textwrap
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -39,11 +41,16 @@ def dovecot_server(tmp_path_factory: pytest.TempPathFactory):
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the IMAP tests: {why}")
         pytest.skip(why)
-    root = tmp_path_factory.mktemp("dovecot")
-    users = {f"user{i}": "secret" for i in range(40)}
+    # Not under pytest's 0700 temp dirs: Dovecot's own users must reach the files.
+    root = Path(tempfile.mkdtemp(prefix="mailkeeper-dovecot-"))
+    root.chmod(0o755)
+    users = {f"user{i}": "secret" for i in range(60)}
     users["amy"] = "secret"
-    with Dovecot(root, users=users) as d:
-        yield d
+    try:
+        with Dovecot(root, users=users) as d:
+            yield d
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 _user_counter = iter(range(1000))

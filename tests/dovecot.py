@@ -162,11 +162,13 @@ class Dovecot:
         time.sleep(1.1)
 
     def index(self, user: str = "amy") -> None:
-        subprocess.run(
+        r = subprocess.run(
             [self._doveadm, "-c", str(self.config_path), "index", "-u", user, "*"],
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if r.returncode != 0:
+            raise RuntimeError(f"doveadm index failed ({r.returncode}): {r.stderr.strip()}")
 
     def doveadm(self, *args: str) -> str:
         out = subprocess.run(

@@ -1,0 +1,146 @@
+"""Promise 2: a sync cut at any point resumes with nothing lost and nothing duplicated."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ME, make_mail, write_config
+from cutproxy import CutProxy
+
+from mailkeeper.app import App, SyncLock
+from mailkeeper.errors import AuthError, ConnectionLost, LockedError
+
+pytestmark = pytest.mark.imap
+
+
+def _fill(imap, n: int, folder: str = "INBOX") -> None:
+    for i in range(n):
+        body = f"Order line {i}\n" + "Production is on schedule. " * 40
+        imap.deliver(
+            folder,
+            make_mail(f"buyer{i % 7}@birch.co.uk", ME, f"Order {i}", body, msgid=f"<o{i}@birch.co.uk>"),
+            user=imap.user,
+        )
+    imap.index(imap.user)
+
+
+def _counts(db: Path) -> tuple[int, int, int]:
+    conn = sqlite3.connect(db)
+    try:
+        m = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        fm = conn.execute("SELECT COUNT(*) FROM folder_messages").fetchone()[0]
+        uids = conn.execute(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT folder, uid FROM folder_messages)"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    return m, fm, uids
+
+
+def _config_via(tmp_path: Path, imap, port: int, batch: int = 50) -> Path:
+    cfg = write_config(tmp_path / "cfg", imap, imap.user)
+    text = cfg.read_text().replace(f"port: {imap.port}", f"port: {port}")
+    text = text.replace("accounts:", f"sync:\n  batch_size: {batch}\naccounts:\n", 1)
+    cfg.write_text(text.replace("    tls: none", "    tls: none\n    timeout: 5"))
+    return cfg
+
+
+def test_dropped_connection_mid_fetch_reconnects_and_completes(tmp_path: Path, imap) -> None:
+    _fill(imap, 300)
+    with CutProxy(imap.port, cut_after=120_000, cut_connections=1) as proxy:
+        with App.from_config(_config_via(tmp_path, imap, proxy.port)) as app:
+            app.retry_delays = (0.1, 0.1, 0.1)
+            [report] = app.sync()
+            db = app.settings.database
+        assert proxy.cuts == 1 and proxy.connections >= 2
+    assert report.new_messages == 300
+    assert _counts(db) == (300, 300, 300)
+
+
+def test_connection_that_keeps_dropping_fails_clearly_and_keeps_progress(
+    tmp_path: Path, imap
+) -> None:
+    _fill(imap, 300)
+    cfg = _config_via(tmp_path, imap, 0)
+    with CutProxy(imap.port, cut_after=150_000, cut_connections=99) as proxy:
+        cfg.write_text(cfg.read_text().replace("port: 0", f"port: {proxy.port}"))
+        with App.from_config(cfg) as app:
+            app.retry_delays = (0.05,)
+            with pytest.raises(ConnectionLost):
+                app.sync()
+            db = app.settings.database
+            assert app.status()["last_error"]
+    partial = _counts(db)
+    assert 0 < partial[0] < 300  # whole batches were committed before the cut
+    # Straight to the server now: the rest arrives, nothing twice.
+    cfg.write_text(cfg.read_text().replace(f"port: {proxy.port}", f"port: {imap.port}"))
+    with App.from_config(cfg) as app:
+        [report] = app.sync()
+        assert app.status()["last_error"] is None
+    assert report.new_messages == 300 - partial[0]
+    assert _counts(db) == (300, 300, 300)
+
+
+def test_kill_9_mid_sync_then_resume(tmp_path: Path, imap) -> None:
+    _fill(imap, 3000)
+    cfg = _config_via(tmp_path, imap, imap.port, batch=100)
+    db = tmp_path / "cfg" / "mailkeeper.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailkeeper", "--config", str(cfg), "sync"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                if _counts(db)[0] >= 200:
+                    break
+            except sqlite3.OperationalError:
+                pass
+        time.sleep(0.05)
+    assert proc.poll() is None, "sync finished before it could be killed: " + proc.stderr.read().decode()
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    partial = _counts(db)
+    assert 0 < partial[0] < 3000
+    with App.from_config(cfg) as app:
+        [report] = app.sync()
+    assert report.new_messages == 3000 - partial[0]
+    assert _counts(db) == (3000, 3000, 3000)
+
+
+def test_second_writer_is_refused_while_one_syncs(tmp_path: Path, imap) -> None:
+    cfg = write_config(tmp_path / "cfg", imap, imap.user)
+    with App.from_config(cfg) as app:
+        with SyncLock(app.settings.database):
+            with pytest.raises(LockedError, match="already syncing"):
+                app.sync()
+            assert app.status()["daemon"]["running"] is True
+
+
+def test_wrong_password_is_a_clear_auth_error(tmp_path: Path, imap) -> None:
+    cfg = write_config(tmp_path / "cfg", imap, imap.user, password="wrong")
+    with App.from_config(cfg) as app:
+        with pytest.raises(AuthError, match="refused the login"):
+            app.sync()
+
+
+def test_server_restart_between_syncs(tmp_path: Path, imap) -> None:
+    _fill(imap, 20)
+    cfg = write_config(tmp_path / "cfg", imap, imap.user)
+    with App.from_config(cfg) as app:
+        app.sync()
+        imap.restart()
+        imap.deliver("INBOX", make_mail("x@birch.co.uk", ME, "after restart"), user=imap.user)
+        [r] = app.sync()
+        assert r.new_messages == 1
+        assert app.store.message_count() == 21
