@@ -1,0 +1,157 @@
+"""The shipped rules and templates, and `mailkeeper init`, which copies them for the rep to edit.
+
+Installed from a wheel, the defaults live inside the package as mailkeeper/_defaults/rules and
+mailkeeper/_defaults/templates (pyproject force-includes them); in a source checkout (or an
+editable install) they are the repository's top-level rules/ and templates/.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import platformdirs
+
+from mailkeeper.errors import MailkeeperError
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "mailkeeper"
+CONFIG_NAME = "mailkeeper.yaml"
+_SKIP = {"__pycache__", ".DS_Store"}
+
+
+def default_config_dir() -> Path:
+    """The XDG config folder ($XDG_CONFIG_HOME/mailkeeper, usually ~/.config/mailkeeper)."""
+    return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def defaults_root() -> Path:
+    """The folder that holds the shipped rules/ and templates/."""
+    installed = importlib.resources.files(APP_NAME) / "_defaults"
+    if installed.is_dir() and isinstance(installed, Path):
+        return installed
+    source = Path(__file__).resolve().parent.parent
+    if (source / "rules").is_dir() and (source / "templates").is_dir():
+        return source
+    raise MailkeeperError(
+        "the shipped rules and templates are missing from this installation; reinstall mailkeeper"
+    )
+
+
+def rules_dir() -> Path:
+    return defaults_root() / "rules"
+
+
+def templates_dir() -> Path:
+    return defaults_root() / "templates"
+
+
+def init_config_dir(dest: Path, force: bool = False) -> list[Path]:
+    """Write dest/mailkeeper.yaml plus copies of the shipped rules/ and templates/.
+
+    An existing file is kept unless `force`. Returns the files written. mailkeeper.yaml is
+    written with mode 0600 (temp file + rename), since the rep may put credentials in it.
+    """
+    dest = Path(dest).expanduser()
+    dest.mkdir(parents=True, exist_ok=True, mode=0o700)
+    written: list[Path] = []
+    config = dest / CONFIG_NAME
+    if force or not config.exists():
+        _write_atomic(config, CONFIG_TEMPLATE.encode("utf-8"), mode=0o600)
+        written.append(config)
+    else:
+        logger.info("kept existing %s", config)
+    root = defaults_root()
+    for sub in ("rules", "templates"):
+        written += _copy_tree(root / sub, dest / sub, force)
+    return written
+
+
+def _copy_tree(src: Path, dst: Path, force: bool) -> list[Path]:
+    written: list[Path] = []
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        if not path.is_file() or any(part in _SKIP or part.startswith(".") for part in rel.parts):
+            continue
+        target = dst / rel
+        if target.exists() and not force:
+            logger.info("kept existing %s", target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(target, path.read_bytes(), mode=0o644)
+        written.append(target)
+    return written
+
+
+def _write_atomic(path: Path, data: bytes, mode: int) -> None:
+    """Write via a temp file in the same folder, then rename: never a half-written file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+CONFIG_TEMPLATE = """\
+# mailkeeper configuration. Check it with `mailkeeper check` after every edit.
+# Paths below are relative to this file's folder. Every key is explained in a comment;
+# delete what you do not need. Lines starting with # are ignored.
+
+# Who you are: mail from these addresses is "you"; these domains are your colleagues
+# (never customers).
+me:
+  name: Your Name
+  addresses: [you@example.com]              # every address you send from
+  company_domains: [example.com]            # your company's mail domain(s)
+  signature: |
+    Your Name
+    Your Company Co., Ltd.
+
+# Your time zone (IANA name, e.g. Asia/Shanghai, Europe/Berlin, America/New_York) and the
+# hours you work: drafts and deadlines are planned inside them.
+timezone: UTC
+working_hours:
+  days: [mon, tue, wed, thu, fri]
+  start: "09:00"
+  end: "18:00"
+
+database: ./mailkeeper.db   # the local history (plain SQLite)
+rules: ./rules              # customers.yaml, tiers.yaml, freemail.yaml, ...: edit them
+templates: ./templates      # the drafts' wording, one file per kind and language
+
+# Your mailboxes. Fill in the server, your login name, and ONE way to get the password:
+#   password_command: pass show mail/work     # a command that prints it (like mbsync PassCmd)
+#   password_env: MAILKEEPER_PASSWORD         # an environment variable
+#   keyring: true                             # the system keyring; store it once with
+#                                             #   keyring set mailkeeper work
+#   oauth2_token_command: oauth2ms --token    # a command printing an OAuth2 token (XOAUTH2)
+#   password: ...                             # plain text in this file: works, not advised
+accounts:
+  work:
+    host: imap.example.com
+    port: 993
+    tls: implicit           # implicit (993) | starttls (143) | none (only for 127.0.0.1 / ::1)
+    username: you@example.com
+    password_command: pass show mail/work
+    # folders: {inbox: INBOX, sent: Sent, drafts: Drafts}   # only if the server does not
+    #                                                       # mark them (SPECIAL-USE)
+    # extra_folders: [Archive]                              # more folders to read
+    # timeout: 60                                           # seconds per server answer
+
+# How mail is fetched (all optional).
+# sync:
+#   batch_size: 200              # messages per FETCH
+#   max_message_size: 25 MB      # larger messages are kept with their headers only
+#   max_text_bytes: 256 KB       # the most text read from one part of a message
+#   workers: 0                   # parallel connections; 0 = automatic
+"""

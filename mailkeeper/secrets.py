@@ -1,0 +1,197 @@
+"""Where an account's password or OAuth2 token comes from.
+
+Sources (exactly one per account, see config.AccountConfig): a shell command (like mbsync's
+PassCmd), an environment variable, the system keyring, or a plaintext password in the file.
+Every failure is an AuthError that names the account and the source, and never the secret.
+Nothing here logs or stores a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mailkeeper.config import AccountConfig
+from mailkeeper.errors import AuthError
+
+logger = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "mailkeeper"
+COMMAND_TIMEOUT = 30.0  # seconds
+_STDERR_LIMIT = 500  # characters of a failed command's stderr quoted in the error
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What to log in with: a password (LOGIN) or an OAuth2 access token (XOAUTH2)."""
+
+    mechanism: Literal["password", "xoauth2"]
+    secret: str = field(repr=False)
+
+
+def get_credential(account: AccountConfig, timeout: float = COMMAND_TIMEOUT) -> Credential:
+    """The account's password or token, whichever it is configured with."""
+    if account.oauth2_token_command is not None:
+        return Credential("xoauth2", get_oauth2_token(account, timeout))
+    return Credential("password", get_password(account, timeout))
+
+
+def get_password(account: AccountConfig, timeout: float = COMMAND_TIMEOUT) -> str:
+    """The password from password_command, password_env, the keyring or password:."""
+    if account.password_command is not None:
+        return run_secret_command(
+            account.password_command, account.name, "password_command", timeout
+        )
+    if account.password_env is not None:
+        return _from_env(account)
+    if account.keyring:
+        return _from_keyring(account)
+    if account.password is not None:
+        return account.password
+    raise AuthError(
+        f"account '{account.name}' has no password source",
+        [
+            f"add one of password_command, password_env or keyring: true to accounts.{account.name}"
+            + (
+                " (it uses oauth2_token_command: ask for the token instead)"
+                if account.oauth2_token_command
+                else ""
+            )
+        ],
+    )
+
+
+def get_oauth2_token(account: AccountConfig, timeout: float = COMMAND_TIMEOUT) -> str:
+    """The access token printed by oauth2_token_command (for XOAUTH2)."""
+    if account.oauth2_token_command is None:
+        raise AuthError(
+            f"account '{account.name}' has no oauth2_token_command",
+            [f"add oauth2_token_command to accounts.{account.name}, or log in with its password"],
+        )
+    return run_secret_command(
+        account.oauth2_token_command, account.name, "oauth2_token_command", timeout
+    )
+
+
+def run_secret_command(command: str, account: str, key: str, timeout: float) -> str:
+    """Run `command` through the shell; its stdout's first line, stripped, is the secret.
+
+    The command runs in its own session, so that on timeout the whole process group is
+    killed (a shell's children included). Errors quote the command's stderr, never stdout.
+    """
+    try:
+        proc = subprocess.Popen(
+            command,
+            shell=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise _command_error(account, key, command, f"could not start: {exc.strerror}") from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        raise _command_error(
+            account,
+            key,
+            command,
+            f"did not finish within {timeout:g} s",
+            "make it print the secret without waiting for input",
+        ) from None
+    secret = _first_line(out)
+    stderr = _quote_stderr(err, secret)
+    if proc.returncode != 0:
+        raise _command_error(
+            account,
+            key,
+            command,
+            f"exited with status {proc.returncode}" + (f": {stderr}" if stderr else ""),
+        )
+    if not secret:
+        raise _command_error(
+            account, key, command, "printed nothing" + (f" (stderr: {stderr})" if stderr else "")
+        )
+    return secret
+
+
+def _first_line(out: bytes) -> str:
+    lines = out.decode("utf-8", errors="replace").splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def _quote_stderr(err: bytes, secret: str) -> str:
+    text = " ".join(err.decode("utf-8", errors="replace").split())
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "[secret]")  # a command that echoes it on stderr too
+    return text[-_STDERR_LIMIT:]
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    try:
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a child escaped its group
+        logger.warning("a password command's child process did not exit; leaving it")
+
+
+def _command_error(account: str, key: str, command: str, what: str, fix: str = "") -> AuthError:
+    return AuthError(
+        f"account '{account}': {key} failed",
+        [
+            f"`{command}` {what}",
+            fix or f"run the command by hand to check it, then fix accounts.{account}.{key}",
+        ],
+    )
+
+
+def _from_env(account: AccountConfig) -> str:
+    var = account.password_env or ""
+    value = os.environ.get(var, "")
+    if not value:
+        raise AuthError(
+            f"account '{account.name}': environment variable {var} is not set",
+            [
+                f"set {var} before running mailkeeper, "
+                f"or change accounts.{account.name}.password_env"
+            ],
+        )
+    return value
+
+
+def _from_keyring(account: AccountConfig) -> str:
+    try:
+        import keyring
+        import keyring.errors
+    except ImportError:
+        raise AuthError(
+            f"account '{account.name}': keyring support is not installed",
+            ["pip install 'mailkeeper[keyring]', or use password_command instead"],
+        ) from None
+    try:
+        for user in dict.fromkeys([account.name, account.username]):
+            secret = keyring.get_password(KEYRING_SERVICE, user) if user else None
+            if secret:
+                return str(secret)
+    except keyring.errors.KeyringError as exc:
+        raise AuthError(
+            f"account '{account.name}': the system keyring is not usable ({type(exc).__name__})",
+            [
+                f"{exc}".splitlines()[0] if f"{exc}" else "no keyring backend available",
+                "install and unlock a keyring (e.g. gnome-keyring, KWallet, macOS Keychain), "
+                "or use password_command instead",
+            ],
+        ) from None
+    raise AuthError(
+        f"account '{account.name}': no password in the system keyring",
+        [f"store it once with: keyring set {KEYRING_SERVICE} {account.name}"],
+    )
