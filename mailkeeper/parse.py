@@ -1,0 +1,715 @@
+"""The parse step: raw message bytes -> Fetched -> Message.
+
+`fetched_from_bytes` turns a whole message (Maildir file, corpus file) into what an IMAP adapter
+would have fetched: the header block, the MIME leaves numbered like IMAP BODYSTRUCTURE sections,
+and the encoded bodies of the text sections `choose_text_sections` picks. `parse` turns a Fetched
+into a Message. Neither ever raises: every problem becomes a defect string on the Message.
+
+Headers are read with the stdlib compat32 parser (fast, lenient); charset repair is in
+`charsets`, html/quote/signature/language helpers in `textclean`.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import logging
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.message import Message as EmailMessage
+from email.parser import BytesParser
+from email.policy import compat32
+from email.utils import getaddresses, parsedate_tz
+
+from mailparser.dates import parse_mail_date
+
+from mailkeeper.charsets import decode_base64, decode_header_value, decode_text
+from mailkeeper.model import Address, Attachment, Fetched, Message, Part
+from mailkeeper.textclean import guess_language, html_to_text, strip_reply
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["choose_text_sections", "fetched_from_bytes", "message_key", "parse"]
+
+_MAX_DEPTH = 40  # MIME nesting deeper than this is treated as one opaque leaf
+_MAX_ADDRESS_HEADER = 65_536
+_MAX_TEXT_CHARS = 1_000_000
+_MAX_DATE_CHARS = 200
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HEADER_END = re.compile(rb"\r?\n\r?\n|\r\r")
+_EMPTY = 2  # a text part this size (bytes, as BODYSTRUCTURE counts) holds at most a line end
+
+# ---------------------------------------------------------------------------------------------
+# bytes -> Fetched
+
+
+def _crlf_size(raw: bytes) -> int:
+    """Size as an IMAP server reports it: every bare LF counted as CRLF."""
+    return len(raw) + raw.count(b"\n") - raw.count(b"\r\n")
+
+
+def _split_header(raw: bytes) -> bytes:
+    m = _HEADER_END.search(raw)
+    return raw[: m.end()] if m else raw
+
+
+def _payload_bytes(part: EmailMessage) -> bytes:
+    """The still transfer-encoded body of a leaf, as in the original bytes."""
+    # Not get_payload(): for 8-bit bodies it re-decodes with the charset and replaces bytes.
+    payload = getattr(part, "_payload", None)
+    if isinstance(payload, str):
+        return payload.encode("ascii", "surrogateescape")
+    if isinstance(payload, list):
+        try:
+            return b"".join(p.as_bytes(policy=compat32) for p in payload)
+        except Exception:  # noqa: BLE001 - generator may choke on broken sub-messages
+            return b""
+    return b""
+
+
+def _param(part: EmailMessage, name: str, header: str = "content-type") -> str | None:
+    try:
+        value = part.get_param(name, header=header)
+    except Exception:  # noqa: BLE001 - malformed parameters
+        return None
+    if isinstance(value, tuple):  # RFC 2231: (charset, language, text)
+        charset, _lang, text = value
+        raw = (text or "").encode("latin-1", "replace") if charset else None
+        return decode_text(raw, charset)[0] if raw is not None else text
+    return value if isinstance(value, str) else None
+
+
+def _filename(part: EmailMessage) -> str | None:
+    name = _param(part, "filename", "content-disposition") or _param(part, "name")
+    if not name:
+        return None
+    return decode_header_value(name.strip()) or None
+
+
+def _hget(part: EmailMessage, name: str) -> str:
+    value = part.get(name)
+    return str(value) if value is not None else ""
+
+
+def _leaf_type(part: EmailMessage) -> str:
+    ctype = part.get_content_type()
+    if ctype.startswith("multipart/"):
+        # No boundary (or no parts): the body is plain text to a reader.
+        return "text/plain"
+    return ctype
+
+
+def _part_of(section: str, part: EmailMessage) -> Part:
+    body = _payload_bytes(part)
+    disposition = _hget(part, "content-disposition").split(";", 1)[0].strip().lower()
+    content_id = _hget(part, "content-id")
+    charset = _param(part, "charset")
+    return Part(
+        section=section,
+        content_type=_leaf_type(part),
+        charset=charset.strip().lower() if charset else None,
+        encoding=(_hget(part, "content-transfer-encoding").strip() or "7bit").lower(),
+        size=_crlf_size(body),
+        disposition=disposition or None,
+        filename=_filename(part),
+        content_id=content_id.strip().strip("<>") or None,
+    )
+
+
+def _leaves(msg: EmailMessage) -> Iterator[tuple[str, EmailMessage]]:
+    """(section, leaf) in IMAP BODYSTRUCTURE order, without recursion."""
+    stack: list[tuple[str, EmailMessage, int]] = [("", msg, 0)]
+    while stack:
+        prefix, node, depth = stack.pop()
+        children = getattr(node, "_payload", None)
+        is_container = node.get_content_maintype() == "multipart" and isinstance(children, list)
+        if not is_container or not children or depth >= _MAX_DEPTH:
+            yield (prefix or "1"), node
+            continue
+        for i in range(len(children), 0, -1):
+            child = children[i - 1]
+            if isinstance(child, EmailMessage):
+                stack.append((f"{prefix}.{i}" if prefix else str(i), child, depth + 1))
+
+
+def _defect_names(msg: EmailMessage) -> list[str]:
+    names: list[str] = []
+    for part in msg.walk() if msg.is_multipart() else [msg]:
+        for defect in getattr(part, "defects", ()):
+            name = type(defect).__name__
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _parse_tree(raw: bytes) -> tuple[list[Part], dict[str, bytes], list[str]]:
+    msg = BytesParser(policy=compat32).parsebytes(raw)
+    parts: list[Part] = []
+    encoded: dict[str, bytes] = {}
+    for section, leaf in _leaves(msg):
+        part = _part_of(section, leaf)
+        parts.append(part)
+        if part.content_type in ("text/plain", "text/html"):
+            encoded[section] = _payload_bytes(leaf)
+    return parts, encoded, _defect_names(msg)
+
+
+def _fallback_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes]]:
+    """When the MIME tree cannot be built: the whole body as one plain-text leaf."""
+    body = raw[len(header) :]
+    return [Part("1", "text/plain", size=_crlf_size(body))], {"1": body}
+
+
+def fetched_from_bytes(
+    raw: bytes,
+    folder: str = "",
+    uid: int = 0,
+    flags: tuple[str, ...] = (),
+    internaldate: datetime | None = None,
+    max_text_bytes: int | None = None,
+) -> Fetched:
+    """What an IMAP fetch of the header, BODYSTRUCTURE and the chosen text sections would
+    give for this message; never raises."""
+    raw = bytes(raw or b"")
+    header = _split_header(raw)
+    notes: list[str] = []
+    if raw.startswith(_OLE2_MAGIC):
+        notes.append("not a MIME message: OLE2 compound file (Outlook .msg?)")
+        size = _crlf_size(raw)
+        part = Part("1", "application/vnd.ms-outlook", encoding="binary", size=size)
+        return Fetched(folder, uid, size, b"", [part], {}, tuple(flags), internaldate, notes)
+    try:
+        parts, encoded, defects = _parse_tree(raw)
+        notes.extend(defects)
+    except RecursionError:
+        parts, encoded = _fallback_tree(raw, header)
+        notes.append("MIME structure too deeply nested")
+    except Exception as exc:  # noqa: BLE001 - never let one message stop a sync
+        logger.warning("MIME parse failed (%s); keeping the body as text", exc)
+        parts, encoded = _fallback_tree(raw, header)
+        notes.append(f"MIME parse failed: {type(exc).__name__}")
+    bodies: dict[str, bytes] = {}
+    for section in choose_text_sections(parts):
+        body = encoded.get(section, b"")
+        if max_text_bytes is not None and len(body) > max_text_bytes:
+            body = body[:max_text_bytes]
+            notes.append(f"text section {section} cut to {max_text_bytes} bytes")
+        bodies[section] = body
+    return Fetched(
+        folder=folder,
+        uid=uid,
+        size=_crlf_size(raw),
+        header=header,
+        parts=parts,
+        bodies=bodies,
+        flags=tuple(flags),
+        internaldate=internaldate,
+        notes=notes,
+    )
+
+
+def choose_text_sections(parts: list[Part]) -> list[str]:
+    """Sections to download for the text: the first text/plain leaf that is not an attachment
+    (and not empty), else the first such text/html leaf, else an inline text part that merely
+    has a filename, else an empty text/plain one."""
+    for wanted in ("text/plain", "text/html"):
+        for part in parts:
+            if part.content_type == wanted and not part.is_attachment and part.size > _EMPTY:
+                return [part.section]
+    for part in parts:
+        if part.content_type in ("text/plain", "text/html") and part.disposition != "attachment":
+            return [part.section]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Headers
+
+
+_PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]{1,80})\s*=\s*("(?:[^"\\]|\\.){0,1000}"|[^;\s]*)')
+
+
+def _content_params(value: str) -> dict[str, str]:
+    """The simple parameters of a Content-Type value (lower-case names, unquoted values)."""
+    return {m.group(1).lower(): m.group(2).strip('"') for m in _PARAM.finditer(value)}
+
+
+class _Headers:
+    """Raw header values by lower-case name (first occurrence wins for `get`)."""
+
+    content_type = "text/plain"
+    report_type = ""
+    charset: str | None = None
+
+    def __init__(self, header: bytes, defects: list[str]) -> None:
+        self.values: dict[str, list[str]] = {}
+        try:
+            msg = BytesParser(policy=compat32).parsebytes(header, headersonly=True)
+        except Exception as exc:  # noqa: BLE001
+            defects.append(f"header parse failed: {type(exc).__name__}")
+            return
+        for name, value in msg.raw_items():
+            self.values.setdefault(name.strip().lower(), []).append(str(value))
+        for defect in msg.defects:
+            name = type(defect).__name__
+            if name not in defects:
+                defects.append(name)
+        ctype = self.get("content-type") or ""
+        self.content_type = ctype.split(";", 1)[0].strip().lower() or "text/plain"
+        params = _content_params(ctype)
+        self.report_type = params.get("report-type", "").lower()
+        self.charset = params.get("charset") or None
+
+    def get(self, name: str) -> str | None:
+        found = self.values.get(name)
+        return found[0] if found else None
+
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_BARE_MSGID = re.compile(r"^[^<>\s@]+@[^<>\s@]+$")
+
+
+def _message_ids(value: str | None) -> list[str]:
+    if not value:
+        return []
+    ids = [i for i in _MSGID.findall(value) if len(i) < 1000]
+    if ids:
+        return ids
+    return [t for t in value.split() if _BARE_MSGID.match(t) and len(t) < 1000]
+
+
+def _first_id(value: str | None) -> str | None:
+    ids = _message_ids(value)
+    return ids[0] if ids else None
+
+
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'=-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
+
+
+def _addresses(value: str | None, hint: str | None, keep_nameless: bool = False) -> list[Address]:
+    """Mailboxes of an address header; groups, garbage and CR/LF in names never raise.
+
+    With `keep_nameless`, a display name without a usable address ("MAILER-DAEMON <>")
+    is kept as Address(name, "")."""
+    if not value:
+        return []
+    value = re.sub(r"\r?\n[ \t]*|\r", " ", value[:_MAX_ADDRESS_HEADER])
+    try:
+        pairs = getaddresses([value])
+    except Exception:  # noqa: BLE001
+        pairs = []
+    out: list[Address] = []
+    for name, email in pairs:
+        email = _clean_email(email)
+        if not email and not name:
+            continue
+        if not email and "@" in name:
+            # "Name <foo@bar" and similar: pick the address out of the remains.
+            m = _EMAIL_RE.search(name)
+            email, name = (m.group(0).lower(), "") if m else ("", name)
+        if email or (keep_nameless and name.strip()):
+            out.append(Address(name=decode_header_value(name, hint), email=email))
+    if not any(a.email for a in out):
+        found = [Address("", m.lower()) for m in _EMAIL_RE.findall(value)[:100]]
+        out = found or out[:1]
+    return out
+
+
+def _clean_email(email: str) -> str:
+    email = email.strip().strip("<>").strip()
+    if "@" not in email or any(c.isspace() for c in email):
+        return ""
+    if not email.isascii():
+        email = decode_header_value(email)
+    return email.lower()
+
+
+def _date(value: str | None) -> tuple[datetime | None, int | None, str | None]:
+    """(UTC datetime, sender's offset in minutes, problem) from a Date header."""
+    if not value:
+        return None, None, "no Date"
+    value = " ".join(value[:_MAX_DATE_CHARS].split())
+    result = parse_mail_date(value)
+    tup = parsedate_tz(value)
+    offset = tup[9] // 60 if tup and tup[9] is not None else None
+    if result.value is not None:
+        return result.value, offset if offset is not None else 0, None
+    return _lenient_date(tup, value)
+
+
+def _lenient_date(
+    tup: tuple[int | None, ...] | None, value: str
+) -> tuple[datetime | None, int | None, str | None]:
+    if not tup:
+        return None, None, f"unparsable Date {value[:60]!r}"
+    try:
+        y, mo, d, h, mi, sec = (int(x or 0) for x in tup[:6])
+        year = y + (2000 if y < 50 else 1900 if y < 100 else 0)
+        naive = datetime(year, mo, d, h, mi, min(sec, 59))
+    except (ValueError, OverflowError, TypeError):
+        return None, None, f"invalid Date {value[:60]!r}"
+    offset = int(tup[9] or 0) // 60
+    utc = naive.replace(tzinfo=UTC).timestamp() - offset * 60
+    return datetime.fromtimestamp(utc, UTC), offset, None
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# Body text
+
+
+def _uudecode(data: bytes) -> bytes:
+    out: list[bytes] = []
+    started = False
+    for line in data.splitlines():
+        if not started:
+            started = line.startswith(b"begin ")
+            continue
+        if line.strip() in (b"end", b"`"):
+            break
+        try:
+            out.append(binascii.a2b_uu(line))
+        except binascii.Error:
+            nbytes = (((line[0] - 32) & 63) * 4 + 5) // 3 if line else 0
+            try:
+                out.append(binascii.a2b_uu(line[:nbytes]))
+            except binascii.Error:
+                continue
+    return b"".join(out)
+
+
+_JUNK_CHARS = tuple(chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), 127))
+_BINARY_JUNK = re.compile("[" + "".join(_JUNK_CHARS) + "]+")
+_IDENTITY_ENCODINGS = frozenset({"7bit", "8bit", "binary", "", "7-bit", "8-bit", "plain", "none"})
+
+
+def transfer_decode(data: bytes, encoding: str, defects: list[str]) -> bytes:
+    """Undo a content-transfer-encoding; tolerant of broken input."""
+    encoding = encoding.strip().lower()
+    try:
+        if encoding == "base64":
+            return decode_base64(data)
+        if encoding == "quoted-printable":
+            return binascii.a2b_qp(data)
+        if encoding in ("x-uuencode", "uuencode", "x-uue", "uue"):
+            return _uudecode(data)
+    except (binascii.Error, ValueError) as exc:
+        defects.append(f"{encoding} decoding failed: {exc}")
+        return data
+    if encoding not in _IDENTITY_ENCODINGS:
+        defects.append(f"unknown transfer encoding {encoding!r}")
+    return data
+
+
+def _body_text(f: Fetched, defects: list[str]) -> tuple[str, bool]:
+    """(decoded text, html only) of the chosen section(s)."""
+    by_section = {p.section: p for p in f.parts}
+    texts: list[str] = []
+    html_only = False
+    for section in choose_text_sections(f.parts):
+        data = f.bodies.get(section)
+        part = by_section.get(section)
+        if data is None or part is None:
+            continue
+        text, note = decode_text(transfer_decode(data, part.encoding, defects), part.charset)
+        if note:
+            defects.append(f"body: {note}")
+        if part.content_type == "text/html":
+            text, html_only = html_to_text(text), True
+        texts.append(text)
+    text = "\n".join(texts).replace("\r\n", "\n").replace("\r", "\n")[:_MAX_TEXT_CHARS]
+    if any(ch in text for ch in _JUNK_CHARS):  # much faster than a regex scan when clean
+        text = _BINARY_JUNK.sub("", text)
+    return text, html_only
+
+
+# ---------------------------------------------------------------------------------------------
+# Automatic and bulk mail
+
+_OOO_SUBJECT = re.compile(
+    r"^\s*(out of (the )?office|automatic reply|auto[- ]?reply|auto[- ]?response|autoreply|"
+    r"auto response|abwesenheitsnotiz|automatische antwort|réponse automatique|"
+    r"respuesta automática|risposta automatica|resposta automática|afwezigheidsmelding|"
+    r"自动回复|自動回覆|自動回复|自动答复|自動答覆|不在办公室|不在辦公室|外出中|休假中|"
+    r"自動応答|自動返信|不在通知|부재중|자동 회신|on vacation|vacation reply|"
+    r"away from (the )?office)"
+    r"|\bis out of (the )?office\b|\bout of office (auto ?reply|notification)\b",
+    re.IGNORECASE,
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|deliver|delay|returned|fail|could not|couldn't|unable|rejected|error|warning|"
+    r"non[- ]?delivery|bounce|notify|transcript|退信|退回|未能|投递|送达|"
+    r"配信|エラー|送信できません",
+    re.IGNORECASE,
+)
+_DAEMON_FROM = re.compile(
+    r"\b(mailer-daemon|postmaster|post_master|mail-daemon|mailerdaemon|mdaemon|"
+    r"mail delivery (subsystem|system|service))\b|<>",
+    re.IGNORECASE,
+)
+_ESP_HEADERS = (
+    "x-mailchimp-campaign",
+    "x-mc-user",
+    "x-campaign",
+    "x-campaignid",
+    "x-campaign-id",
+    "x-mailgun-campaign-id",
+    "x-sfmc-stack",
+    "x-marketoid",
+    "x-mailer-recptid",
+    "x-newsletter",
+    "x-mailing-list",
+    "mailing-list",
+    "x-listmember",
+    "x-list-unsubscribe",
+    "list-post",
+    "x-beenthere",
+)
+_ESP_MAILER = re.compile(
+    r"mailchimp|campaign monitor|constant ?contact|sendinblue|brevo|mailjet|phplist|"
+    r"exacttarget|salesforce marketing|marketo|hubspot|klaviyo|acoustic|silverpop|"
+    r"emarsys|newsletter|mass ?mail|bulk ?mail|mailerlite|getresponse|aweber|sendy",
+    re.IGNORECASE,
+)
+
+
+def _auto_reason(h: _Headers, subject: str) -> str | None:
+    """Why a message was sent by a machine (auto-reply, bounce, receipt), or None."""
+    auto = (h.get("auto-submitted") or "").strip().lower()
+    if auto and not auto.startswith("no"):
+        return f"Auto-Submitted: {auto.split(';')[0][:40]}"
+    for name in ("x-autoreply", "x-autorespond", "x-autoreply-from", "x-mail-autoreply"):
+        value = (h.get(name) or "").strip().lower()
+        if h.has(name) and value not in ("no", "false", "0"):
+            return name
+    if (h.get("precedence") or "").strip().lower() == "auto_reply":
+        return "Precedence: auto_reply"
+    return _report_reason(h) or _bounce_reason(h, subject) or _ooo_reason(subject)
+
+
+def _report_reason(h: _Headers) -> str | None:
+    if h.content_type == "multipart/report":
+        kind = {
+            "delivery-status": "delivery status notification",
+            "disposition-notification": "read receipt",
+            "feedback-report": "abuse feedback report",
+        }.get(h.report_type, "report")
+        return kind
+    if h.has("x-failed-recipients"):
+        return "X-Failed-Recipients"
+    return None
+
+
+def _bounce_reason(h: _Headers, subject: str) -> str | None:
+    from_daemon = bool(_DAEMON_FROM.search(h.get("from") or ""))
+    if from_daemon and _BOUNCE_SUBJECT.search(subject):
+        return "bounce from mailer-daemon"
+    if (h.get("return-path") or "").strip() == "<>" and _BOUNCE_SUBJECT.search(subject):
+        return "bounce (null return path)"
+    return None
+
+
+_LIST_TAGS = re.compile(r"^\s*(\[[^\]]{0,60}\]\s*)+")
+_REPLY_PREFIX = re.compile(
+    r"^\s*(re|fw|fwd|aw|wg|sv|vs|tr|rv|r|回复|回覆|答复|答覆|转发|轉寄)\s*[:：]", re.IGNORECASE
+)
+
+
+def _ooo_reason(subject: str) -> str | None:
+    """Out-of-office subject, unless a person is replying to or forwarding one."""
+    bare = _LIST_TAGS.sub("", subject)
+    if _REPLY_PREFIX.match(bare):
+        return None
+    return "out-of-office subject" if _OOO_SUBJECT.search(bare) else None
+
+
+def _bulk_reason(h: _Headers) -> str | None:
+    """Why a message looks like list or campaign mail, or None."""
+    if h.has("list-id"):
+        return "List-Id"
+    if h.has("list-unsubscribe"):
+        return "List-Unsubscribe"
+    precedence = (h.get("precedence") or "").strip().lower()
+    if precedence in ("bulk", "list", "junk"):
+        return f"Precedence: {precedence}"
+    for name in _ESP_HEADERS:
+        if h.has(name):
+            return name
+    if any(name.startswith(("x-mailchimp", "x-campaign", "x-mc-")) for name in h.values):
+        return "ESP campaign header"
+    if h.has("feedback-id"):
+        return "Feedback-ID"
+    mailer = h.get("x-mailer") or ""
+    if _ESP_MAILER.search(mailer):
+        return f"X-Mailer: {mailer[:40]}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Message
+
+
+def message_key(
+    message_id: str | None,
+    date: datetime | None,
+    sender_email: str,
+    subject: str,
+    size: int,
+    text: str,
+    attachments: list[Attachment],
+) -> str:
+    """Identity of a message: equal for the same bytes in two folders, different when a reused
+    Message-ID comes with a different date, sender, subject, size, text or attachments."""
+    text_sha = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    parts = [
+        message_id or "",
+        date.isoformat() if date else "",
+        sender_email,
+        subject,
+        str(size),
+        text_sha,
+        *(f"{a.filename or ''}\x1f{a.size}" for a in attachments),
+    ]
+    blob = "\x1e".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def _attachments(parts: list[Part]) -> list[Attachment]:
+    out: list[Attachment] = []
+    for p in parts:
+        if p.is_attachment:
+            size = p.size * 3 // 4 if p.encoding == "base64" else p.size
+            out.append(Attachment(p.filename, p.content_type, size))
+    return out
+
+
+def _charset_hint(h: _Headers, parts: list[Part]) -> str | None:
+    if h.charset:
+        return h.charset
+    texts = (p.charset for p in parts if p.charset and p.content_type.startswith("text/"))
+    return next(texts, None)
+
+
+def parse(f: Fetched, own_addresses: frozenset[str] = frozenset()) -> Message:
+    """A Message from what a mailbox adapter fetched; never raises (defects record problems).
+
+    `own_addresses` is accepted for later use (direction is decided when linking).
+    """
+    try:
+        return _parse(f)
+    except RecursionError:
+        return _minimal_message(f, "RecursionError while parsing")
+    except Exception as exc:  # noqa: BLE001 - promise 4: no message stops a sync
+        logger.exception("parse failed for %s/%s", f.folder, f.uid)
+        return _minimal_message(f, f"parse failed: {type(exc).__name__}: {exc}")
+
+
+def _parse(f: Fetched) -> Message:
+    defects: list[str] = []
+    h = _Headers(f.header, defects)
+    hint = _charset_hint(h, f.parts)
+    header_notes: list[str] = []
+    subject = decode_header_value(h.get("subject"), hint, header_notes)
+    senders = _addresses(h.get("from"), hint, True) or _addresses(h.get("sender"), hint, True)
+    sender = senders[0] if senders else None
+    message_id = _first_id(h.get("message-id"))
+    header_date, offset, date_problem = _date(h.get("date"))
+    text, html_only = _body_text(f, defects)
+    attachments = _attachments(f.parts)
+    defects.extend(_header_defects(message_id, sender, date_problem, f, header_notes))
+    defects.extend(n for n in f.notes if n not in defects)
+    key = message_key(
+        message_id, header_date, sender.email if sender else "", subject, f.size, text, attachments
+    )
+    references = _message_ids(h.get("references"))
+    in_reply_to = _first_id(h.get("in-reply-to"))
+    reply_text = strip_reply(text)
+    auto_reason = _auto_reason(h, subject)
+    bulk_reason = _bulk_reason(h)
+    return Message(
+        key=key,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+        thread_key=(references[0] if references else None) or in_reply_to or message_id or key,
+        date=header_date or _as_utc(f.internaldate),
+        date_offset_minutes=offset if header_date else None,
+        sender=sender,
+        to=_addresses(h.get("to"), hint),
+        cc=_addresses(h.get("cc"), hint),
+        reply_to=_addresses(h.get("reply-to"), hint),
+        subject=subject,
+        text=text,
+        reply_text=reply_text,
+        language=guess_language(reply_text or text),
+        is_auto=auto_reason is not None,
+        auto_reason=auto_reason,
+        is_bulk=bulk_reason is not None,
+        bulk_reason=bulk_reason,
+        attachments=attachments,
+        defects=defects,
+        size=f.size,
+        has_html_only=html_only,
+    )
+
+
+def _header_defects(
+    message_id: str | None,
+    sender: Address | None,
+    date_problem: str | None,
+    f: Fetched,
+    header_notes: list[str],
+) -> list[str]:
+    out: list[str] = []
+    if message_id is None:
+        out.append("no Message-ID")
+    if sender is None or not sender.email:
+        out.append("no From address")
+    if date_problem:
+        fallback = "internal date used" if f.internaldate else "no date at all"
+        out.append(f"{date_problem}: {fallback}")
+    out.extend(dict.fromkeys(header_notes))
+    return out
+
+
+def _minimal_message(f: Fetched, why: str) -> Message:
+    size = getattr(f, "size", 0) or 0
+    digest = hashlib.sha256()
+    for chunk in (getattr(f, "header", b""), *getattr(f, "bodies", {}).values()):
+        digest.update(chunk if isinstance(chunk, bytes) else b"")
+    key = message_key(None, None, "", "", size, digest.hexdigest(), [])
+    return Message(
+        key=key,
+        message_id=None,
+        in_reply_to=None,
+        references=[],
+        thread_key=key,
+        date=_as_utc(getattr(f, "internaldate", None)),
+        date_offset_minutes=None,
+        sender=None,
+        to=[],
+        cc=[],
+        reply_to=[],
+        subject="",
+        text="",
+        reply_text="",
+        language=None,
+        is_auto=False,
+        auto_reason=None,
+        is_bulk=False,
+        bulk_reason=None,
+        attachments=[],
+        defects=[why],
+        size=size,
+    )

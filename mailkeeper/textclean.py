@@ -1,0 +1,393 @@
+"""Text helpers for the parse step: html -> text, quote/signature stripping, language guess.
+
+All functions are pure, never raise on odd input, and are fast enough to run on every message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from html import unescape
+
+logger = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------------
+# HTML -> text
+
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote body center dd details div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary "
+    "table tbody tfoot thead tr ul".split()
+)
+_INVISIBLE_OPEN = re.compile(r"<!--|<(script|style|head|title|template|noscript|xml)\b", re.I)
+# A tag: group 1 "/" for an end tag, group 2 the name. Attributes may not contain < or >, which
+# keeps the scan linear on broken input (unclosed quotes, stray '<').
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]{0,30})(?:[\s/][^<>]{0,4000})?>|<[!?][^<>]{0,4000}>")
+_SPACES = re.compile(r"[ \t\r\n\f\v\u200b\xa0]+")
+_MAX_HTML_CHARS = 2_000_000
+
+
+class _Lines:
+    """Accumulates text into lines; lines inside <blockquote> get a '> ' prefix."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.current: list[str] = []
+        self.quote = 0
+
+    def add(self, text: str) -> None:
+        self.current.append(text)
+
+    def end_line(self) -> None:
+        text = "".join(self.current).strip(" ")
+        self.current = []
+        if text or (self.lines and self.lines[-1]):
+            self.lines.append(("> " * self.quote + text) if text else "")
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML body: no script/style, block tags -> newlines, entities unescaped."""
+    if not html:
+        return ""
+    out = _Lines()
+    pre = 0
+    pieces = _TAG.split(_strip_invisible(html[:_MAX_HTML_CHARS]))
+    for i in range(0, len(pieces), 3):
+        text = pieces[i]
+        if text:
+            _add_text(out, unescape(text), pre > 0)
+        if i + 2 >= len(pieces):
+            break
+        closing, name = pieces[i + 1], (pieces[i + 2] or "").lower()
+        if name == "br":
+            out.end_line()
+        elif name in _BLOCK_TAGS:
+            out.end_line()
+            step = -1 if closing else 1
+            if name == "blockquote":
+                out.quote = max(0, out.quote + step)
+            elif name == "pre":
+                pre = max(0, pre + step)
+        elif name in ("td", "th") and not closing:
+            out.add(" ")
+    out.end_line()
+    return _collapse_blank_lines("\n".join(out.lines))
+
+
+def _strip_invisible(html: str) -> str:
+    """Drop comments and script/style/head/title... elements (linear, even when unclosed)."""
+    lower: str | None = None
+    closers: dict[str, int] = {}  # tag name -> where its next end tag is (-1: none left)
+    kept: list[str] = []
+    pos = 0
+    while (m := _INVISIBLE_OPEN.search(html, pos)) is not None:
+        kept.append(html[pos : m.start()])
+        if m.group(1) is None:  # comment: an unclosed one hides the rest
+            end = html.find("-->", m.end())
+            pos = len(html) if end < 0 else end + 3
+            continue
+        lower = lower if lower is not None else html.lower()
+        name = m.group(1).lower()
+        end = closers.get(name, 0)
+        if 0 <= end < m.end():
+            end = closers[name] = lower.find("</" + name, m.end())
+        if end < 0:  # unclosed: drop only the opening tag
+            close = html.find(">", m.end())
+            pos = m.end() if close < 0 else close + 1
+            continue
+        close = html.find(">", end)
+        pos = len(html) if close < 0 else close + 1
+        kept.append(" ")
+    kept.append(html[pos:])
+    return "".join(kept)
+
+
+def _add_text(out: _Lines, text: str, pre: bool) -> None:
+    if not pre:
+        # HTML white space is one space; str.split() is much faster than a regex here.
+        words = " ".join(text.split())
+        lead = " " if text[:1].isspace() else ""
+        trail = " " if words and text[-1:].isspace() else ""
+        out.add(lead + words + trail)
+        return
+    for j, part in enumerate(text.replace("\r\n", "\n").split("\n")):
+        if j:
+            out.end_line()
+        out.add(part)
+
+
+def _collapse_blank_lines(text: str) -> str:
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Quoted replies and signatures
+
+_WROTE = re.compile(
+    r"(wrote|writes|写道|寫道|寫到|写到|a écrit|schrieb|escribió|ha scritto|scrisse|escreveu|"
+    r"schreef|skrev|kirjoitti|napisał|написал|написала|написал\(а\)|yazdı|작성|書きました)"
+    r"\s*[:：]\s*$",
+    re.IGNORECASE,
+)
+# The start of an attribution line that may wrap ("On Tue, ... <a@b.c>" / "wrote:").
+_INTRO = re.compile(
+    r"^\s*(-{2,}\s*)?(On|At|Le|Am|El|Il|Op|Em|Den|På|W dniu|В|Вторник|在|于|\d|"
+    r"[A-Z][a-z]+day\b)",
+)
+_GMAIL_CJK_INTRO = re.compile(r"^\s*\d{2,4}\s*[年년/.-].{0,80}<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$")
+_SEPARATOR = re.compile(
+    r"^\s*[-_=*]{2,}\s*(original message|原始邮件|原始郵件|邮件原件|郵件原件|原始信件|原邮件|"
+    r"forwarded message|转发邮件|转发的邮件|轉寄郵件|message d'origine|message transféré|"
+    r"ursprüngliche nachricht|weitergeleitete nachricht|mensaje original|mensaje reenviado|"
+    r"messaggio originale|messaggio inoltrato|mensagem original|oorspronkelijk bericht|"
+    r"исходное сообщение|пересылаемое сообщение|元のメッセージ|転送メッセージ|원본 메시지|"
+    r"전달된 메시지|original|reply message|回复的原邮件)\s*[-_=*]{2,}\s*$",
+    re.IGNORECASE,
+)
+_FORWARD_INTRO = re.compile(
+    r"^\s*((begin forwarded message|début du message réexpédié)\s*:|-{3,}\s*forwarded by\b)", re.I
+)
+# Lotus Notes: "Name@ORG" / "12/12/2000 01:31 PM" / "To: ..."
+_NOTES_DATE = re.compile(r"^\s*\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(:\d{2})?\s*([AP]M)?\s*$")
+_NOTES_TO = re.compile(r"^\s*To:", re.I)
+_FROM_LINE = re.compile(
+    r"^\s*\**\s*(from|发件人|發件人|寄件者|寄件人|差出人|von|de|da|van|od|от|보낸 사람)"
+    r"\s*\**\s*[:：]",
+    re.IGNORECASE,
+)
+_DATE_FIELD = (
+    r"sent|date|发送时间|發送時間|发件时间|寄件日期|日期|时间|時間|送信日時|日時|gesendet|datum|"
+    r"envoyé|date d'envoi|enviado|fecha|inviato|data|verzonden|отправлено|дата|보낸 날짜"
+)
+_OTHER_FIELD = (
+    r"to|cc|subject|收件人|收件者|抄送|副本|主题|主題|主旨|宛先|件名|an|betreff|à|objet|para|"
+    r"asunto|oggetto|aan|onderwerp|кому|тема|받는 사람|제목|sent by"
+)
+_DATE_FIELD_LINE = re.compile(rf"^\s*\**\s*({_DATE_FIELD})\s*\**\s*[:：]", re.IGNORECASE)
+_ANY_FIELD_LINE = re.compile(rf"^\s*\**\s*({_DATE_FIELD}|{_OTHER_FIELD})\s*\**\s*[:：]", re.I)
+_MOBILE_SIGNATURE = re.compile(
+    r"^\s*(sent from my \w+|sent from (outlook|mail|yahoo mail|my mobile)\b|sent from mail for|"
+    r"get outlook for (ios|android)|sent with (sparrow|blackberry)|sent via \w+|"
+    r"envoyé de mon|enviado desde mi|inviato da(l mio)? |von meinem .{1,40} gesendet|"
+    r"发自我的|發自我的|来自我的|來自我的|从我的 ?\S+ ?发送|從我的 ?\S+ ?傳送|"
+    r"iphoneから送信|ipadから送信|发自\s*(网易|QQ)?邮箱)",
+    re.IGNORECASE,
+)
+_TRAILING_JUNK = re.compile(r"^\s*([-_=*~]{2,}|>+)?\s*$")
+_QUOTE_LOOKAHEAD = 5
+_MARKER_START = frozenset("-_=*")
+_MAX_SIGNATURE_LINE = 80
+
+
+def _is_wrote_line(lines: list[str], i: int) -> int | None:
+    """If line i ends an attribution ("... wrote:"), return the index where it starts."""
+    line = lines[i].rstrip()
+    if len(line) > 300 or not line.endswith((":", "：")):
+        return None
+    if not (_WROTE.search(line) or _GMAIL_CJK_INTRO.match(line)):
+        return None
+    start = i
+    for j in range(i - 1, max(-1, i - 3), -1):
+        if not lines[j].strip() or lines[j].lstrip().startswith(">"):
+            break
+        if _INTRO.match(lines[j]):
+            start = j
+            break
+    return start
+
+
+def _is_outlook_block(lines: list[str], i: int) -> bool:
+    """From: ... followed by Sent:/Date: (or, when From has an address, To:/Subject:)."""
+    if not _FROM_LINE.match(lines[i]):
+        return False
+    has_address = "@" in lines[i] or "mailto" in lines[i].lower()
+    seen = 0
+    for line in lines[i + 1 : i + 1 + _QUOTE_LOOKAHEAD]:
+        if not line.strip():
+            continue
+        if _DATE_FIELD_LINE.match(line) or (has_address and _ANY_FIELD_LINE.match(line)):
+            return True
+        seen += 1
+        if seen >= 2:  # a wrapped From line is fine, more than that is not a header block
+            return False
+    return False
+
+
+def _is_notes_date(lines: list[str], j: int) -> bool:
+    """Line j is the date line of a Lotus Notes quote header (name / date / To:)."""
+    if j == 0 or j + 1 >= len(lines) or not lines[j - 1].strip():
+        return False
+    if not _NOTES_DATE.match(lines[j]):
+        return False
+    return any(_NOTES_TO.match(line) for line in lines[j + 1 : j + 3])
+
+
+def _opens_history(lines: list[str], i: int) -> bool:
+    """Line i starts unprefixed quoted history (a separator or a quoted header block)."""
+    line = lines[i]
+    if _SEPARATOR.match(line) or _FORWARD_INTRO.match(line):
+        return True
+    return _is_outlook_block(lines, i)
+
+
+def _next_is_quoted(lines: list[str], i: int) -> bool:
+    for line in lines[i + 1 : i + 4]:
+        if line.strip():
+            return line.lstrip().startswith(">")
+    return False
+
+
+def _is_signature(line: str) -> bool:
+    if len(line) > _MAX_SIGNATURE_LINE:
+        return False
+    return line.rstrip(" \t\xa0") == "--" or bool(_MOBILE_SIGNATURE.match(line))
+
+
+def _history_start(lines: list[str], i: int) -> tuple[int, bool] | None:
+    """If quoted material starts around line i: (first line index, whether to stop there).
+
+    Unprefixed history (separators, header blocks) stops the scan; an attribution above
+    '>' lines ("On ... wrote:") is dropped but the scan goes on, for inline replies."""
+    if _opens_history(lines, i):
+        return i, True
+    if _is_notes_date(lines, i):
+        return i - 1, True
+    start = _is_wrote_line(lines, i)
+    if start is not None:
+        return start, not _next_is_quoted(lines, i)
+    return None
+
+
+def strip_reply(text: str) -> str:
+    """The new part of a message: no quoted lines, no quoted history, no signature."""
+    if not text:
+        return ""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept: list[int] = []
+    for i, line in enumerate(lines):
+        bare = line.lstrip()
+        if bare.startswith(">"):
+            continue
+        if _is_signature(line):
+            break
+        if bare[:1] in _MARKER_START or ":" in line or "：" in line:
+            found = _history_start(lines, i)
+            if found is not None:
+                kept = [k for k in kept if k < found[0]]
+                if found[1]:
+                    break
+                continue
+        kept.append(i)
+    while kept and _TRAILING_JUNK.match(lines[kept[-1]]):
+        kept.pop()
+    return _collapse_blank_lines("\n".join(lines[k].rstrip() for k in kept))
+
+
+# ---------------------------------------------------------------------------------------------
+# Language guess
+
+_SAMPLE_CHARS = 2000
+_LATIN_SAMPLE_CHARS = 1500
+_WORD = re.compile(r"[a-zà-ÿ']{2,}")
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        "the and you for that with this have are will please thanks thank your not but from "
+        "can would could should our we is it be on of to in".split()
+    ),
+    "de": frozenset(
+        "und die der das ist nicht ich sie wir mit für ein eine den bitte danke auf".split()
+    ),
+    "fr": frozenset("le la les et est vous nous pour une des pas que merci dans avec sur".split()),
+    "es": frozenset("el los las es que por para una con gracias usted nosotros pero del".split()),
+    "it": frozenset("il gli che per una con non sono grazie della questo siamo".split()),
+    "pt": frozenset("que para uma com não obrigado você nós está são também".split()),
+    "nl": frozenset("het een niet ik wij met voor van dank bedankt zijn".split()),
+}
+
+
+# Runs of one script (counting run lengths is much faster than one match per character).
+_CJK_SCRIPTS: dict[str, re.Pattern[str]] = {
+    "han": re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"),
+    "kana": re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]+"),
+    "hangul": re.compile("[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]+"),
+}
+_OTHER_SCRIPTS: dict[str, re.Pattern[str]] = {
+    "cyrillic": re.compile("[\u0400-\u04ff]+"),
+    "greek": re.compile("[\u0370-\u03ff]+"),
+    "arabic": re.compile("[\u0600-\u06ff]+"),
+    "thai": re.compile("[\u0e00-\u0e7f]+"),
+    "hebrew": re.compile("[\u0590-\u05ff]+"),
+}
+_ANY_OTHER_SCRIPT = re.compile("[\u0370-\u06ff\u0e00-\u0e7f]")
+_LATIN_EXTRA = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
+_ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
+
+
+def _ascii_letters(sample: str) -> int:
+    return len(sample.encode("ascii", "ignore").translate(None, _ASCII_NON_LETTERS))
+
+
+def _run_length(pattern: re.Pattern[str], sample: str) -> int:
+    return sum(map(len, pattern.findall(sample)))
+
+
+def _script_counts(sample: str) -> dict[str, int]:
+    counts = dict.fromkeys([*_CJK_SCRIPTS, *_OTHER_SCRIPTS], 0)
+    counts["ascii"] = counts["latin"] = _ascii_letters(sample)
+    if sample.isascii():
+        return counts
+    counts["latin"] += _run_length(_LATIN_EXTRA, sample)
+    for name, pattern in _CJK_SCRIPTS.items():
+        counts[name] = _run_length(pattern, sample)
+    if _ANY_OTHER_SCRIPT.search(sample):
+        for name, pattern in _OTHER_SCRIPTS.items():
+            counts[name] = _run_length(pattern, sample)
+    return counts
+
+
+_WORD_LANGS: dict[str, list[str]] = {}
+for _lang, _words in _STOPWORDS.items():
+    for _w in _words:
+        _WORD_LANGS.setdefault(_w, []).append(_lang)
+
+
+def _latin_language(sample: str, counts: dict[str, int]) -> str | None:
+    words = _WORD.findall(sample[:_LATIN_SAMPLE_CHARS].lower())
+    if not words:
+        return None
+    scores = dict.fromkeys(_STOPWORDS, 0)
+    for word in words:
+        for lang in _WORD_LANGS.get(word, ()):
+            scores[lang] += 1
+    best = max(scores, key=lambda lang: scores[lang])
+    if scores[best] >= 2 and scores[best] >= 1.5 * max(
+        (s for lang, s in scores.items() if lang != best), default=0
+    ):
+        return best
+    ascii_share = counts["ascii"] / max(1, counts["latin"])
+    return "en" if ascii_share > 0.98 and scores["en"] >= max(scores.values()) else None
+
+
+def guess_language(text: str) -> str | None:
+    """A language code from the script of the text ("zh", "ja", "ko", "ru", "en", ...) or None."""
+    if not text:
+        return None
+    sample = text[:_SAMPLE_CHARS]
+    counts = _script_counts(sample)
+    cjk = counts["han"] + counts["kana"] + counts["hangul"]
+    # One CJK character carries about as much as a 3-4 letter Latin word.
+    if cjk >= 2 and cjk * 4 >= counts["latin"]:
+        if counts["hangul"] > counts["han"] + counts["kana"]:
+            return "ko"
+        if counts["kana"] and counts["kana"] * 20 >= counts["han"]:
+            return "ja"
+        return "zh" if counts["han"] else None
+    others = {"cyrillic": "ru", "greek": "el", "arabic": "ar", "thai": "th", "hebrew": "he"}
+    script, n = max(((s, counts[s]) for s in others), key=lambda t: t[1])
+    if n and n >= counts["latin"]:
+        return others[script]
+    if counts["latin"] < 2:
+        return None
+    return _latin_language(sample, counts)
