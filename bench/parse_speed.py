@@ -134,6 +134,9 @@ def main() -> None:
     raws = synthetic()
     fetched = [fetched_from_bytes(r) for r in raws]
     _rate("imap path: parse(Fetched header + 1 text section)", fetched, parse, args.seconds)
+    for make in (_plain_qp, _alternative_gbk, _html_only):
+        one = [fetched_from_bytes(make(i)) for i in range(3)]
+        _rate(f"  {make.__name__.strip('_')} only", one, parse, args.seconds / 2)
     _rate(
         "local path: parse(fetched_from_bytes(raw))",
         raws,

@@ -93,6 +93,8 @@ _SECOND_CHOICE: dict[str, tuple[str, ...]] = {
 _UTF8_OVERRULE_MIN_CHARS = 3
 
 _HIGH_BYTES = bytes(range(128, 256))
+_UTF8_LEAD_BYTES = bytes(range(0xC2, 0xF5))
+_SNIFF_CHARS = 4000  # the looks_* tests judge a prefix; enough to tell, bounded in cost
 _CJK_RE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 _KANA_RE = re.compile("[\u3040-\u30ff]")
 
@@ -124,6 +126,7 @@ def looks_chinese(text: str) -> bool:
 
     Latin-1 bytes decoded as GB18030 give rare ideographs; real Chinese text is mostly GB2312.
     """
+    text = text[:_SNIFF_CHARS]
     non_ascii = sum(1 for ch in text if ord(ch) > 127)
     if non_ascii == 0:
         return False
@@ -135,6 +138,7 @@ def looks_chinese(text: str) -> bool:
 
 def looks_big5(text: str) -> bool:
     """True when most non-ASCII characters are frequent Big5 characters (lead bytes A4-C6)."""
+    text = text[:_SNIFF_CHARS]
     chars = [ch for ch in text if ord(ch) > 127]
     if not chars or len(_CJK_RE.findall(text)) < 0.8 * len(chars):
         return False
@@ -149,6 +153,7 @@ def looks_big5(text: str) -> bool:
 
 def looks_japanese(text: str) -> bool:
     """True when the non-ASCII text is Japanese: kana and CJK only, with a fair share of kana."""
+    text = text[:_SNIFF_CHARS]
     non_ascii = sum(1 for ch in text if ord(ch) > 127)
     kana = len(_KANA_RE.findall(text))
     return (
@@ -166,10 +171,10 @@ def _try(data: bytes, codec: str) -> str | None:
 
 
 def _utf8_if_clearly(data: bytes, min_chars: int) -> str | None:
-    text = _try(data, "utf-8")
-    if text is None:
+    """The UTF-8 reading of `data` if it is valid and has at least `min_chars` non-ASCII chars."""
+    if len(data) - len(data.translate(None, _UTF8_LEAD_BYTES)) < min_chars:
         return None
-    return text if sum(1 for ch in text if ord(ch) > 127) >= min_chars else None
+    return _try(data, "utf-8")
 
 
 def guess_decode(data: bytes) -> tuple[str, str]:

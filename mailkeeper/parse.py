@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import logging
 import re
+import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import Message as EmailMessage
@@ -68,23 +69,71 @@ def _payload_bytes(part: EmailMessage) -> bytes:
     return b""
 
 
-def _param(part: EmailMessage, name: str, header: str = "content-type") -> str | None:
+def _charset_param(part: EmailMessage) -> str | None:
     try:
-        value = part.get_param(name, header=header)
+        value = part.get_param("charset")
     except Exception:  # noqa: BLE001 - malformed parameters
         return None
-    if isinstance(value, tuple):  # RFC 2231: (charset, language, text)
-        charset, _lang, text = value
-        raw = (text or "").encode("latin-1", "replace") if charset else None
-        return decode_text(raw, charset)[0] if raw is not None else text
-    return value if isinstance(value, str) else None
-
-
-def _filename(part: EmailMessage) -> str | None:
-    name = _param(part, "filename", "content-disposition") or _param(part, "name")
-    if not name:
+    if isinstance(value, tuple):  # RFC 2231: charset*=ansi-x3.4-1968''us-ascii
+        value = value[2]
+    if not isinstance(value, str) or not value.strip():
         return None
-    return decode_header_value(name.strip()) or None
+    return value.strip().lower()
+
+
+def _raw_header(part: EmailMessage, name: str) -> str:
+    """The first `name` header as in the bytes (8-bit bytes kept as surrogate escapes)."""
+    for key, value in part.raw_items():
+        if key.lower() == name:
+            return value if isinstance(value, str) else str(value)
+    return ""
+
+
+def _unquote(value: str) -> str:
+    """A parameter value without its quotes; like email.utils.unquote, only \\\\ and \\" are
+    escapes (Windows paths such as "C:\\TEMP\\x.png" keep their backslashes)."""
+    value = value.strip()
+    if len(value) > 1 and value[0] == value[-1] == '"':
+        return value[1:-1].replace("\\\\", "\\").replace('\\"', '"')
+    return value
+
+
+def _param_text(params: list[tuple[str, str]], key: str, hint: str | None) -> str | None:
+    """A parameter's text: RFC 2231 (key*, key*0*, key*1 ...), RFC 2047 words or raw 8-bit."""
+    plain: str | None = None
+    pieces: list[tuple[int, str, bool]] = []
+    for name, value in params:
+        if name == key:
+            plain = value
+        elif name.startswith(key + "*"):
+            rest = name[len(key) + 1 :]
+            number = rest.rstrip("*")
+            pieces.append(
+                (int(number) if number.isdigit() else 0, value, rest.endswith("*") or not rest)
+            )
+    if not pieces:
+        return decode_header_value(plain, hint) if plain is not None else None
+    pieces.sort(key=lambda piece: piece[0])
+    charset, data = hint, b""
+    for i, (_n, value, encoded) in enumerate(pieces):
+        if encoded and i == 0 and value.count("'") >= 2:
+            charset, _lang, value = value.split("'", 2)
+        raw = value.encode("utf-8", "surrogateescape")
+        data += urllib.parse.unquote_to_bytes(raw) if encoded else raw
+    return decode_text(data, charset or hint)[0]
+
+
+def _filename(part: EmailMessage, hint: str | None) -> str | None:
+    """The decoded file name: Content-Disposition filename, else Content-Type name."""
+    for header, key in (("content-disposition", "filename"), ("content-type", "name")):
+        value = _raw_header(part, header)
+        if key not in value.lower():
+            continue
+        params = [(m.group(1).lower(), _unquote(m.group(2))) for m in _PARAM.finditer(value)]
+        name = _param_text(params, key, hint)
+        if name and name.strip():
+            return name.strip()
+    return None
 
 
 def _hget(part: EmailMessage, name: str) -> str:
@@ -104,15 +153,15 @@ def _part_of(section: str, part: EmailMessage) -> Part:
     body = _payload_bytes(part)
     disposition = _hget(part, "content-disposition").split(";", 1)[0].strip().lower()
     content_id = _hget(part, "content-id")
-    charset = _param(part, "charset")
+    charset = _charset_param(part)
     return Part(
         section=section,
         content_type=_leaf_type(part),
-        charset=charset.strip().lower() if charset else None,
+        charset=charset,
         encoding=(_hget(part, "content-transfer-encoding").strip() or "7bit").lower(),
         size=_crlf_size(body),
         disposition=disposition or None,
-        filename=_filename(part),
+        filename=_filename(part, charset),
         content_id=content_id.strip().strip("<>") or None,
     )
 
@@ -143,8 +192,21 @@ def _defect_names(msg: EmailMessage) -> list[str]:
     return names
 
 
-def _parse_tree(raw: bytes) -> tuple[list[Part], dict[str, bytes], list[str]]:
-    msg = BytesParser(policy=compat32).parsebytes(raw)
+def _parse_message(raw: bytes, header: bytes) -> EmailMessage:
+    """The compat32 parse of the whole message. A clean single-part message takes a short cut:
+    only its header block goes through the parser and the body is sliced off as it is, which
+    is what the parser would have produced, without its line-by-line scan of the body."""
+    parser = BytesParser(policy=compat32)
+    if len(header) < len(raw):
+        head = parser.parsebytes(header, headersonly=True)
+        if not head.defects and head.get_content_maintype() not in ("multipart", "message"):
+            head.set_payload(raw[len(header) :].decode("ascii", "surrogateescape"))
+            return head
+    return parser.parsebytes(raw)
+
+
+def _parse_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes], list[str]]:
+    msg = _parse_message(raw, header)
     parts: list[Part] = []
     encoded: dict[str, bytes] = {}
     for section, leaf in _leaves(msg):
@@ -180,7 +242,7 @@ def fetched_from_bytes(
         part = Part("1", "application/vnd.ms-outlook", encoding="binary", size=size)
         return Fetched(folder, uid, size, b"", [part], {}, tuple(flags), internaldate, notes)
     try:
-        parts, encoded, defects = _parse_tree(raw)
+        parts, encoded, defects = _parse_tree(raw, header)
         notes.extend(defects)
     except RecursionError:
         parts, encoded = _fallback_tree(raw, header)
@@ -227,12 +289,12 @@ def choose_text_sections(parts: list[Part]) -> list[str]:
 # Headers
 
 
-_PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]{1,80})\s*=\s*("(?:[^"\\]|\\.){0,1000}"|[^;\s]*)')
+_PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]{1,80})\s*=\s*("(?:[^"\\]|\\.){0,1000}"|[^;]*)')
 
 
 def _content_params(value: str) -> dict[str, str]:
     """The simple parameters of a Content-Type value (lower-case names, unquoted values)."""
-    return {m.group(1).lower(): m.group(2).strip('"') for m in _PARAM.finditer(value)}
+    return {m.group(1).lower(): _unquote(m.group(2)) for m in _PARAM.finditer(value)}
 
 
 class _Headers:

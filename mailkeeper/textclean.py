@@ -167,12 +167,19 @@ _OTHER_FIELD = (
 )
 _DATE_FIELD_LINE = re.compile(rf"^\s*\**\s*({_DATE_FIELD})\s*\**\s*[:：]", re.IGNORECASE)
 _ANY_FIELD_LINE = re.compile(rf"^\s*\**\s*({_DATE_FIELD}|{_OTHER_FIELD})\s*\**\s*[:：]", re.I)
+_DEVICE = (
+    r"(iphone|ipad|ipod|android|mobile|phone|smartphone|tablet|samsung|galaxy|huawei|honor|"
+    r"xiaomi|redmi|oppo|vivo|oneplus|pixel|blackberry|nokia|sony|"
+    r"手机|手機|华为|華為|小米|荣耀|榮耀|三星|平板|移动设备|行動裝置|安卓|魅族)"
+)
+# "Sent from my iPhone"-style lines: a known device or app, and little else on the line.
 _MOBILE_SIGNATURE = re.compile(
-    r"^\s*(sent from my \w+|sent from (outlook|mail|yahoo mail|my mobile)\b|sent from mail for|"
-    r"get outlook for (ios|android)|sent with (sparrow|blackberry)|sent via \w+|"
-    r"envoyé de mon|enviado desde mi|inviato da(l mio)? |von meinem .{1,40} gesendet|"
-    r"发自我的|發自我的|来自我的|來自我的|从我的 ?\S+ ?发送|從我的 ?\S+ ?傳送|"
-    r"iphoneから送信|ipadから送信|发自\s*(网易|QQ)?邮箱)",
+    rf"^\s*(sent from my (\S+ )?{_DEVICE}|(发自|發自|来自|來自|从|從)我的\s*{_DEVICE}|"
+    r"sent from (outlook|mail|yahoo mail|mail for windows)\b|get outlook for (ios|android)|"
+    r"sent with (sparrow|blackberry)|"
+    rf"envoyé de mon {_DEVICE}|enviado desde mi {_DEVICE}|inviato da(l mio)? {_DEVICE}|"
+    r"von meinem .{1,40} gesendet|(iphone|ipad)から送信|发自\s*(网易|qq)\s*邮箱)"
+    r".{0,40}$",
     re.IGNORECASE,
 )
 _TRAILING_JUNK = re.compile(r"^\s*([-_=*~]{2,}|>+)?\s*$")

@@ -251,6 +251,21 @@ def test_sections_are_numbered_like_imap_bodystructure() -> None:
     assert m.attachments[0].size == f.parts[2].size * 3 // 4
 
 
+def test_attachment_file_names_in_every_spelling() -> None:
+    def name_of(disposition: bytes) -> str | None:
+        head = b"Content-Type: application/pdf\nContent-Disposition: attachment;" + disposition
+        return fetched_from_bytes(head + b"\n\nAAAA\n").parts[0].filename
+
+    assert name_of(' filename="报价单.pdf"'.encode("gbk")) == "报价单.pdf"  # raw 8-bit GBK
+    assert name_of(' filename="报价单.pdf"'.encode()) == "报价单.pdf"  # raw 8-bit UTF-8
+    assert name_of(b"\n filename*0*=utf-8''%E6%8A%A5%E4%BB;\n filename*1*=%B7%E5%8D%95.pdf") == (
+        "报价单.pdf"
+    )
+    assert name_of(f' filename="{b64w("报价单.pdf")}"'.encode()) == "报价单.pdf"
+    assert name_of(b" filename=This is a test.txt") == "This is a test.txt"
+    assert name_of(b' filename="C:\\TEMP\\scan.png"') == "C:\\TEMP\\scan.png"
+
+
 def test_single_part_body_is_section_1_and_size_counts_crlf() -> None:
     raw = mail()
     f = fetched_from_bytes(raw)

@@ -161,6 +161,12 @@ REPLIES = [
         "Route for PO 4471:\nFrom: Shanghai\nTo: Hamburg\nETD: 2024-01-20",
     ),
     ("plain text without quotes", "Hi Amy,\n\nAll good.\n\nTom", "Hi Amy,\n\nAll good.\n\nTom"),
+    (
+        "sentences that merely start like a mobile signature stay",
+        "Sent via DHL today, AWB 1234.\n来自我的客户的反馈说包装有问题。\nSent from my office.",
+        "Sent via DHL today, AWB 1234.\n来自我的客户的反馈说包装有问题。\nSent from my office.",
+    ),
+    ("来自我的华为手机", "可以\n\n来自我的华为手机\n", "可以"),
 ]
 
 
