@@ -208,7 +208,9 @@ class Linker:
             name = name_from_domain(org)
             if name in names:
                 name = f"{name} ({org})"
-            cid = self.store.upsert_customer(name, "discovered")
+            cid = self.store.upsert_customer(
+                name, "discovered", tier=getattr(self.rules, "default_tier", None)
+            )
             self.store.add_customer_domain(org, cid)
             names.add(name)
             made.append(org)

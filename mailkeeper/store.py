@@ -189,6 +189,16 @@ def _addr_json(addrs: Sequence[Address]) -> str:
     return json.dumps([[a.name, a.email] for a in addrs], ensure_ascii=False)
 
 
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value
+
+
+def _clean_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [tuple(_clean(v) for v in row) for row in rows]
+
+
 def _domain(email: str) -> str | None:
     _, _, dom = email.rpartition("@")
     return dom or None
@@ -421,6 +431,16 @@ class Store:
                     if a.email:
                         dom = _domain(a.email)
                         addr_rows.append((key, role, a.email, a.name, dom, org_domain(dom)))
+        self.conn.execute("SAVEPOINT write_messages")
+        try:
+            self._write_messages(rows, addr_rows)
+        except UnicodeEncodeError:  # a lone surrogate from undecodable header bytes
+            self.conn.execute("ROLLBACK TO write_messages")
+            self._write_messages(_clean_rows(rows), _clean_rows(addr_rows))
+        self.conn.execute("RELEASE write_messages")
+        return new_keys
+
+    def _write_messages(self, rows: list[tuple[Any, ...]], addr_rows: list[tuple[Any, ...]]) -> None:
         self.conn.executemany(
             "INSERT INTO messages (key, message_id, in_reply_to, refs, thread_key, date, "
             "date_offset_minutes, from_email, from_name, to_json, cc_json, reply_to_json, "
@@ -434,7 +454,6 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?)",
             addr_rows,
         )
-        return new_keys
 
     def update_flags(
         self, account: str, folder: str, uidvalidity: int, flags: dict[int, tuple[str, ...]]
