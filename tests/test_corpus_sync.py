@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from pathlib import Path
 
@@ -44,6 +46,10 @@ def test_whole_corpus_syncs_through_dovecot(tmp_path: Path, imap) -> None:
         ).fetchone()[0]
         no_id = conn.execute("SELECT COUNT(*) FROM messages WHERE message_id IS NULL").fetchone()[0]
         sample = conn.execute("SELECT defects FROM messages WHERE defects != '[]' LIMIT 1").fetchone()
+        merged = conn.execute(
+            "SELECT message_key, GROUP_CONCAT(uid) FROM folder_messages GROUP BY message_key "
+            "HAVING COUNT(*) > 1"
+        ).fetchall()
     # Every file is one UID in INBOX, stored and linked to its message row.
     assert entries == len(files)
     assert report.new_messages == stored
@@ -55,3 +61,16 @@ def test_whole_corpus_syncs_through_dovecot(tmp_path: Path, imap) -> None:
     assert no_id > 0 and with_defects > 100
     assert json.loads(sample[0])
     assert cjk > 50
+    # Where files did collapse into one message, they are the same message: same Message-ID,
+    # Date, From and Subject and the same size with CRLF line ends (LF/CRLF copies, a relay
+    # hop rewritten in Received:, MIME parts in another order).
+    assert merged and len(files) - stored == sum(len(u.split(",")) - 1 for _, u in merged)
+    for _, uids in merged:
+        group = [files[int(u) - 1].read_bytes() for u in uids.split(",")]
+        assert len({_identity(raw) for raw in group}) == 1, [files[int(u) - 1] for u in uids.split(",")]
+
+
+def _identity(raw: bytes) -> tuple[object, ...]:
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    crlf_size = len(raw) + raw.count(b"\n") - raw.count(b"\r\n")
+    return (*(str(msg[h]) for h in ("Message-ID", "Date", "From", "Subject")), crlf_size)

@@ -1,8 +1,7 @@
-"""What every mailbox adapter offers the sync."""
+"""What every mailbox adapter offers the sync (IMAP and local Maildir alike)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,18 +19,30 @@ class FolderStatus:
 
 
 class Mailbox(Protocol):
-    """A read-only view of one account's folders (plus, later, APPEND of drafts)."""
+    """A read-only view of one account's folders. Used as a context manager:
+    `__enter__` connects (or opens), `__exit__` closes."""
+
+    def __enter__(self) -> Mailbox: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
     def folder_roles(self) -> dict[str, str]:
-        """role -> folder name for inbox, sent, drafts (those that exist)."""
+        """role -> folder name for inbox, sent, drafts (those that exist), after the
+        account's `folders:` overrides; raises UserError naming folders that do not exist."""
         ...
 
-    def status(self, folder: str) -> FolderStatus: ...
-
-    def fetch_new(self, folder: str, after_uid: int, batch_size: int) -> Iterator[list[Fetched]]:
-        """Batches of every message with a UID above `after_uid`, in UID order."""
+    def status(self, folder: str) -> FolderStatus:
+        """Cheap: tells whether anything is new without listing the folder."""
         ...
 
-    def changed_flags(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]: ...
+    def new_uids(self, folder: str, after_uid: int) -> list[int]:
+        """Every UID above `after_uid`, ascending."""
+        ...
 
-    def close(self) -> None: ...
+    def fetch_batch(self, folder: str, uids: list[int]) -> list[Fetched]:
+        """Fetched for each UID that still exists, in UID order; attachment bodies never read."""
+        ...
+
+    def changed_flags(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:
+        """Flags of messages changed since `since_modseq` ({} when the store has no modseq)."""
+        ...
