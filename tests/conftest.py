@@ -11,6 +11,7 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -21,6 +22,8 @@ from dovecot import Dovecot, dovecot_available  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 ME = "amy@lumen-furniture.com"
+# Stands in for a server where a test only needs a config, never a connection.
+OFFLINE = SimpleNamespace(port=1)
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +101,7 @@ def make_mail(
 
 def write_config(
     dest: Path,
-    server: Dovecot,
+    server: Dovecot | SimpleNamespace,
     user: str,
     customers: str = "customers: []\n",
     extra_account: str = "",
