@@ -49,7 +49,9 @@ class Fetched:
     bodies: dict[str, bytes] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
     internaldate: datetime | None = None
-    notes: list[str] = field(default_factory=list)  # e.g. "larger than max_message_size: headers only"
+    notes: list[str] = field(
+        default_factory=list
+    )  # e.g. "larger than max_message_size: headers only"
 
 
 @dataclass(frozen=True)

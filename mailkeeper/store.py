@@ -440,7 +440,9 @@ class Store:
         self.conn.execute("RELEASE write_messages")
         return new_keys
 
-    def _write_messages(self, rows: list[tuple[Any, ...]], addr_rows: list[tuple[Any, ...]]) -> None:
+    def _write_messages(
+        self, rows: list[tuple[Any, ...]], addr_rows: list[tuple[Any, ...]]
+    ) -> None:
         self.conn.executemany(
             "INSERT INTO messages (key, message_id, in_reply_to, refs, thread_key, date, "
             "date_offset_minutes, from_email, from_name, to_json, cc_json, reply_to_json, "

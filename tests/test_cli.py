@@ -28,7 +28,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 
 
 def test_help_has_an_example_for_every_command() -> None:
-    for name, command in cli.commands.items():
+    for name in cli.commands:
         code, out, _ = run(name, "--help")
         assert code == 0, name
         assert "Example:" in out, f"`mailkeeper {name} --help` has no example"
@@ -79,6 +79,7 @@ def test_bad_config_is_reported_with_file_and_line(tmp_path: Path, edit, expect)
         code, _, err = run("--config", str(cfg), *command)
         assert code == 1, (command, err)
         assert "Traceback" not in err
+        assert re.search(r"mailkeeper\.yaml:\d+: ", err), err  # names file and line
         for word in expect:
             assert word in err, (word, err)
 

@@ -45,7 +45,9 @@ def test_whole_corpus_syncs_through_dovecot(tmp_path: Path, imap) -> None:
             "SELECT COUNT(*) FROM messages WHERE language IN ('zh', 'ja', 'ko')"
         ).fetchone()[0]
         no_id = conn.execute("SELECT COUNT(*) FROM messages WHERE message_id IS NULL").fetchone()[0]
-        sample = conn.execute("SELECT defects FROM messages WHERE defects != '[]' LIMIT 1").fetchone()
+        sample = conn.execute(
+            "SELECT defects FROM messages WHERE defects != '[]' LIMIT 1"
+        ).fetchone()
         merged = conn.execute(
             "SELECT message_key, GROUP_CONCAT(uid) FROM folder_messages GROUP BY message_key "
             "HAVING COUNT(*) > 1"
@@ -67,7 +69,9 @@ def test_whole_corpus_syncs_through_dovecot(tmp_path: Path, imap) -> None:
     assert merged and len(files) - stored == sum(len(u.split(",")) - 1 for _, u in merged)
     for _, uids in merged:
         group = [files[int(u) - 1].read_bytes() for u in uids.split(",")]
-        assert len({_identity(raw) for raw in group}) == 1, [files[int(u) - 1] for u in uids.split(",")]
+        assert len({_identity(raw) for raw in group}) == 1, [
+            files[int(u) - 1] for u in uids.split(",")
+        ]
 
 
 def _identity(raw: bytes) -> tuple[object, ...]:

@@ -25,7 +25,9 @@ def _fill(imap, n: int, folder: str = "INBOX") -> None:
         body = f"Order line {i}\n" + "Production is on schedule. " * 40
         imap.deliver(
             folder,
-            make_mail(f"buyer{i % 7}@birch.co.uk", ME, f"Order {i}", body, msgid=f"<o{i}@birch.co.uk>"),
+            make_mail(
+                f"buyer{i % 7}@birch.co.uk", ME, f"Order {i}", body, msgid=f"<o{i}@birch.co.uk>"
+            ),
             user=imap.user,
         )
     imap.index(imap.user)
@@ -107,7 +109,9 @@ def test_kill_9_mid_sync_then_resume(tmp_path: Path, imap) -> None:
             except sqlite3.OperationalError:
                 pass
         time.sleep(0.05)
-    assert proc.poll() is None, "sync finished before it could be killed: " + proc.stderr.read().decode()
+    assert proc.poll() is None, (
+        "sync finished before it could be killed: " + proc.stderr.read().decode()
+    )
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
     partial = _counts(db)
