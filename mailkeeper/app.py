@@ -10,6 +10,7 @@ nothing lost, nothing duplicated. Then the new messages are linked to customers.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import multiprocessing
 import os
@@ -24,6 +25,7 @@ from mailkeeper import config as config_mod
 from mailkeeper import secrets
 from mailkeeper.errors import ConnectionLost, LockedError, MailboxError, UserError
 from mailkeeper.link import Linker, LinkStats, Party, direction_of, party_from
+from mailkeeper.mailbox.base import Mailbox
 from mailkeeper.mailbox.imap import ImapMailbox
 from mailkeeper.model import Fetched, Message
 from mailkeeper.parse import parse
@@ -206,7 +208,7 @@ class App:
             )
         return [accounts[name]]
 
-    def mailbox(self, account: Any) -> ImapMailbox:
+    def mailbox(self, account: Any) -> Mailbox:
         oauth = account.oauth2_token_command is not None
         return ImapMailbox(
             account,
@@ -232,12 +234,25 @@ class App:
         t0 = time.perf_counter()
         new_keys: list[str] = []
         attempt = 0
+        forgot_roles = False
         while True:
             try:
                 with self.mailbox(acct) as mb:
                     report.timings["connect"] = time.perf_counter() - t0
-                    for folder, role in self._folders(mb, acct):
-                        self._sync_folder(mb, acct.name, folder, role, report, progress, new_keys)
+                    try:
+                        folders = self._folders(mb, acct)
+                        for folder, role in folders:
+                            self._sync_folder(
+                                mb, acct.name, folder, role, report, progress, new_keys
+                            )
+                    except MailboxError as e:
+                        if isinstance(e, ConnectionLost) or forgot_roles:
+                            raise
+                        # A remembered folder may have been renamed: look again, once.
+                        logger.info("%s; listing the folders again", e)
+                        self.store.set_meta(f"folder_roles:{acct.name}", "{}")
+                        forgot_roles = True
+                        continue
                 break
             except ConnectionLost as e:
                 if attempt >= len(self.retry_delays):
@@ -264,8 +279,18 @@ class App:
         self.store.record_sync_run(acct.name, started, len(new_keys), None)
         return report
 
-    def _folders(self, mb: ImapMailbox, acct: Any) -> list[tuple[str, str]]:
-        roles = mb.folder_roles()
+    def _folders(self, mb: Mailbox, acct: Any) -> list[tuple[str, str]]:
+        """(folder, role) to sync. The roles found by LIST are remembered, so that a sync with
+        nothing new costs one STATUS per folder; a changed config or a vanished folder
+        (see _sync_account) forgets them."""
+        key = f"folder_roles:{acct.name}"
+        sig = json.dumps([acct.folders, list(acct.extra_folders)], sort_keys=True)
+        cached = json.loads(self.store.get_meta(key) or "{}")
+        if cached.get("sig") == sig:
+            roles = cached["roles"]
+        else:
+            roles = mb.folder_roles()
+            self.store.set_meta(key, json.dumps({"sig": sig, "roles": roles}))
         out = [(roles["inbox"], "inbox")]
         if "sent" in roles:
             out.append((roles["sent"], "sent"))
@@ -276,7 +301,7 @@ class App:
 
     def _sync_folder(
         self,
-        mb: ImapMailbox,
+        mb: Mailbox,
         account: str,
         folder: str,
         role: str,
@@ -333,7 +358,7 @@ class App:
 
     def _fetch_folder(
         self,
-        mb: ImapMailbox,
+        mb: Mailbox,
         account: str,
         folder: str,
         role: str,
@@ -395,7 +420,10 @@ class App:
     # ------------------------------------------------------------------ linking
     def link(self, keys: list[str] | None) -> LinkStats:
         """Link `keys` (None: a full relink). A changed customers.yaml forces a full relink."""
-        return Linker(self.store, self.settings, self.rules).link(keys)
+        linker = Linker(self.store, self.settings, self.rules)
+        if keys == [] and not linker.rules_changed():
+            return LinkStats()
+        return linker.link(keys)
 
     # ------------------------------------------------------------------ reports
     def customers(self) -> list[dict[str, Any]]:

@@ -11,8 +11,12 @@ from functools import lru_cache
 
 from publicsuffixlist import PublicSuffixList
 
-_PSL = PublicSuffixList()
 _IP = re.compile(r"^\[?[0-9.:]+\]?$")
+
+
+@lru_cache(maxsize=1)
+def _psl() -> PublicSuffixList:
+    return PublicSuffixList()
 
 
 @lru_cache(maxsize=65536)
@@ -23,7 +27,7 @@ def org_domain(domain: str | None) -> str | None:
     d = domain.strip().strip(".").lower()
     if not d or ".." in d or _IP.match(d):
         return d or None
-    return _PSL.privatesuffix(d) or d
+    return _psl().privatesuffix(d) or d
 
 
 def domain_of(email: str) -> str | None:

@@ -16,13 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from mailkeeper.domains import org_domain
 from mailkeeper.errors import StoreError
 from mailkeeper.model import Address, Message
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def now_iso() -> str:
 
 
 # --------------------------------------------------------------------------- migrations
-def _m001_initial(db: sqlite_utils.Database) -> None:
+def _m001_initial(db: sqlite_utils.Database) -> None:  # noqa: F821 - typing only
     db.executescript(
         """
         CREATE TABLE messages (
@@ -157,7 +158,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [  # noqa: F821
     ("m001_initial", _m001_initial),
 ]
 
@@ -209,6 +210,7 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
+        self._db: sqlite_utils.Database | None = None  # noqa: F821
         try:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +220,6 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=OFF")
-            self.db = sqlite_utils.Database(conn)
             self.conn = conn
             self._migrate()
         except sqlite3.DatabaseError as e:
@@ -244,15 +245,26 @@ class Store:
             "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
         done = {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
+        if all(name in done for name, _ in MIGRATIONS):
+            return
         for name, fn in MIGRATIONS:
             if name in done:
                 continue
             logger.info("applying migration %s", name)
             with self.transaction():
-                fn(self.db)
+                fn(self.db)  # sqlite-utils is imported only when a migration runs
                 self.conn.execute(
                     "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now_iso())
                 )
+
+    @property
+    def db(self) -> sqlite_utils.Database:  # noqa: F821
+        """sqlite-utils over the same connection (imported lazily: it pulls in numpy)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

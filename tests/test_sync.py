@@ -11,6 +11,7 @@ from conftest import ME, make_mail, write_config
 from imapclient import IMAPClient
 
 from mailkeeper.app import App
+from mailkeeper.errors import UserError
 from mailkeeper.store import Store
 
 pytestmark = pytest.mark.imap
@@ -262,3 +263,17 @@ def test_fresh_database_columns() -> None:
         "last_uid",
     ]
     assert [r[0] for r in s.conn.execute("SELECT name FROM migrations")] == ["m001_initial"]
+
+
+def test_remembered_folder_that_vanished_is_looked_up_again(tmp_path: Path, imap) -> None:
+    imap.deliver("INBOX", make_mail("jane@birch.co.uk", ME, "in inbox"), user=imap.user)
+    imap.deliver("Archive", make_mail("jane@birch.co.uk", ME, "archived"), user=imap.user)
+    with _app(tmp_path, imap, extra="    extra_folders: [Archive]\n") as app:
+        app.sync()
+        c = IMAPClient(imap.host, imap.port, ssl=False, timeout=10)
+        c.login(imap.user, "secret")
+        c.rename_folder("Archive", "Old")  # done by the rep in their mail client
+        c.logout()
+        with pytest.raises(UserError, match="do not match the server") as e:
+            app.sync()
+        assert any("extra folder 'Archive'" in p and "Old" in p for p in e.value.problems)
