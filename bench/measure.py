@@ -1,0 +1,161 @@
+"""Run one child process under /usr/bin/time -v, with a timeout, and measure it.
+
+Peak memory is reported two ways: GNU time's "Maximum resident set size" (the largest
+single process of the tree, as the kernel's rusage gives it) and the peak of the summed
+RSS of the whole process tree, sampled every 50 ms with psutil (what matters when the
+program uses a helper process for parsing).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+GNU_TIME = "/usr/bin/time"
+SAMPLE_SECONDS = 0.05
+
+
+@dataclass
+class Run:
+    argv: list[str]
+    returncode: int
+    wall: float  # seconds, fork to exit
+    max_rss_kb: int | None  # GNU time: largest single process
+    tree_rss_kb: int | None  # sampled peak of the summed tree
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def reason(self) -> str:
+        if self.timed_out:
+            return "timed out"
+        lines = [ln for ln in (self.stderr or self.stdout).strip().splitlines() if ln.strip()]
+        return f"exit {self.returncode}: {lines[-1][:200] if lines else 'no output'}"
+
+    def brief(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stdout"], d["stderr"] = self.stdout[-2000:], self.stderr[-2000:]
+        return d
+
+
+class _TreeSampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not self.stop.is_set():
+            self.peak_kb = max(self.peak_kb, self._sample(root))
+            self.stop.wait(SAMPLE_SECONDS)
+
+    @staticmethod
+    def _sample(root: psutil.Process) -> int:
+        total = 0
+        try:
+            procs = root.children(recursive=True)  # not GNU time itself
+        except psutil.Error:
+            return 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                continue
+        return total // 1024
+
+
+def _max_rss(report: str) -> int | None:
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
+    return int(match.group(1)) if match else None
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Run:
+    """Run argv (no shell) under GNU time; on timeout the whole process group is killed."""
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
+        report, out, err = Path(tmp, "time"), Path(tmp, "out"), Path(tmp, "err")
+        full = [GNU_TIME, "-v", "-o", str(report), *argv]
+        with open(out, "wb") as fo, open(err, "wb") as fe:
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(
+                full,
+                stdout=fo,
+                stderr=fe,
+                stdin=subprocess.DEVNULL,
+                env=dict(env) if env is not None else None,
+                cwd=cwd,
+                start_new_session=True,
+            )
+            sampler = _TreeSampler(proc.pid)
+            sampler.start()
+            timed_out = False
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)  # our own child's group
+                proc.wait()
+            wall = time.perf_counter() - t0
+            sampler.stop.set()
+            sampler.join()
+        text = report.read_text(errors="replace") if report.exists() else ""
+        return Run(
+            list(argv),
+            proc.returncode,
+            wall,
+            _max_rss(text),
+            sampler.peak_kb or None,
+            out.read_text(errors="replace"),
+            err.read_text(errors="replace"),
+            timed_out,
+        )
+
+
+# ------------------------------------------------------------------------ summaries
+
+
+@dataclass
+class Spread:
+    median: float
+    min: float
+    max: float
+    n: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread | None:
+        vals = [v for v in values if v is not None]
+        if not vals:
+            return None
+        return cls(statistics.median(vals), min(vals), max(vals), len(vals))
+
+    def fmt(self, scale: float = 1.0, digits: int = 2) -> str:
+        m, lo, hi = self.median * scale, self.min * scale, self.max * scale
+        if self.n == 1:
+            return f"{m:,.{digits}f}"
+        return f"{m:,.{digits}f} ({lo:,.{digits}f}–{hi:,.{digits}f})"
