@@ -234,7 +234,8 @@ def choose_shape(mail: Mail, rng: random.Random) -> Shape:
         charset = ("gb2312" if zh and rng.random() < 0.5 else "utf-8") if latin else "us-ascii"
         if charset == "gb2312" and not _encodable(mail.text, charset):
             charset = "utf-8"
-        return Shape("alternative", charset, "base64" if zh else "quoted-printable")
+        cte = "base64" if zh and rng.random() < 0.6 else "quoted-printable"
+        return Shape("alternative", charset, cte)
     if client == "gmail":
         cte = ("base64" if zh else "quoted-printable") if latin else "7bit"
         return Shape("alternative", "UTF-8", cte)
