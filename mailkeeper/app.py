@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import multiprocessing
 import os
 import time
 from collections import deque
@@ -28,7 +27,6 @@ from mailkeeper.link import Linker, LinkStats, Party, direction_of, party_from
 from mailkeeper.mailbox.base import Mailbox
 from mailkeeper.mailbox.imap import ImapMailbox
 from mailkeeper.model import Fetched, Message
-from mailkeeper.parse import parse
 from mailkeeper.store import FolderEntry, Store, now_iso
 
 logger = logging.getLogger(__name__)
@@ -85,6 +83,8 @@ def _init_worker(own: frozenset[str]) -> None:
 
 
 def _parse_batch(batch: list[Fetched]) -> tuple[list[Message], float]:
+    from mailkeeper.parse import parse  # imported on first use: a no-change sync never parses
+
     t = time.perf_counter()
     out = [parse(f, _OWN) for f in batch]
     return out, time.perf_counter() - t
@@ -97,6 +97,8 @@ class _Parser:
         self.pool = None
         self.own = own
         if workers > 0:
+            import multiprocessing
+
             ctx = multiprocessing.get_context("forkserver")
             self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(own,))
         self.pending: deque[tuple[list[Fetched], Any]] = deque()

@@ -20,15 +20,14 @@ import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import time
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TypedDict, TypeVar
 
 import yaml
-from publicsuffixlist import PublicSuffixList
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mailkeeper import defaults
+from mailkeeper.domains import is_public_suffix
 from mailkeeper.errors import ConfigError, UserError
 
 logger = logging.getLogger(__name__)
@@ -52,6 +51,10 @@ DEFAULT_TIER = "B"
 DEFAULT_LANGUAGE = "en"
 
 _EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
+
+
+# libyaml's parser keeps line numbers too and is ~10x faster on a 300-customer file.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # ----------------------------------------------------------------------------- settings types
@@ -338,7 +341,7 @@ class YamlReader:
         """The root node; None (with a problem recorded) when unreadable, None too when empty."""
         try:
             with self.path.open("rb") as fh:
-                return yaml.compose(fh, Loader=yaml.SafeLoader)
+                return yaml.compose(fh, Loader=_LOADER)
         except FileNotFoundError:
             self.problems.append(f"{self.path}: does not exist; expected a YAML file")
         except IsADirectoryError:
@@ -522,11 +525,6 @@ _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
-@lru_cache(maxsize=1)
-def _psl() -> PublicSuffixList:
-    return PublicSuffixList()
-
-
 def _in_domains(domain: str, domains: frozenset[str] | set[str]) -> bool:
     labels = domain.split(".")
     return any(".".join(labels[i:]) in domains for i in range(len(labels)))
@@ -547,7 +545,7 @@ def normalize_domain(raw: str) -> tuple[str | None, str | None]:
         return None, "not a domain name"
     if labels[-1].isdigit():
         return None, "an IP address, not a domain name"
-    if _psl().is_public(domain):
+    if is_public_suffix(domain):
         return None, "a public suffix (like co.uk), not one company's domain"
     return domain, None
 
@@ -1140,6 +1138,35 @@ class _Claims:
 
 
 def _read_rules(rules_dir: Path, me: Me | None, problems: list[str]) -> Rules | None:
+    """The rules, read once per content: load_settings validates them and load_rules then
+    returns the same object, unless a file changed in between."""
+    key = (rules_dir, me, _rules_stamp(rules_dir))
+    cached = _RULES_CACHE.get(key)
+    if cached is not None:
+        return cached
+    rules = _read_rules_uncached(rules_dir, me, problems)
+    if rules is not None:
+        _RULES_CACHE.clear()
+        _RULES_CACHE[key] = rules
+    return rules
+
+
+_RULES_CACHE: dict[tuple[object, ...], Rules] = {}
+
+
+def _rules_stamp(rules_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    stamp = []
+    for name in ("customers.yaml", "tiers.yaml", "freemail.yaml"):
+        for path in (rules_dir / name, defaults.rules_dir() / name):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            stamp.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(stamp)
+
+
+def _read_rules_uncached(rules_dir: Path, me: Me | None, problems: list[str]) -> Rules | None:
     before = len(problems)
     sources: list[Path] = []
     tiers, default_tier = _read_tiers(rules_dir, problems, sources)

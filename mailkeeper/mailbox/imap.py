@@ -23,7 +23,6 @@ from mailkeeper.errors import AuthError, ConnectionLost, MailboxError, UserError
 from mailkeeper.mailbox.base import FolderStatus
 from mailkeeper.mailbox.bodystructure import parts_from_bodystructure
 from mailkeeper.model import Fetched
-from mailkeeper.parse import choose_text_sections, fetched_from_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -277,6 +276,8 @@ class ImapMailbox:
 
     def fetch_batch(self, folder: str, uids: list[int]) -> list[Fetched]:
         """Headers + structure of every UID, then the chosen text parts, grouped by section."""
+        from mailkeeper.parse import choose_text_sections  # not needed by a no-change sync
+
         if self._selected != folder:
             self._examine(folder)
         try:
@@ -365,6 +366,8 @@ class ImapMailbox:
     def _fetch_whole(self, folder: str, uid: int, why: BaseException) -> Fetched:
         """Last resort for a message whose structure the client cannot read."""
         logger.warning("uid %s in %s: %s; fetching it whole", uid, folder, type(why).__name__)
+        from mailkeeper.parse import fetched_from_bytes
+
         note = f"server response unreadable ({type(why).__name__}); parsed from the raw message"
         try:
             meta = self._fetch([uid], [b"RFC822.SIZE", b"FLAGS", b"INTERNALDATE"]).get(uid, {})

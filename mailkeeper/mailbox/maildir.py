@@ -1,0 +1,658 @@
+"""Maildir adapter: the Mailbox interface on a local Maildir, strictly read-only.
+
+Nothing inside the Maildir is ever renamed, moved, written or deleted: message files are only
+opened for reading (so a message's flags, which live in its file name, never change). The one
+thing written is mailkeeper's own UID map, kept in `state_dir`, outside the Maildir.
+
+Layouts: Maildir++ (INBOX is the top folder's cur/ and new/, subfolders are `.Sent`,
+`.Archive.2024`; Dovecot, Courier) and mbsync's `SubFolders Verbatim` / `Legacy` (subfolders are
+`Sent/`, `Archive/2024/` or `Archive/.2024/`, INBOX often `INBOX/`). Nested names are shown
+with "/" ("Archive/2024"); a name written with "." ("Archive.2024") is accepted too.
+
+Stable UIDs, per folder, from the first source that applies:
+  (a) mbsync: the folder has a `.uidvalidity` file and file names carry `,U=<n>`;
+  (b) Dovecot: the folder has a `dovecot-uidlist`;
+  (c) mailkeeper's own append-only map in `state_dir`: first line the UIDVALIDITY, then
+      "uid basename" lines. New files get the next UIDs in (mtime, name) order; a file a mail
+      client renamed to change its flags keeps its UID (the basename before ":2," is the key).
+In (a) and (b) a file the owning program has not numbered yet is left alone until it has:
+numbering it ourselves could clash with the number it will get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from imapclient import imap_utf7
+
+from mailkeeper.errors import MailboxError, UserError
+from mailkeeper.mailbox.base import FolderStatus
+from mailkeeper.mailbox.imap import FALLBACK_NAMES
+from mailkeeper.model import Fetched
+from mailkeeper.parse import fetched_from_bytes
+
+logger = logging.getLogger(__name__)
+
+INBOX = "INBOX"
+# Maildir info letters -> IMAP flags, in the order Dovecot reports them.
+INFO_FLAGS = (
+    ("R", "\\Answered"),
+    ("F", "\\Flagged"),
+    ("T", "\\Deleted"),
+    ("S", "\\Seen"),
+    ("D", "\\Draft"),
+)
+MAX_DEPTH = 8  # how deep folders are looked for below the root
+HEADER_READ_LIMIT = 1024 * 1024  # the most read of an oversized message to find its header
+_SKIP_DIRS = frozenset({"cur", "new", "tmp"})
+_INFO = re.compile(r"[:;!]2,")
+_MBSYNC_UID = re.compile(r",U=(\d+)")
+_DOVECOT_VSIZE = re.compile(r",W=(\d+)")
+_HEADER_END = re.compile(rb"\r?\n\r?\n|\r\r")
+_UINT32 = 2**32 - 1
+
+
+# ----------------------------------------------------------------------------- file names
+def split_name(name: str) -> tuple[str, str]:
+    """(basename, info letters) of a Maildir file name: "123.M1.host:2,RS" -> ("123.M1.host",
+    "RS"). The basename is what stays the same when a mail client changes the flags."""
+    m = None
+    for m in _INFO.finditer(name):
+        pass
+    if m is not None:
+        return name[: m.start()], name[m.end() :]
+    if ":" in name:
+        return name.split(":", 1)[0], ""
+    return name, ""
+
+
+def flags_of(letters: str) -> tuple[str, ...]:
+    """IMAP flags from Maildir info letters (lower-case keyword letters are ignored)."""
+    return tuple(flag for letter, flag in INFO_FLAGS if letter in letters)
+
+
+def list_messages(folder_dir: Path) -> dict[str, Path]:
+    """basename -> path of every message file in cur/ and new/ (cur/ wins a duplicate)."""
+    out: dict[str, Path] = {}
+    for sub in ("cur", "new"):
+        try:
+            entries = list(os.scandir(folder_dir / sub))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            if entry.name.startswith(".") or "\n" in entry.name:
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+            except OSError:
+                continue
+            out.setdefault(split_name(entry.name)[0], Path(entry.path))
+    return out
+
+
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def _decode_utf7(name: str) -> str:
+    """Dovecot stores non-ASCII folder names in modified UTF-7 (`.&XfJT0ZAB-` = 已发送)."""
+    if "&" not in name:
+        return name
+    try:
+        return str(imap_utf7.decode(name.encode("ascii")))
+    except (UnicodeError, ValueError):
+        return name
+
+
+def find_folders(root: Path) -> dict[str, Path]:
+    """Folder name -> folder path for every Maildir at or below `root` (not following links
+    deeper than MAX_DEPTH). The root itself is INBOX (Maildir++)."""
+    found: dict[str, Path] = {}
+    if _is_maildir(root):
+        found[INBOX] = root
+    stack: list[tuple[Path, tuple[str, ...], int]] = [(root, (), 0)]
+    while stack:
+        folder_dir, parts, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder_dir), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name in _SKIP_DIRS or name.startswith(".notmuch") or not _is_dir(entry):
+                continue
+            if name.startswith("."):
+                if len(name) == 1 or name == "..":
+                    continue
+                if depth == 0:  # Maildir++: .Archive.2024
+                    comps = tuple(_decode_utf7(p) for p in name[1:].split(".") if p)
+                else:  # mbsync Legacy: Archive/.2024
+                    comps = (*parts, name[1:])
+            else:  # mbsync Verbatim: Archive/2024
+                comps = (*parts, name)
+            path = Path(entry.path)
+            if comps and _is_maildir(path):
+                found.setdefault("/".join(comps), path)
+            if depth + 1 < MAX_DEPTH:
+                stack.append((path, comps, depth + 1))
+    return found
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+# ----------------------------------------------------------------------------- numbering
+class _Numbering:
+    """How one folder's files get their UIDs."""
+
+    source = ""
+    uidvalidity = 0
+
+    def numbered(self, listing: dict[str, Path]) -> dict[int, Path]:
+        """uid -> path of every file that has a UID now."""
+        raise NotImplementedError
+
+    def uidnext(self, listing: dict[str, Path]) -> int:
+        """The UIDNEXT after every numberable file in `listing` has been numbered."""
+        raise NotImplementedError
+
+    def assign(self, listing: dict[str, Path]) -> None:
+        """Number what is not numbered yet (only mailkeeper's own map does)."""
+
+
+class _MbsyncNumbering(_Numbering):
+    """mbsync: `.uidvalidity` holds "UIDVALIDITY\\nMAXUID\\n"; names carry ",U=<uid>"."""
+
+    source = "mbsync"
+
+    def __init__(self, uidvalidity: int, max_uid: int) -> None:
+        self.uidvalidity = uidvalidity
+        self.max_uid = max_uid
+
+    @classmethod
+    def read(cls, folder_dir: Path) -> _MbsyncNumbering | None:
+        try:
+            lines = (folder_dir / ".uidvalidity").read_text("ascii").split()
+            return cls(int(lines[0]), int(lines[1]) if len(lines) > 1 else 0)
+        except (OSError, ValueError, IndexError, UnicodeError):
+            return None
+
+    def numbered(self, listing: dict[str, Path]) -> dict[int, Path]:
+        out: dict[int, Path] = {}
+        for base, path in listing.items():
+            m = _MBSYNC_UID.search(base)
+            if m:
+                out.setdefault(int(m.group(1)), path)
+        return out
+
+    def uidnext(self, listing: dict[str, Path]) -> int:
+        return max([self.max_uid, *self.numbered(listing)]) + 1
+
+
+class _DovecotNumbering(_Numbering):
+    """Dovecot: dovecot-uidlist, "3 V<uidvalidity> N<uidnext> ..." then "<uid> [ext] :<base>"."""
+
+    source = "dovecot"
+
+    def __init__(self, uidvalidity: int, next_uid: int, by_base: dict[str, int]) -> None:
+        self.uidvalidity = uidvalidity
+        self.next_uid = next_uid
+        self.by_base = by_base
+
+    @classmethod
+    def read(cls, folder_dir: Path) -> _DovecotNumbering | None:
+        try:
+            data = (folder_dir / "dovecot-uidlist").read_bytes()
+        except OSError:
+            return None
+        lines = os.fsdecode(data).split("\n")
+        head = lines[0].split()
+        try:
+            if head and head[0] == "1":  # version 1: "1 <uidvalidity> <nextuid>"
+                uidvalidity, next_uid = int(head[1]), int(head[2])
+            else:
+                fields = {f[:1]: f[1:] for f in head[1:]}
+                uidvalidity, next_uid = int(fields["V"]), int(fields.get("N", "1"))
+        except (ValueError, IndexError, KeyError):
+            logger.warning("%s: unreadable dovecot-uidlist header; ignoring it", folder_dir)
+            return None
+        by_base: dict[str, int] = {}
+        for line in lines[1:]:
+            uid, _, rest = line.partition(" ")
+            if not uid.isdigit() or not rest:
+                continue
+            if rest.startswith(":"):  # version 3, no extension fields
+                base = rest[1:]
+            elif " :" in rest:  # version 3: "<uid> G<guid> W<vsize> :<base>"
+                base = rest.split(" :", 1)[1]
+            else:  # version 1: "<uid> <base>"
+                base = rest
+            by_base[split_name(base)[0]] = int(uid)
+        return cls(uidvalidity, next_uid, by_base)
+
+    def numbered(self, listing: dict[str, Path]) -> dict[int, Path]:
+        return {self.by_base[b]: p for b, p in listing.items() if b in self.by_base}
+
+    def uidnext(self, listing: dict[str, Path]) -> int:
+        # The header's N is only rewritten when Dovecot recreates the file; lines are appended.
+        return max([self.next_uid - 1, *self.by_base.values()]) + 1
+
+
+class _OwnNumbering(_Numbering):
+    """mailkeeper's own append-only map file (see the module docstring)."""
+
+    source = "mailkeeper"
+
+    def __init__(self, path: Path, uidvalidity: int, by_base: dict[str, int]) -> None:
+        self.path = path
+        self.uidvalidity = uidvalidity
+        self.by_base = by_base
+        self.next_uid = max(by_base.values(), default=0) + 1
+
+    @classmethod
+    def open(cls, path: Path) -> _OwnNumbering:
+        """Load the map, or start one (with a fresh UIDVALIDITY) when there is none."""
+        loaded = cls._load(path)
+        if loaded is not None:
+            return loaded
+        uidvalidity = min(max(int(time.time()), 1), _UINT32)
+        _write_private(path, f"{uidvalidity}\n".encode())
+        logger.info("new UID map %s (UIDVALIDITY %s)", path, uidvalidity)
+        return cls(path, uidvalidity, {})
+
+    @classmethod
+    def _load(cls, path: Path) -> _OwnNumbering | None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise MailboxError(f"cannot read the UID map {path}: {e.strerror}") from e
+        if data and not data.endswith(b"\n"):
+            # A line cut by a crash: its UID was never handed out (lines are synced first).
+            data = data[: data.rfind(b"\n") + 1]
+            _write_private(path, data)
+        lines = data.split(b"\n")
+        try:
+            uidvalidity = int(lines[0])
+        except ValueError:
+            logger.warning("%s: unreadable UID map; starting a new one (full resync)", path)
+            return None
+        by_base: dict[str, int] = {}
+        for line in lines[1:]:
+            uid, _, base = line.partition(b" ")
+            if uid.isdigit() and base:
+                by_base[os.fsdecode(base)] = int(uid)
+        return cls(path, uidvalidity, by_base)
+
+    def pending(self, listing: dict[str, Path]) -> list[str]:
+        return [b for b in listing if b not in self.by_base]
+
+    def numbered(self, listing: dict[str, Path]) -> dict[int, Path]:
+        return {self.by_base[b]: p for b, p in listing.items() if b in self.by_base}
+
+    def uidnext(self, listing: dict[str, Path]) -> int:
+        return self.next_uid + len(self.pending(listing))
+
+    def assign(self, listing: dict[str, Path]) -> None:
+        new = _by_arrival((b, listing[b]) for b in self.pending(listing))
+        if not new:
+            return
+        lines = []
+        for base in new:
+            self.by_base[base] = self.next_uid
+            lines.append(f"{self.next_uid} {base}\n")
+            self.next_uid += 1
+        with self.path.open("ab") as fh:
+            fh.write(os.fsencode("".join(lines)))
+            fh.flush()
+            os.fsync(fh.fileno())
+        logger.debug("%s: numbered %d new file(s)", self.path, len(new))
+
+
+def _by_arrival(files: Iterable[tuple[str, Path]]) -> list[str]:
+    """Basenames in (mtime, name) order; a file that vanished meanwhile is left out."""
+    stamped = []
+    for base, path in files:
+        try:
+            stamped.append((path.stat().st_mtime_ns, base))
+        except FileNotFoundError:
+            continue
+    return [base for _, base in sorted(stamped)]
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a state file (mode 0600) by temp file + rename; its folder is made 0700."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:60] or "folder"
+
+
+# ----------------------------------------------------------------------------- reading
+@dataclass(frozen=True)
+class _Read:
+    raw: bytes  # the whole message, or only its header block when `size` is over the cap
+    size: int
+    mtime: float
+    whole: bool
+
+
+def _open_quietly(path: Path) -> int:
+    """Open read-only, without touching the access time when the OS lets us."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+    noatime = getattr(os, "O_NOATIME", 0)
+    if noatime:
+        try:
+            return os.open(path, flags | noatime)
+        except PermissionError:  # O_NOATIME needs the file's owner (or root)
+            pass
+    return os.open(path, flags)
+
+
+def _read_header(fh: BinaryIO) -> bytes:
+    """The header block of an open message file, reading no more than needed."""
+    data = b""
+    while not _HEADER_END.search(data) and len(data) < HEADER_READ_LIMIT:
+        chunk = fh.read(64 * 1024)
+        if not chunk:
+            break
+        data += chunk
+    m = _HEADER_END.search(data)
+    return data[: m.end()] if m else data[:HEADER_READ_LIMIT]
+
+
+def read_message(path: Path, max_size: int) -> _Read:
+    """The bytes of one message file, read once; only the header when it is over `max_size`."""
+    with os.fdopen(_open_quietly(path), "rb") as fh:
+        st = os.fstat(fh.fileno())
+        m = _DOVECOT_VSIZE.search(split_name(path.name)[0])
+        size = int(m.group(1)) if m else st.st_size
+        if size <= max_size:
+            return _Read(fh.read(), size, st.st_mtime, True)
+        return _Read(_read_header(fh), size, st.st_mtime, False)
+
+
+# ----------------------------------------------------------------------------- the adapter
+class MaildirMailbox:
+    """One local Maildir, read-only. Use as a context manager."""
+
+    def __init__(
+        self,
+        root: Path,
+        account_name: str,
+        folders: dict[str, str] | None = None,
+        extra_folders: Iterable[str] = (),
+        state_dir: Path | None = None,
+        max_message_size: int = 25 * 1024 * 1024,
+        max_text_bytes: int = 256 * 1024,
+    ) -> None:
+        self.root = Path(root).expanduser()
+        self.account_name = account_name
+        self.folder_overrides = dict(folders or {})
+        self.extra_folders = tuple(extra_folders)
+        self.state_dir = Path(state_dir) if state_dir is not None else self.root.parent
+        self.max_message_size = max_message_size
+        self.max_text_bytes = max_text_bytes
+        self._folders: dict[str, Path] = {}
+        self._own: dict[Path, _OwnNumbering] = {}
+        self._index: dict[str, dict[int, Path]] = {}
+        self._roles: dict[str, str] | None = None
+
+    # ------------------------------------------------------------------ open / close
+    def __enter__(self) -> MaildirMailbox:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Check that the root is a Maildir and find its folders; UserError when it is not."""
+        self._check_root()
+        self._folders = find_folders(self.root)
+        if not self._folders:
+            raise UserError(
+                f"{self.account_name}: {self.root} is not a Maildir",
+                [
+                    f"no cur/ and new/ folders were found in {self.root} or below it",
+                    f"point accounts.{self.account_name}.maildir at the folder that holds "
+                    "cur/ and new/ (Maildir++), or the one that holds INBOX/, Sent/, ... "
+                    "(mbsync SubFolders Verbatim)",
+                ],
+            )
+        logger.info("%s: Maildir %s, folders: %s", self.account_name, self.root, self._names())
+
+    def _check_root(self) -> None:
+        where = f"accounts.{self.account_name}.maildir"
+        if not self.root.exists():
+            raise UserError(
+                f"{self.account_name}: the Maildir {self.root} does not exist",
+                [f"fix {where} in mailkeeper.yaml, or fetch your mail into it first (mbsync -a)"],
+            )
+        if not self.root.is_dir():
+            raise UserError(
+                f"{self.account_name}: the Maildir {self.root} is not a folder",
+                [f"point {where} in mailkeeper.yaml at a Maildir folder"],
+            )
+        if not os.access(self.root, os.R_OK | os.X_OK):
+            raise UserError(
+                f"{self.account_name}: the Maildir {self.root} cannot be read",
+                [f"let this user read it (ls -ld {self.root})"],
+            )
+
+    def close(self) -> None:
+        self._own.clear()
+        self._index.clear()
+
+    def _names(self) -> str:
+        return ", ".join(sorted(self._folders)) or "(none)"
+
+    # ------------------------------------------------------------------ folders
+    def _lookup(self, name: str) -> str | None:
+        """The folder's name as found on disk: exact, INBOX in any case, or "a.b" as "a/b"."""
+        if name in self._folders:
+            return name
+        if name.upper() == INBOX:
+            return next((n for n in sorted(self._folders) if n.upper() == INBOX), None)
+        slashed = name.replace(".", "/")
+        return slashed if slashed in self._folders else None
+
+    def _folder_dir(self, name: str) -> Path:
+        found = self._lookup(name)
+        if found is None:  # created or renamed since open(): look once more
+            self._folders = find_folders(self.root)
+            found = self._lookup(name)
+        if found is None:
+            raise MailboxError(
+                f"{self.account_name}: folder '{name}' is not in the Maildir {self.root}; "
+                f"it has: {self._names()}"
+            )
+        return self._folders[found]
+
+    def folder_roles(self) -> dict[str, str]:
+        if self._roles is not None:
+            return self._roles
+        by_lower = {n.lower(): n for n in sorted(self._folders, reverse=True)}
+        roles: dict[str, str] = {}
+        inbox = self._lookup(INBOX)
+        if inbox is not None:
+            roles["inbox"] = inbox
+        for role, candidates in FALLBACK_NAMES.items():
+            for candidate in candidates:
+                found = self._lookup(candidate) or by_lower.get(candidate.lower())
+                if found is not None:
+                    roles[role] = found
+                    break
+        problems = self._override_problems(roles)
+        if "inbox" not in roles:
+            problems.append(
+                f"account '{self.account_name}': {self.root} has no INBOX; name the inbox "
+                f"folder in mailkeeper.yaml (folders: {{inbox: NAME}}); it has: {self._names()}"
+            )
+        if problems:
+            raise UserError("folders in mailkeeper.yaml do not match the Maildir", problems)
+        self._roles = roles
+        return roles
+
+    def _override_problems(self, roles: dict[str, str]) -> list[str]:
+        problems = []
+        where = f"account '{self.account_name}'"
+        for role, name in self.folder_overrides.items():
+            if self._lookup(name) is None:
+                problems.append(
+                    f"{where}: folders.{role} is '{name}', which the Maildir {self.root} does "
+                    f"not have; it has: {self._names()}"
+                )
+            roles[role] = name
+        for name in self.extra_folders:
+            if self._lookup(name) is None:
+                problems.append(
+                    f"{where}: extra folder '{name}' does not exist in the Maildir "
+                    f"{self.root}; it has: {self._names()}"
+                )
+        return problems
+
+    # ------------------------------------------------------------------ numbering
+    def _numbering(self, name: str, folder_dir: Path) -> _Numbering:
+        found: _Numbering | None = _MbsyncNumbering.read(folder_dir)
+        if found is None:
+            found = _DovecotNumbering.read(folder_dir)
+        if found is not None:
+            return found
+        map_path = self._map_path(name, folder_dir)
+        own = self._own.get(map_path)
+        if own is None:
+            own = self._own[map_path] = _OwnNumbering.open(map_path)
+        return own
+
+    def _map_path(self, name: str, folder_dir: Path) -> Path:
+        """One map per folder *path*: pointing the account at another Maildir starts afresh."""
+        digest = hashlib.sha256(os.fsencode(str(folder_dir.resolve()))).hexdigest()[:10]
+        return self.state_dir / _safe(self.account_name) / f"{_safe(name)}.{digest}.uids"
+
+    # ------------------------------------------------------------------ the protocol
+    def status(self, folder: str) -> FolderStatus:
+        """Directory listings only (plus the small UID files): no message is read."""
+        folder_dir = self._folder_dir(folder)
+        listing = list_messages(folder_dir)
+        numbering = self._numbering(folder, folder_dir)
+        return FolderStatus(
+            uidvalidity=numbering.uidvalidity,
+            uidnext=numbering.uidnext(listing),
+            messages=len(listing),
+            highestmodseq=None,
+        )
+
+    def new_uids(self, folder: str, after_uid: int) -> list[int]:
+        index = self._refresh_index(folder)
+        return sorted(u for u in index if u > after_uid)
+
+    def _refresh_index(self, folder: str) -> dict[int, Path]:
+        folder_dir = self._folder_dir(folder)
+        listing = list_messages(folder_dir)
+        numbering = self._numbering(folder, folder_dir)
+        numbering.assign(listing)
+        index = numbering.numbered(listing)
+        left = len(listing) - len(index)
+        if left:
+            logger.info(
+                "%s/%s: %d file(s) not numbered by %s yet; read once it has",
+                self.account_name,
+                folder,
+                left,
+                numbering.source,
+            )
+        self._index[folder] = index
+        return index
+
+    def fetch_batch(self, folder: str, uids: list[int]) -> list[Fetched]:
+        """Each file read once; a file gone since the listing is looked up again by its
+        basename (a flag change renames it) and skipped when it is really gone."""
+        index = self._index.get(folder)
+        if index is None or any(u not in index for u in uids):
+            index = self._refresh_index(folder)
+        out: list[Fetched] = []
+        relisted = False
+        for uid in uids:
+            path = index.get(uid)
+            if path is None:
+                continue
+            got = self._read(path)
+            if got is None and not relisted:
+                index, relisted = self._refresh_index(folder), True
+                path = index.get(uid)
+                got = self._read(path) if path is not None else None
+            if got is None or path is None:
+                logger.info(
+                    "%s/%s: uid %s vanished before it was read", self.account_name, folder, uid
+                )
+                continue
+            out.append(self._fetched(folder, uid, path, got))
+        return out
+
+    def _read(self, path: Path) -> _Read | None:
+        try:
+            return read_message(path, self.max_message_size)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise MailboxError(f"{self.account_name}: cannot read {path}: {e.strerror}") from e
+
+    def _fetched(self, folder: str, uid: int, path: Path, got: _Read) -> Fetched:
+        flags = flags_of(split_name(path.name)[1])
+        internaldate = datetime.fromtimestamp(got.mtime, UTC)
+        if got.whole:
+            return fetched_from_bytes(
+                got.raw,
+                folder=folder,
+                uid=uid,
+                flags=flags,
+                internaldate=internaldate,
+                max_text_bytes=self.max_text_bytes,
+            )
+        note = (
+            f"larger than max_message_size ({got.size} > {self.max_message_size} bytes): "
+            "headers only"
+        )
+        return Fetched(
+            folder=folder,
+            uid=uid,
+            size=got.size,
+            header=got.raw,
+            flags=flags,
+            internaldate=internaldate,
+            notes=[note],
+        )
+
+    def changed_flags(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:
+        """Always {}: a Maildir has no modification sequence, so `status` reports no
+        HIGHESTMODSEQ and the sync never asks. Flags are recorded when a message is first
+        fetched; a later flag change made by a mail client is not picked up."""
+        return {}
