@@ -26,8 +26,9 @@ from mailkeeper.errors import ConnectionLost, LockedError, MailboxError, UserErr
 from mailkeeper.link import Linker, LinkStats, Party, direction_of, party_from
 from mailkeeper.mailbox.base import Mailbox
 from mailkeeper.mailbox.imap import ImapMailbox
-from mailkeeper.model import Fetched, Message
-from mailkeeper.store import FolderEntry, Store, now_iso
+from mailkeeper.mailbox.maildir import MaildirMailbox
+from mailkeeper.model import Fetched
+from mailkeeper.store import FolderEntry, MessageRows, Store, message_rows, now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -74,58 +75,67 @@ class SyncReport:
 
 
 # ----------------------------------------------------------------------------- workers
-_OWN: frozenset[str] = frozenset()
+_PARTY: Party | None = None
 
 
-def _init_worker(own: frozenset[str]) -> None:
-    global _OWN
-    _OWN = own
+def _init_worker(party: Party) -> None:
+    global _PARTY
+    _PARTY = party
 
 
-def _parse_batch(batch: list[Fetched]) -> tuple[list[Message], float]:
+def _parse_batch(batch: list[Fetched], role: str) -> tuple[list[MessageRows], float]:
+    """Parse a batch and turn it into the rows the store writes: all the CPU work of a
+    message, done in a worker process so that the main one only fetches and inserts."""
     from mailkeeper.parse import parse  # imported on first use: a no-change sync never parses
 
     t = time.perf_counter()
-    out = [parse(f, _OWN) for f in batch]
+    out = []
+    for f in batch:
+        m = parse(f)
+        sender = m.sender.email if m.sender else None
+        out.append(message_rows(m, direction_of(sender, role, _PARTY)))  # type: ignore[arg-type]
     return out, time.perf_counter() - t
 
 
 class _Parser:
-    """Parses batches in worker processes, at most IN_FLIGHT batches ahead, in order."""
+    """Parses batches in worker processes, at most IN_FLIGHT batches ahead, in order.
+    With workers=0 it parses in this process (cheaper for a handful of messages)."""
 
-    def __init__(self, workers: int, own: frozenset[str]) -> None:
+    def __init__(self, workers: int, party: Party, role: str) -> None:
         self.pool = None
-        self.own = own
+        self.party = party
+        self.role = role
         if workers > 0:
             import multiprocessing
 
             ctx = multiprocessing.get_context("forkserver")
-            self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(own,))
+            self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(party,))
         self.pending: deque[tuple[list[Fetched], Any]] = deque()
         self.cpu = 0.0
 
     def run(
         self, batches: Iterator[list[Fetched]]
-    ) -> Iterator[tuple[list[Fetched], list[Message]]]:
+    ) -> Iterator[tuple[list[Fetched], list[MessageRows]]]:
         if self.pool is None:
-            _init_worker(self.own)
+            _init_worker(self.party)
             for batch in batches:
-                msgs, cpu = _parse_batch(batch)
+                rows, cpu = _parse_batch(batch, self.role)
                 self.cpu += cpu
-                yield batch, msgs
+                yield batch, rows
             return
         for batch in batches:
-            self.pending.append((batch, self.pool.apply_async(_parse_batch, (batch,))))
+            job = self.pool.apply_async(_parse_batch, (batch, self.role))
+            self.pending.append((batch, job))
             while len(self.pending) >= IN_FLIGHT:
                 yield self._next()
         while self.pending:
             yield self._next()
 
-    def _next(self) -> tuple[list[Fetched], list[Message]]:
+    def _next(self) -> tuple[list[Fetched], list[MessageRows]]:
         batch, res = self.pending.popleft()
-        msgs, cpu = res.get()
+        rows, cpu = res.get()
         self.cpu += cpu
-        return batch, msgs
+        return batch, rows
 
     def close(self) -> None:
         if self.pool is not None:
@@ -211,6 +221,16 @@ class App:
         return [accounts[name]]
 
     def mailbox(self, account: Any) -> Mailbox:
+        if account.kind == "maildir":
+            return MaildirMailbox(
+                account.maildir,
+                account.name,
+                folders=dict(account.folders),
+                extra_folders=account.extra_folders,
+                state_dir=Path(self.settings.database).parent / "maildir-state",
+                max_message_size=self.settings.sync.max_message_size,
+                max_text_bytes=self.settings.sync.max_text_bytes,
+            )
         oauth = account.oauth2_token_command is not None
         return ImapMailbox(
             account,
@@ -376,7 +396,7 @@ class App:
         uids = mb.new_uids(folder, last_uid)
         total = len(uids)
         workers = sync.workers or max(1, (os.cpu_count() or 2) - 1)
-        parser = _Parser(workers if total >= POOL_THRESHOLD else 0, self.party.own)
+        parser = _Parser(workers if total >= POOL_THRESHOLD else 0, self.party, role)
         before = len(new_keys)
         fetch_time = 0.0
         store_time = 0.0
@@ -393,18 +413,14 @@ class App:
         try:
             if progress:
                 progress(f"{account}/{folder}", 0, total)
-            for batch, msgs in parser.run(batches()):
+            for batch, rows in parser.run(batches()):
                 ts = time.perf_counter()
-                pairs = [
-                    (m, direction_of(m.sender.email if m.sender else None, role, self.party))
-                    for m in msgs
-                ]
                 entries = [
-                    FolderEntry(f.uid, m.key, f.flags, f.internaldate)
-                    for f, m in zip(batch, msgs, strict=True)
+                    FolderEntry(f.uid, r.key, f.flags, f.internaldate)
+                    for f, r in zip(batch, rows, strict=True)
                 ]
                 new_keys += self.store.save_batch(
-                    account, folder, uidvalidity, pairs, entries, max(f.uid for f in batch)
+                    account, folder, uidvalidity, rows, entries, max(f.uid for f in batch)
                 )
                 store_time += time.perf_counter() - ts
                 fr.fetched += len(batch)

@@ -186,6 +186,52 @@ class FolderEntry:
     internaldate: datetime | None
 
 
+@dataclass(frozen=True)
+class MessageRows:
+    """A parsed message as the rows the store writes: built by message_rows(), which is pure
+    (no SQL), so that the parse workers can do it and the writer only inserts."""
+
+    key: str
+    row: tuple[Any, ...]  # the messages columns, in MESSAGE_COLUMNS order, minus first_seen_at
+    addresses: tuple[tuple[Any, ...], ...]  # (message_key, role, email, name, domain, org_domain)
+
+
+MESSAGE_COLUMNS = (
+    "key, message_id, in_reply_to, refs, thread_key, date, date_offset_minutes, from_email, "
+    "from_name, to_json, cc_json, reply_to_json, subject, direction, language, body, reply_body, "
+    "is_auto, auto_reason, is_bulk, bulk_reason, html_only, attachments, defects, size, "
+    "first_seen_at"
+)
+
+
+def message_rows(m: Message, direction: str) -> MessageRows:
+    attachments = [
+        {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+        for a in m.attachments
+    ]
+    row = (
+        m.key, m.message_id, m.in_reply_to, json.dumps(m.references), m.thread_key, iso(m.date),
+        m.date_offset_minutes, m.sender.email if m.sender else None,
+        m.sender.name if m.sender else None, _addr_json(m.to), _addr_json(m.cc),
+        _addr_json(m.reply_to), m.subject, direction, m.language, m.text, m.reply_text,
+        int(m.is_auto), m.auto_reason, int(m.is_bulk), m.bulk_reason, int(m.has_html_only),
+        json.dumps(attachments, ensure_ascii=False), json.dumps(m.defects, ensure_ascii=False),
+        m.size,
+    )  # fmt: skip
+    addresses = []
+    for role, addrs in (
+        ("from", [m.sender] if m.sender else []),
+        ("to", m.to),
+        ("cc", m.cc),
+        ("reply_to", m.reply_to),
+    ):
+        for a in addrs:
+            if a.email:
+                dom = _domain(a.email)
+                addresses.append((m.key, role, a.email, a.name, dom, org_domain(dom)))
+    return MessageRows(m.key, row, tuple(addresses))
+
+
 def _addr_json(addrs: Sequence[Address]) -> str:
     return json.dumps([[a.name, a.email] for a in addrs], ensure_ascii=False)
 
@@ -219,6 +265,8 @@ class Store:
                 conn = sqlite3.connect(":memory:", isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MB: index upkeep at 100k+ messages
+            conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA foreign_keys=OFF")
             self.conn = conn
             self._migrate()
@@ -349,13 +397,13 @@ class Store:
         account: str,
         folder: str,
         uidvalidity: int,
-        messages: Sequence[tuple[Message, str]],
+        messages: Sequence[MessageRows],
         entries: Sequence[FolderEntry],
         last_uid: int,
     ) -> list[str]:
         """Store one fetched batch and move the folder cursor, in one transaction.
 
-        `messages` are (Message, direction). A message already stored (same key) is not
+        `messages` come from message_rows(). A message already stored (same key) is not
         stored again; its new folder entry is. Returns the keys that were new.
         """
         seen_at = now_iso()
@@ -385,64 +433,20 @@ class Store:
             )
         return new_keys
 
-    def _insert_messages(self, messages: Sequence[tuple[Message, str]], seen_at: str) -> list[str]:
-        unique: dict[str, tuple[Message, str]] = {}
-        for m, direction in messages:
-            unique.setdefault(m.key, (m, direction))
+    def _insert_messages(self, messages: Sequence[MessageRows], seen_at: str) -> list[str]:
+        unique: dict[str, MessageRows] = {}
+        for m in messages:
+            unique.setdefault(m.key, m)
         known = self.known_keys(unique)
         rows = []
-        addr_rows = []
+        addr_rows: list[tuple[Any, ...]] = []
         new_keys = []
-        for key, (m, direction) in unique.items():
+        for key, m in unique.items():
             if key in known:
                 continue
             new_keys.append(key)
-            rows.append(
-                (
-                    key,
-                    m.message_id,
-                    m.in_reply_to,
-                    json.dumps(m.references),
-                    m.thread_key,
-                    iso(m.date),
-                    m.date_offset_minutes,
-                    m.sender.email if m.sender else None,
-                    m.sender.name if m.sender else None,
-                    _addr_json(m.to),
-                    _addr_json(m.cc),
-                    _addr_json(m.reply_to),
-                    m.subject,
-                    direction,
-                    m.language,
-                    m.text,
-                    m.reply_text,
-                    int(m.is_auto),
-                    m.auto_reason,
-                    int(m.is_bulk),
-                    m.bulk_reason,
-                    int(m.has_html_only),
-                    json.dumps(
-                        [
-                            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                            for a in m.attachments
-                        ],
-                        ensure_ascii=False,
-                    ),
-                    json.dumps(m.defects, ensure_ascii=False),
-                    m.size,
-                    seen_at,
-                )
-            )
-            for role, addrs in (
-                ("from", [m.sender] if m.sender else []),
-                ("to", m.to),
-                ("cc", m.cc),
-                ("reply_to", m.reply_to),
-            ):
-                for a in addrs:
-                    if a.email:
-                        dom = _domain(a.email)
-                        addr_rows.append((key, role, a.email, a.name, dom, org_domain(dom)))
+            rows.append((*m.row, seen_at))
+            addr_rows.extend(m.addresses)
         self.conn.execute("SAVEPOINT write_messages")
         try:
             self._write_messages(rows, addr_rows)
@@ -456,11 +460,7 @@ class Store:
         self, rows: list[tuple[Any, ...]], addr_rows: list[tuple[Any, ...]]
     ) -> None:
         self.conn.executemany(
-            "INSERT INTO messages (key, message_id, in_reply_to, refs, thread_key, date, "
-            "date_offset_minutes, from_email, from_name, to_json, cc_json, reply_to_json, "
-            "subject, direction, language, body, reply_body, is_auto, auto_reason, is_bulk, "
-            "bulk_reason, html_only, attachments, defects, size, first_seen_at) "
-            "VALUES (" + ",".join("?" * 26) + ")",
+            f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES ({','.join('?' * 26)})",
             rows,
         )
         self.conn.executemany(
