@@ -136,6 +136,34 @@ def init(directory: Path | None, force: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    help="Where to build the demo (default: a new folder under /tmp).",
+)
+@handle_errors
+def demo(directory: Path | None) -> None:
+    """Build a small demo mailbox (an export furniture rep and her customers), sync it into a
+    demo database and show the customers. Touches nothing of yours: it all lives in --dir.
+
+    Example: mailkeeper demo --dir /tmp/mailkeeper-demo
+    """
+    import tempfile
+
+    from mailkeeper.app import App
+    from mailkeeper.demo import build_demo
+
+    dest = directory or Path(tempfile.mkdtemp(prefix="mailkeeper-demo-"))
+    cfg = build_demo(dest)
+    with App.from_config(cfg) as app:
+        for r in app.sync():
+            click.echo(f"synced {r.new_messages} messages of the demo mailbox in {dest}")
+        _customers_table(app.customers())
+    click.echo(f'\nTry: mailkeeper --config {cfg} customer "Birch & Co"')
+
+
+@cli.command()
 @click.pass_context
 @handle_errors
 def check(ctx: click.Context) -> None:
@@ -227,6 +255,10 @@ def customers(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _json(rows)
         return
+    _customers_table(rows)
+
+
+def _customers_table(rows: list[dict[str, Any]]) -> None:
     _table(
         ["name", "tier", "status", "messages", "last inbound", "last outbound"],
         [
