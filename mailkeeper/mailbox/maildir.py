@@ -55,7 +55,7 @@ INFO_FLAGS = (
 MAX_DEPTH = 8  # how deep folders are looked for below the root
 HEADER_READ_LIMIT = 1024 * 1024  # the most read of an oversized message to find its header
 _SKIP_DIRS = frozenset({"cur", "new", "tmp"})
-_INFO = re.compile(r"[:;!]2,")
+_INFO_SEPARATORS = (":", ";", "!")  # ":" almost always; mbsync InfoDelimiter can differ
 _MBSYNC_UID = re.compile(r",U=(\d+)")
 _DOVECOT_VSIZE = re.compile(r",W=(\d+)")
 _HEADER_END = re.compile(rb"\r?\n\r?\n|\r\r")
@@ -66,11 +66,9 @@ _UINT32 = 2**32 - 1
 def split_name(name: str) -> tuple[str, str]:
     """(basename, info letters) of a Maildir file name: "123.M1.host:2,RS" -> ("123.M1.host",
     "RS"). The basename is what stays the same when a mail client changes the flags."""
-    m = None
-    for m in _INFO.finditer(name):
-        pass
-    if m is not None:
-        return name[: m.start()], name[m.end() :]
+    at = max(name.rfind(sep + "2,") for sep in _INFO_SEPARATORS)
+    if at >= 0:
+        return name[:at], name[at + 3 :]
     if ":" in name:
         return name.split(":", 1)[0], ""
     return name, ""
@@ -337,8 +335,7 @@ def _by_arrival(files: Iterable[tuple[str, Path]]) -> list[str]:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Write a state file (mode 0600) by temp file + rename; its folder is made 0700."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Write a state file (mode 0600: mkstemp's) by temp file + rename."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -409,7 +406,8 @@ class MaildirMailbox:
         account_name: str,
         folders: dict[str, str] | None = None,
         extra_folders: Iterable[str] = (),
-        state_dir: Path | None = None,
+        *,
+        state_dir: Path,
         max_message_size: int = 25 * 1024 * 1024,
         max_text_bytes: int = 256 * 1024,
     ) -> None:
@@ -417,11 +415,12 @@ class MaildirMailbox:
         self.account_name = account_name
         self.folder_overrides = dict(folders or {})
         self.extra_folders = tuple(extra_folders)
-        self.state_dir = Path(state_dir) if state_dir is not None else self.root.parent
+        self.state_dir = Path(state_dir).expanduser()
         self.max_message_size = max_message_size
         self.max_text_bytes = max_text_bytes
         self._folders: dict[str, Path] = {}
         self._own: dict[Path, _OwnNumbering] = {}
+        self._uidlists: dict[Path, tuple[tuple[int, int, int], _DovecotNumbering | None]] = {}
         self._index: dict[str, dict[int, Path]] = {}
         self._roles: dict[str, str] | None = None
 
@@ -436,6 +435,7 @@ class MaildirMailbox:
     def open(self) -> None:
         """Check that the root is a Maildir and find its folders; UserError when it is not."""
         self._check_root()
+        self._check_state_dir()
         self._folders = find_folders(self.root)
         if not self._folders:
             raise UserError(
@@ -467,9 +467,20 @@ class MaildirMailbox:
                 [f"let this user read it (ls -ld {self.root})"],
             )
 
+    def _check_state_dir(self) -> None:
+        """The UID maps must never land inside the Maildir (it is read-only to us)."""
+        root, state = self.root.resolve(), self.state_dir.resolve()
+        if state == root or root in state.parents:
+            raise UserError(
+                f"{self.account_name}: mailkeeper's state folder {state} is inside the "
+                f"Maildir {root}, which mailkeeper never writes to",
+                ["put `database:` in mailkeeper.yaml outside the Maildir folder"],
+            )
+
     def close(self) -> None:
         self._own.clear()
         self._index.clear()
+        self._uidlists.clear()
 
     def _names(self) -> str:
         return ", ".join(sorted(self._folders)) or "(none)"
@@ -486,7 +497,8 @@ class MaildirMailbox:
 
     def _folder_dir(self, name: str) -> Path:
         found = self._lookup(name)
-        if found is None:  # created or renamed since open(): look once more
+        if found is None or not _is_maildir(self._folders[found]):
+            # created, renamed or removed since open(): look once more
             self._folders = find_folders(self.root)
             found = self._lookup(name)
         if found is None:
@@ -543,14 +555,29 @@ class MaildirMailbox:
     def _numbering(self, name: str, folder_dir: Path) -> _Numbering:
         found: _Numbering | None = _MbsyncNumbering.read(folder_dir)
         if found is None:
-            found = _DovecotNumbering.read(folder_dir)
+            found = self._dovecot(folder_dir)
         if found is not None:
             return found
         map_path = self._map_path(name, folder_dir)
         own = self._own.get(map_path)
         if own is None:
+            for d in (self.state_dir, map_path.parent):
+                d.mkdir(parents=True, exist_ok=True, mode=0o700)
             own = self._own[map_path] = _OwnNumbering.open(map_path)
         return own
+
+    def _dovecot(self, folder_dir: Path) -> _DovecotNumbering | None:
+        """The folder's dovecot-uidlist, parsed again only when the file has changed."""
+        path = folder_dir / "dovecot-uidlist"
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        cached = self._uidlists.get(path)
+        if cached is None or cached[0] != key:
+            cached = self._uidlists[path] = (key, _DovecotNumbering.read(folder_dir))
+        return cached[1]
 
     def _map_path(self, name: str, folder_dir: Path) -> Path:
         """One map per folder *path*: pointing the account at another Maildir starts afresh."""
