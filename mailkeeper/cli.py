@@ -76,10 +76,11 @@ def _table(columns: list[str], rows: list[list[Any]], title: str | None = None) 
 
     table = Table(title=title, show_edge=False, header_style="bold")
     for c in columns:
-        table.add_column(c)
+        table.add_column(c, no_wrap=c != "subject")
     for r in rows:
         table.add_row(*["" if v is None else str(v) for v in r])
-    Console().print(table)
+    # Piped or captured output keeps whole lines instead of folding at 80 columns.
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 def _day(iso: str | None) -> str:
