@@ -95,8 +95,11 @@ _UTF8_OVERRULE_MIN_CHARS = 3
 _HIGH_BYTES = bytes(range(128, 256))
 _UTF8_LEAD_BYTES = bytes(range(0xC2, 0xF5))
 _SNIFF_CHARS = 4000  # the looks_* tests judge a prefix; enough to tell, bounded in cost
-_CJK_RE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
-_KANA_RE = re.compile("[\u3040-\u30ff]")
+# Runs of CJK / kana characters (counting run lengths is much faster than one match per char).
+_CJK_RUNS = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
+_KANA_RUNS = re.compile("[\u3040-\u30ff]+")
+_NON_ASCII_RUNS = re.compile("[^\x00-\x7f]+")
+_NOT_BIG5_COMMON_LEAD = bytes(b for b in range(256) if not 0xA4 <= b <= 0xC6)
 
 
 @lru_cache(maxsize=512)
@@ -121,16 +124,25 @@ def _is_ascii_safe(codec: str | None) -> bool:
     return codec is None or not codec.startswith(_NO_ASCII_SHORTCUT)
 
 
+def _non_ascii(text: str) -> int:
+    """How many characters of `text` are above U+007F."""
+    return len(text) - len(text.encode("ascii", "ignore"))
+
+
+def _cjk_count(text: str) -> int:
+    return sum(map(len, _CJK_RUNS.findall(text)))
+
+
 def looks_chinese(text: str) -> bool:
     """True when most non-ASCII characters are common (GB2312) Han characters or CJK punctuation.
 
     Latin-1 bytes decoded as GB18030 give rare ideographs; real Chinese text is mostly GB2312.
     """
     text = text[:_SNIFF_CHARS]
-    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    non_ascii = _non_ascii(text)
     if non_ascii == 0:
         return False
-    if len(_CJK_RE.findall(text)) < 0.8 * non_ascii:
+    if _cjk_count(text) < 0.8 * non_ascii:
         return False
     outside = text.encode("gb2312", "replace").count(b"?") - text.count("?")
     return outside <= 0.2 * non_ascii
@@ -139,28 +151,24 @@ def looks_chinese(text: str) -> bool:
 def looks_big5(text: str) -> bool:
     """True when most non-ASCII characters are frequent Big5 characters (lead bytes A4-C6)."""
     text = text[:_SNIFF_CHARS]
-    chars = [ch for ch in text if ord(ch) > 127]
-    if not chars or len(_CJK_RE.findall(text)) < 0.8 * len(chars):
+    non_ascii = _non_ascii(text)
+    if not non_ascii or _cjk_count(text) < 0.8 * non_ascii:
         return False
-    common = 0
-    for ch in chars:
-        try:
-            common += 0xA4 <= ch.encode("big5")[0] <= 0xC6
-        except UnicodeEncodeError:
-            continue
-    return common >= 0.6 * len(chars)
+    # Every character Big5 can encode above U+007F takes two bytes: the lead bytes are the even
+    # ones of the encoded non-ASCII characters (those Big5 cannot encode are skipped).
+    wide = "".join(_NON_ASCII_RUNS.findall(text)).encode("big5", "ignore")
+    common = len(wide[0::2].translate(None, _NOT_BIG5_COMMON_LEAD))
+    return common >= 0.6 * non_ascii
 
 
 def looks_japanese(text: str) -> bool:
     """True when the non-ASCII text is Japanese: kana and CJK only, with a fair share of kana."""
     text = text[:_SNIFF_CHARS]
-    non_ascii = sum(1 for ch in text if ord(ch) > 127)
-    kana = len(_KANA_RE.findall(text))
-    return (
-        non_ascii > 0
-        and kana >= 0.2 * non_ascii
-        and (kana + len(_CJK_RE.findall(text)) >= 0.9 * non_ascii)
-    )
+    non_ascii = _non_ascii(text)
+    if non_ascii == 0:
+        return False
+    kana = sum(map(len, _KANA_RUNS.findall(text)))
+    return kana >= 0.2 * non_ascii and (kana + _cjk_count(text) >= 0.9 * non_ascii)
 
 
 def _try(data: bytes, codec: str) -> str | None:

@@ -297,24 +297,107 @@ def _content_params(value: str) -> dict[str, str]:
     return {m.group(1).lower(): _unquote(m.group(2)) for m in _PARAM.finditer(value)}
 
 
+# A header line as the compat32 feed parser sees one: a field name and a colon (or an envelope
+# "From " line, or a continuation); anything else ends the header block.
+_FIELD_START = re.compile(rb"[\041-\071\073-\176]*:")
+# One whole field of a well-formed block: name, colon, rest of the line, continuation lines.
+_FIELD = re.compile(
+    rb"([\041-\071\073-\176]+):[^\r\n]*(?:\r\n?|\n)?(?:[ \t][^\r\n]*(?:\r\n?|\n)?)*"
+)
+
+
+def _header_fields(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """(name, source bytes) per header field and the parser's defect names, exactly as
+    `BytesParser(policy=compat32).parsebytes(header, headersonly=True)` would find them
+    (universal line ends, unfolding, envelope and stray lines), without building a Message.
+
+    A well-formed block (fields, then a blank line or the end) is cut with one regex match
+    per field; anything else takes the line-by-line replica of the parser."""
+    fields: list[tuple[str, bytes]] = []
+    pos, size = 0, len(header)
+    match = _FIELD.match
+    while pos < size:
+        m = match(header, pos)
+        if m is None:
+            if header[pos] in b"\r\n":  # the blank line that ends the block
+                return fields, []
+            return _header_fields_by_line(header)
+        fields.append((m.group(1).decode("ascii"), m.group()))
+        pos = m.end()
+    return fields, []
+
+
+def _header_fields_by_line(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The feed parser's header loop (email.feedparser._parsegen/_parse_headers), on bytes."""
+    lines = header.splitlines(True)  # bytes split on CR, LF and CRLF only, like the parser
+    defects: list[str] = []
+    end = len(lines)
+    for i, line in enumerate(lines):
+        c = line[0]
+        if c == 32 or c == 9 or line.startswith(b"From ") or _FIELD_START.match(line):
+            continue
+        if c != 13 and c != 10:  # not the blank separator line: the body starts here
+            defects.append("MissingHeaderBodySeparatorDefect")
+        end = i
+        break
+    fields: list[tuple[str, list[bytes]]] = []
+    current: list[bytes] | None = None
+    for lineno in range(end):
+        line = lines[lineno]
+        c = line[0]
+        if c == 32 or c == 9:
+            if current is None:
+                defects.append("FirstHeaderLineIsContinuationDefect")
+            else:
+                current.append(line)
+            continue
+        current = None
+        if line.startswith(b"From "):
+            if lineno == 0:
+                continue  # envelope line
+            if lineno == end - 1:
+                break  # taken as the first body line
+            defects.append("MisplacedEnvelopeHeaderDefect")
+            continue
+        colon = line.find(b":")
+        if colon == 0:
+            defects.append("InvalidHeaderDefect")
+            continue
+        current = [line]
+        fields.append((line[:colon].decode("ascii"), current))
+    return [(name, b"".join(source)) for name, source in fields], defects
+
+
+def _field_value(source: bytes) -> str:
+    """The raw value of a field as compat32 keeps it (see Policy.header_source_parse)."""
+    value = source[source.index(b":") + 1 :].lstrip(b" \t").rstrip(b"\r\n")
+    return value.decode("ascii", "surrogateescape")
+
+
 class _Headers:
-    """Raw header values by lower-case name (first occurrence wins for `get`)."""
+    """Raw header values by lower-case name (first occurrence wins for `get`).
+
+    Values are decoded only when read: a message has dozens of fields, parse() reads ~15."""
 
     content_type = "text/plain"
     report_type = ""
     charset: str | None = None
 
     def __init__(self, header: bytes, defects: list[str]) -> None:
-        self.values: dict[str, list[str]] = {}
+        self.values: dict[str, bytes] = {}
+        self._decoded: dict[str, str] = {}
         try:
-            msg = BytesParser(policy=compat32).parsebytes(header, headersonly=True)
+            if isinstance(header, (bytes, bytearray)) and header:
+                fields, found = _header_fields(bytes(header))
+            else:
+                fields, found = self._parser_fields(header)
         except Exception as exc:  # noqa: BLE001
             defects.append(f"header parse failed: {type(exc).__name__}")
             return
-        for name, value in msg.raw_items():
-            self.values.setdefault(name.strip().lower(), []).append(str(value))
-        for defect in msg.defects:
-            name = type(defect).__name__
+        values = self.values
+        for name, source in fields:
+            values.setdefault(name.strip().lower(), source)
+        for name in found:
             if name not in defects:
                 defects.append(name)
         ctype = self.get("content-type") or ""
@@ -323,9 +406,22 @@ class _Headers:
         self.report_type = params.get("report-type", "").lower()
         self.charset = params.get("charset") or None
 
+    def _parser_fields(self, header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
+        """The stdlib parser, for input that is not plain bytes (it decides what fails)."""
+        msg = BytesParser(policy=compat32).parsebytes(header, headersonly=True)
+        for name, value in msg.raw_items():
+            self._decoded.setdefault(name.strip().lower(), str(value))
+        fields = [(name, b"") for name, _ in msg.raw_items()]
+        return fields, [type(d).__name__ for d in msg.defects]
+
     def get(self, name: str) -> str | None:
-        found = self.values.get(name)
-        return found[0] if found else None
+        value = self._decoded.get(name)
+        if value is None:
+            source = self.values.get(name)
+            if source is None:
+                return None
+            value = self._decoded[name] = _field_value(source)
+        return value
 
     def has(self, name: str) -> bool:
         return name in self.values
@@ -352,6 +448,43 @@ def _first_id(value: str | None) -> str | None:
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+'=-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
 
 
+_UNFOLD = re.compile(r"\r?\n[ \t]*|\r")
+_WHITESPACE = re.compile(r"\s")  # str.isspace() characters
+_LWS = re.compile(r"[ \t]+")
+# One mailbox of the common shapes, then a comma or the end: `a@b.c`, `Name <a@b.c>`,
+# `"Name, Inc." <a@b.c>`. Dot-atom addresses only; names without specials, comments, quoted
+# pairs or groups. Anything else goes to email.utils.getaddresses.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_SIMPLE_ADDR = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*"
+_SIMPLE_MAILBOX = re.compile(
+    rf'[ \t]*(?:"([^"\\\r\n]*)"[ \t]*<({_SIMPLE_ADDR})>|([^"\\()<>@,;:\[\]\r\n]*)<({_SIMPLE_ADDR})>'
+    rf"|({_SIMPLE_ADDR}))[ \t]*(?:,[ \t,]*|\Z)"
+)
+
+
+def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
+    """What getaddresses([value]) returns, minus its empty pairs, when every mailbox in
+    `value` has a simple shape; None when one does not (the caller then uses getaddresses)."""
+    pairs: list[tuple[str, str]] = []
+    pos, end = 0, len(value)
+    match = _SIMPLE_MAILBOX.match
+    while pos < end:
+        m = match(value, pos)
+        if m is None or m.end() == pos:
+            return None if value[pos:].strip(" \t,") else pairs
+        quoted, quoted_addr, phrase, phrase_addr, bare = m.groups()
+        if bare is not None:
+            pairs.append(("", bare))
+        elif quoted is not None:
+            pairs.append((quoted, quoted_addr))
+        else:
+            # getaddresses joins the words of a phrase with one space; only space and tab
+            # separate words (other white space, like U+00A0, is part of a word).
+            pairs.append((" ".join(_LWS.split(phrase.strip(" \t"))), phrase_addr))
+        pos = m.end()
+    return pairs
+
+
 def _addresses(value: str | None, hint: str | None, keep_nameless: bool = False) -> list[Address]:
     """Mailboxes of an address header; groups, garbage and CR/LF in names never raise.
 
@@ -359,11 +492,13 @@ def _addresses(value: str | None, hint: str | None, keep_nameless: bool = False)
     is kept as Address(name, "")."""
     if not value:
         return []
-    value = re.sub(r"\r?\n[ \t]*|\r", " ", value[:_MAX_ADDRESS_HEADER])
-    try:
-        pairs = getaddresses([value])
-    except Exception:  # noqa: BLE001
-        pairs = []
+    value = _UNFOLD.sub(" ", value[:_MAX_ADDRESS_HEADER])
+    pairs = _simple_addresses(value)
+    if pairs is None:
+        try:
+            pairs = getaddresses([value])
+        except Exception:  # noqa: BLE001
+            pairs = []
     out: list[Address] = []
     for name, email in pairs:
         email = _clean_email(email)
@@ -383,7 +518,7 @@ def _addresses(value: str | None, hint: str | None, keep_nameless: bool = False)
 
 def _clean_email(email: str) -> str:
     email = email.strip().strip("<>").strip()
-    if "@" not in email or any(c.isspace() for c in email):
+    if "@" not in email or _WHITESPACE.search(email):
         return ""
     if not email.isascii():
         email = decode_header_value(email)

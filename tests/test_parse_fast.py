@@ -1,0 +1,173 @@
+"""The parse step's fast paths give what the stdlib slow paths they replace give.
+
+* `_header_fields` (regex / line splitter) == compat32 `BytesParser(...headersonly=True)`:
+  the same fields, raw values and defects, on odd line ends, envelope lines, stray lines,
+  8-bit bytes and missing separators;
+* `_simple_addresses` == `email.utils.getaddresses` whenever it answers;
+* the `looks_*` charset sniffers on a few known texts.
+"""
+
+from __future__ import annotations
+
+from email.parser import BytesParser
+from email.policy import compat32
+from email.utils import getaddresses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailkeeper.charsets import looks_big5, looks_chinese, looks_japanese
+from mailkeeper.parse import (
+    _field_value,
+    _header_fields,
+    _header_fields_by_line,
+    _Headers,
+    _simple_addresses,
+)
+
+
+def _stdlib(block: bytes) -> tuple[list[tuple[str, str]], list[str]]:
+    msg = BytesParser(policy=compat32).parsebytes(block, headersonly=True)
+    return [(k, str(v)) for k, v in msg.raw_items()], [type(d).__name__ for d in msg.defects]
+
+
+def _ours(block: bytes) -> tuple[list[tuple[str, str]], list[str]]:
+    fields, defects = _header_fields(block)
+    return [(k, _field_value(src)) for k, src in fields], defects
+
+
+BLOCKS = [
+    b"Subject: hi\r\nTo: a@b.c\r\n\r\nbody",
+    b"Subject: hi\nTo: a@b.c\n\nbody\n",
+    b"Subject: hi\rTo: a@b.c\r\rbody",  # CR-only line ends
+    b"Subject: hi\r\n folded\r\n\tagain\r\nTo:  \t  a@b.c  \r\n\r\n",
+    b"Subject:\r\n folded only\r\n\r\n",
+    b"From amy@x Tue Jan  2 10:11:12 2024\nSubject: envelope\n\n",
+    b"Subject: a\nFrom misplaced line\nTo: b\n\n",
+    b"Subject: a\nFrom last-line\n\nbody",
+    b" leading continuation\nSubject: a\n\n",
+    b":no name\nSubject: a\n\n",
+    b"Subject: a\nno colon here\nTo: b\n\n",  # separator missing
+    b"Subject: a\nTo: b",  # no separator, no body
+    b"Subject: 8-bit \xe4\xbd\xa0\xe5\xa5\xbd \xe9\r\nX-Bad: \xff\xfe\r\n\r\n",
+    b"Subject: a\x0bb\x0cc\x1cd\x85e\r\n\r\n",  # not line ends for the parser
+    b"Subject: a\r\n \r\n\t\r\nTo: b\r\n\r\n",  # blank continuation lines
+    b"Subject: a\n\r\nTo: b\n",
+    b"Subject: a\r\r\nTo: b\r\n",
+    b"X-Long: " + b"x" * 200_000 + b"\r\n\r\n",
+    b"Received: from a\r\n\tby b\r\n" * 50 + b"Subject: many\r\n\r\n" + b"x" * 1000,
+]
+
+
+@pytest.mark.parametrize("block", BLOCKS)
+def test_header_fields_match_the_stdlib_parser(block: bytes) -> None:
+    assert _ours(block) == _stdlib(block)
+    fields, defects = _header_fields(block)
+    by_line = _header_fields_by_line(block)
+    assert (fields, defects) == by_line
+
+
+PIECES = [
+    b"Subject: hi",
+    b"From: a@b",
+    b"From x y",
+    b"From ",
+    b" cont",
+    b"\tcont",
+    b":bad",
+    b"noline",
+    b"X-8: \xe9\xff",
+    b"",
+    b" ",
+    b"Name:",
+    b"Na me: v",
+    b"To:  \t v  ",
+    b"\xe9: v",
+    b"A:\r",
+    b"X: a\x0bb\x1cc\x85d",
+    b"\x0c: v",
+]
+ENDS = [b"\r\n", b"\n", b"\r", b"\n\r", b""]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PIECES), st.sampled_from(ENDS)), min_size=1, max_size=9))
+def test_header_fields_match_on_random_blocks(lines: list[tuple[bytes, bytes]]) -> None:
+    block = b"".join(a + b for a, b in lines)
+    if block:
+        assert _ours(block) == _stdlib(block)
+
+
+def test_headers_decode_lazily_and_keep_the_first() -> None:
+    defects: list[str] = []
+    h = _Headers(b"Subject: one\r\nsubject: two\r\nX-A: \xe9\r\n\r\n", defects)
+    assert h.get("subject") == "one" and h.get("x-a") == "\udce9"
+    assert h.has("x-a") and not h.has("to") and h.get("to") is None
+    assert defects == []
+    bad: list[str] = []
+    _Headers(None, bad)  # type: ignore[arg-type]
+    assert bad == ["header parse failed: AttributeError"]
+
+
+ADDRESS_CASES = [
+    "Amy Chen <amy@lumen-furniture.com>",
+    '"Sales Team" <sales@x.com>, tom@birch.co.uk',
+    '"Chen, Amy" <a.chen@x.com>,, ,  "" <b@y.org>,',
+    "J. R.  Smith <j.smith@x.com>",
+    "Amy\xa0Chen <a@b.c>",  # U+00A0 is part of a word for getaddresses
+    "=?utf-8?B?5byg5LiJ?= <zhang@x.cn>",
+    "<a@b.c>",
+    "a@b.c d@e.f",
+    "a@b.c.",
+    "Amy (work) <a@b.c>",
+    "group: a@b.c, d@e.f;",
+    '"a\\"b" <a@b.c>',
+    "a..b@c.d",
+    "Name <a@b.c> trailing",
+    "MAILER-DAEMON <>",
+    "\t, a@b.c",
+    "",
+    " ",
+    ",",
+]
+
+
+@pytest.mark.parametrize("value", ADDRESS_CASES)
+def test_simple_addresses_agree_with_getaddresses(value: str) -> None:
+    fast = _simple_addresses(value)
+    if fast is not None:
+        assert fast == [p for p in getaddresses([value]) if p != ("", "")]
+
+
+def test_simple_addresses_take_the_common_shapes() -> None:
+    for value in ADDRESS_CASES[:7]:
+        assert _simple_addresses(value) is not None, value
+
+
+ADDRESS_ALPHABET = list("aB1.@<>\"\\(), ;:[]\t-_'=?\xa0é\udce9\x0bz") + [
+    "a@b.c",
+    "<a@b.c>",
+    '"N, M"',
+    "Name ",
+    "=?utf-8?q?x?=",
+    "a.b@c.d",
+    ", ",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(ADDRESS_ALPHABET), max_size=12))
+def test_simple_addresses_agree_on_random_values(pieces: list[str]) -> None:
+    value = "".join(pieces)
+    fast = _simple_addresses(value)
+    if fast is not None:
+        assert fast == [p for p in getaddresses([value]) if p != ("", "")]
+
+
+def test_charset_sniffers() -> None:
+    zh = "陈小姐您好，样品已经收到，客户对橡木餐椅的表面处理很满意。"
+    assert looks_chinese(zh) and not looks_chinese("plain ascii") and not looks_japanese(zh)
+    assert looks_japanese("ありがとうございます。明日の会議について") and not looks_big5("abc")
+    assert looks_big5("謝謝您的來信，我們會盡快處理訂單。")
+    assert not looks_chinese(b"caf\xe9 cr\xe8me br\xfbl\xe9e".decode("gb18030", "replace"))
