@@ -293,7 +293,7 @@ def render(mail: Mail, by_id: dict[str, Mail], now: datetime = DEMO_NOW) -> byte
                 mixed.attach(_attachment(a, mail.id))
             msg = mixed
     _envelope(msg, mail, by_id, now)
-    _fix_boundaries(msg, mail.id)
+    _tidy(msg, mail.id)
     return msg.as_bytes()
 
 
@@ -329,6 +329,10 @@ def _envelope(msg: Message, mail: Mail, by_id: dict[str, Mail], now: datetime) -
 
 
 def _received(mail: Mail, when: datetime) -> str:
+    if mail.kind == "bounce":  # made by our own mail server
+        arrived = format_datetime(when.astimezone(ZoneInfo(AMY.tz)))
+        queue_id = _digest(mail.id)[:10].upper()
+        return f"by mail.lumen-furniture.com (Postfix)\n\tid {queue_id}; {arrived}"
     relay = "mail." + mail.sender.email.rpartition("@")[2].lower()
     ip = f"192.0.2.{int(_digest(relay)[:2], 16) % 250 + 1}"
     arrived = format_datetime((when + timedelta(seconds=5)).astimezone(ZoneInfo(AMY.tz)))
@@ -338,11 +342,14 @@ def _received(mail: Mail, when: datetime) -> str:
     )
 
 
-def _fix_boundaries(msg: Message, seed: str) -> None:
-    """Deterministic MIME boundaries (the stdlib picks random ones)."""
+def _tidy(msg: Message, seed: str) -> None:
+    """Deterministic MIME boundaries (the stdlib picks random ones), and MIME-Version only at
+    the top, as mail clients write it."""
     for n, part in enumerate(msg.walk()):
-        if part.is_multipart():
+        if part.get_content_maintype() == "multipart":
             part.set_boundary(f"----=_Part_{n}_{_digest(seed, str(n))[:24]}")
+        if part is not msg:
+            del part["MIME-Version"]
 
 
 def _bounce(mail: Mail, by_id: dict[str, Mail], now: datetime) -> Message:
