@@ -301,9 +301,9 @@ def _content_params(value: str) -> dict[str, str]:
 # "From " line, or a continuation); anything else ends the header block.
 _FIELD_START = re.compile(rb"[\041-\071\073-\176]*:")
 # One whole field of a well-formed block: name, colon, rest of the line, continuation lines.
-_FIELD = re.compile(
-    rb"([\041-\071\073-\176]+):[^\r\n]*(?:\r\n?|\n)?(?:[ \t][^\r\n]*(?:\r\n?|\n)?)*"
-)
+_FIELD_RE = rb"([\041-\071\073-\176]+):[^\r\n]*(?:\r\n?|\n)?(?:[ \t][^\r\n]*(?:\r\n?|\n)?)*"
+_FIELD = re.compile(rb"(" + _FIELD_RE + rb")")  # groups: (whole field, name)
+_FIELDS = re.compile(rb"(?:" + _FIELD_RE + rb")*")
 
 
 def _header_fields(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
@@ -313,18 +313,12 @@ def _header_fields(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
 
     A well-formed block (fields, then a blank line or the end) is cut with one regex match
     per field; anything else takes the line-by-line replica of the parser."""
-    fields: list[tuple[str, bytes]] = []
-    pos, size = 0, len(header)
-    match = _FIELD.match
-    while pos < size:
-        m = match(header, pos)
-        if m is None:
-            if header[pos] in b"\r\n":  # the blank line that ends the block
-                return fields, []
-            return _header_fields_by_line(header)
-        fields.append((m.group(1).decode("ascii"), m.group()))
-        pos = m.end()
-    return fields, []
+    block = _FIELDS.match(header)
+    end = block.end()  # type: ignore[union-attr] - a * pattern always matches
+    if end < len(header) and header[end] not in b"\r\n":  # not the blank line ending the block
+        return _header_fields_by_line(header)
+    # Consecutive matches from 0 to `end` are exactly the ones the block match went through.
+    return [(name.decode("ascii"), src) for src, name in _FIELD.findall(header, 0, end)], []
 
 
 def _header_fields_by_line(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
@@ -687,8 +681,7 @@ def _auto_reason(h: _Headers, subject: str) -> str | None:
     if auto and not auto.startswith("no"):
         return f"Auto-Submitted: {auto.split(';')[0][:40]}"
     for name in ("x-autoreply", "x-autorespond", "x-autoreply-from", "x-mail-autoreply"):
-        value = (h.get(name) or "").strip().lower()
-        if h.has(name) and value not in ("no", "false", "0"):
+        if h.has(name) and (h.get(name) or "").strip().lower() not in ("no", "false", "0"):
             return name
     if (h.get("precedence") or "").strip().lower() == "auto_reply":
         return "Precedence: auto_reply"
