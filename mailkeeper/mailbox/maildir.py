@@ -582,7 +582,8 @@ class MaildirMailbox:
     def _map_path(self, name: str, folder_dir: Path) -> Path:
         """One map per folder *path*: pointing the account at another Maildir starts afresh."""
         digest = hashlib.sha256(os.fsencode(str(folder_dir.resolve()))).hexdigest()[:10]
-        return self.state_dir / _safe(self.account_name) / f"{_safe(name)}.{digest}.uids"
+        label = _safe(self._lookup(name) or name)  # "Archive.2024" and "Archive/2024": one map
+        return self.state_dir / _safe(self.account_name) / f"{label}.{digest}.uids"
 
     # ------------------------------------------------------------------ the protocol
     def status(self, folder: str) -> FolderStatus:
