@@ -208,6 +208,18 @@ def guess_decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+_HIGH_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _plausible_latin(text: str) -> bool:
+    """True when the non-ASCII characters read like European words: letters only, in runs of
+    at most three (ção, ß, ö). CJK text read as Latin-1 gives long runs and symbols (¡×²¬)."""
+    for run in _HIGH_RUN.findall(text):
+        if len(run) > 3 or not run.isalpha():
+            return False
+    return True
+
+
 def repair_double_encoding(text: str) -> str | None:
     """Undo one decoding too many: text whose characters are all Latin-1 but whose Latin-1 bytes
     are really UTF-8 or a CJK charset (a gateway decoded Big5 as Latin-1 and re-sent it as
@@ -223,6 +235,8 @@ def repair_double_encoding(text: str) -> str | None:
     fixed = _try(data, "utf-8")
     if fixed is not None:
         return fixed
+    if _plausible_latin(text):
+        return None  # "Cotação", "Möbel": real accented words, not CJK read as Latin-1
     for codec, fits in (
         ("gb18030", looks_chinese),
         ("big5hkscs", looks_big5),

@@ -138,11 +138,6 @@ def test_threads_and_unread_mail(demo: Path) -> None:
     assert _flags_of(demo, b".kauri-fsc@") == "S"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="charsets.repair_double_encoding turns the ISO-8859-1 / UTF-8 subject 'Cotação' "
-    "into 'Cota玢o' (reads 'çã' as GB18030 mojibake)",
-)
 def test_the_portuguese_subject_keeps_its_accents(demo: Path) -> None:
     subjects = {s for (s,) in _rows(demo, "SELECT subject FROM messages")}
     assert "Cotação: cadeiras de jantar e mesas - pedido inicial" in subjects

@@ -429,3 +429,11 @@ def test_mail_shaped_noise_never_raises(pieces: list[bytes]) -> None:
     m = run(b"".join(pieces))
     assert m.key
     assert not any(d.startswith("parse failed") for d in m.defects)
+
+
+@pytest.mark.parametrize("word", ["informação", "Cotação", "Möbel Größe", "Jürgen", "café crème"])
+def test_accented_latin_words_are_not_mistaken_for_double_encoded_cjk(word: str) -> None:
+    from mailkeeper.charsets import decode_text, repair_double_encoding
+
+    assert repair_double_encoding(word) is None
+    assert decode_text(word.encode("iso-8859-1"), "iso-8859-1")[0] == word
