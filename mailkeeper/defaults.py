@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import platformdirs
 
 from mailkeeper.errors import MailkeeperError
+from mailkeeper.files import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ def init_config_dir(dest: Path, force: bool = False) -> list[Path]:
     written: list[Path] = []
     config = dest / CONFIG_NAME
     if force or not config.exists():
-        _write_atomic(config, CONFIG_TEMPLATE.encode("utf-8"), mode=0o600)
+        write_atomic(config, CONFIG_TEMPLATE.encode("utf-8"), mode=0o600)
         written.append(config)
     else:
         logger.info("kept existing %s", config)
@@ -82,24 +81,9 @@ def _copy_tree(src: Path, dst: Path, force: bool) -> list[Path]:
             logger.info("kept existing %s", target)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, path.read_bytes(), mode=0o644)
+        write_atomic(target, path.read_bytes(), mode=0o644)
         written.append(target)
     return written
-
-
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Write via a temp file in the same folder, then rename: never a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 CONFIG_TEMPLATE = """\

@@ -69,7 +69,7 @@ class Attachment:
 
 @dataclass
 class Message:
-    """A parsed message. `key` is the identity: one row per distinct message (see parse.message_key)."""
+    """A parsed message. `key` is its identity: one row per distinct message (parse.message_key)."""
 
     key: str
     message_id: str | None  # as in the header, without <>, None when absent or unusable

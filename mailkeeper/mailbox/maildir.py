@@ -25,7 +25,6 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import BinaryIO
 from imapclient import imap_utf7
 
 from mailkeeper.errors import MailboxError, UserError
+from mailkeeper.files import write_atomic
 from mailkeeper.mailbox.base import FolderStatus
 from mailkeeper.mailbox.imap import FALLBACK_NAMES
 from mailkeeper.model import Fetched
@@ -269,7 +269,7 @@ class _OwnNumbering(_Numbering):
         if loaded is not None:
             return loaded
         uidvalidity = min(max(int(time.time()), 1), _UINT32)
-        _write_private(path, f"{uidvalidity}\n".encode())
+        write_atomic(path, f"{uidvalidity}\n".encode())
         logger.info("new UID map %s (UIDVALIDITY %s)", path, uidvalidity)
         return cls(path, uidvalidity, {})
 
@@ -284,7 +284,7 @@ class _OwnNumbering(_Numbering):
         if data and not data.endswith(b"\n"):
             # A line cut by a crash: its UID was never handed out (lines are synced first).
             data = data[: data.rfind(b"\n") + 1]
-            _write_private(path, data)
+            write_atomic(path, data)
         lines = data.split(b"\n")
         try:
             uidvalidity = int(lines[0])
@@ -332,20 +332,6 @@ def _by_arrival(files: Iterable[tuple[str, Path]]) -> list[str]:
         except FileNotFoundError:
             continue
     return [base for _, base in sorted(stamped)]
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a state file (mode 0600: mkstemp's) by temp file + rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _safe(name: str) -> str:
