@@ -686,24 +686,29 @@ def _read_me(r: YamlReader, node: Node) -> Me | None:
 
 
 def _addresses(r: YamlReader, node: Node | None, name: str) -> list[str]:
-    out: list[str] = []
-    for raw, item in r.text_list(node, name, "amy@example.com") if node is not None else []:
-        address, why = normalize_address(raw)
-        if address is None:
-            r.problem(item, f"{name}: '{raw}' is {why}", "an address like amy@example.com")
-        elif address not in out:
-            out.append(address)
-    return out
+    return _normalized(r, node, name, normalize_address, "amy@example.com", "an address")
 
 
 def _domains(r: YamlReader, node: Node | None, name: str) -> list[str]:
+    return _normalized(r, node, name, normalize_domain, "example.com", "a domain")
+
+
+def _normalized(
+    r: YamlReader,
+    node: Node | None,
+    name: str,
+    normalize: Callable[[str], tuple[str | None, str | None]],
+    example: str,
+    kind: str,
+) -> list[str]:
+    """A list of addresses or domains, normalized, without duplicates; each bad one a problem."""
     out: list[str] = []
-    for raw, item in r.text_list(node, name, "example.com") if node is not None else []:
-        domain, why = normalize_domain(raw)
-        if domain is None:
-            r.problem(item, f"{name}: '{raw}' is {why}", "a domain like example.com")
-        elif domain not in out:
-            out.append(domain)
+    for raw, item in r.text_list(node, name, example) if node is not None else []:
+        value, why = normalize(raw)
+        if value is None:
+            r.problem(item, f"{name}: '{raw}' is {why}", f"{kind} like {example}")
+        elif value not in out:
+            out.append(value)
     return out
 
 
