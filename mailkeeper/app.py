@@ -9,6 +9,7 @@ nothing lost, nothing duplicated. Then the new messages are linked to customers.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -410,7 +411,9 @@ class App:
                 if batch:
                     yield batch
 
+        bulk = self.store.bulk() if total >= POOL_THRESHOLD else contextlib.nullcontext()
         try:
+            bulk.__enter__()
             if progress:
                 progress(f"{account}/{folder}", 0, total)
             for batch, rows in parser.run(batches()):
@@ -428,6 +431,7 @@ class App:
                     progress(f"{account}/{folder}", fr.fetched, total)
         finally:
             parser.close()
+            bulk.__exit__(None, None, None)
         fr.new += len(new_keys) - before
         tm = report.timings
         tm["fetch"] = tm.get("fetch", 0.0) + fetch_time

@@ -22,6 +22,8 @@ from mailkeeper.store import Store
 
 logger = logging.getLogger(__name__)
 
+CHUNK = 5000  # messages linked at a time: memory stays flat at any mailbox size
+
 
 @dataclass
 class LinkStats:
@@ -160,42 +162,56 @@ class Linker:
 
     # ------------------------------------------------------------------ linking
     def link(self, keys: Sequence[str] | None) -> LinkStats:
-        """Link `keys` (None: every message, a full relink), discovering customers first."""
+        """Link `keys` (None: every message, a full relink), discovering customers first.
+
+        Works through the messages oldest first, CHUNK at a time, so memory stays flat however
+        large the mailbox: a reply finds its parent's customers in the links already written.
+        """
         stats = LinkStats(full=keys is None)
         with self.store.transaction():
             if keys is None or self.rules_changed():
                 self.apply_rules()
                 keys = None
                 stats.full = True
-            inputs = list(self.store.link_inputs(keys))
-            new_domains = self._discover(inputs, stats)
+            if keys is None:
+                ordered = self.store.keys_by_date(None)
+                self.store.replace_links(None, [])
+            else:
+                ordered = self.store.keys_by_date(keys)
+            new_domains = self._discover(ordered, stats)
             if new_domains and keys is not None:
                 # Older messages of a newly discovered customer get linked too.
                 extra = set(self.store.keys_with_domains_or_emails(new_domains, [])) - set(keys)
                 if extra:
-                    inputs.extend(self.store.link_inputs(sorted(extra)))
-                    keys = list(keys) + sorted(extra)
-            links = self._links(inputs, stats)
-            self.store.replace_links(keys, links)
+                    ordered = self.store.keys_by_date([*ordered, *extra])
+            emails, domains, _ = self.store.customer_maps()
+            for i in range(0, len(ordered), CHUNK):
+                chunk = ordered[i : i + CHUNK]
+                inputs = list(self.store.link_inputs(chunk))
+                links = self._links(inputs, emails, domains, stats)
+                self.store.replace_links([] if keys is None else chunk, links)
+                stats.messages += len(inputs)
             self.store.set_meta("rules_fingerprint", self.fingerprint)
-        stats.messages = len(inputs)
         return stats
 
-    def _discover(self, inputs: list[dict[str, Any]], stats: LinkStats) -> list[str]:
+    def _discover(self, keys: list[str], stats: LinkStats) -> list[str]:
         emails, domains, info = self.store.customer_maps()
         candidates: set[str] = set()
-        for m in inputs:
-            if m["is_bulk"] or m["is_auto"]:
-                continue
-            for _, email, org in m["addresses"]:
-                if not org or email in emails or not self.party.is_external(email):
+        for i in range(0, len(keys), CHUNK):
+            for m in self.store.link_inputs(keys[i : i + CHUNK]):
+                if m["is_bulk"] or m["is_auto"]:
                     continue
-                dom = domain_of(email)
-                if self.party.is_freemail(dom) or self.party.is_ignored(email):
-                    continue
-                if any(p in domains for p in parents(dom or "")) or org in domains:
-                    continue
-                candidates.add(org)
+                for _, email, org in m["addresses"]:
+                    if not org or org in candidates or email in emails:
+                        continue
+                    if not self.party.is_external(email):
+                        continue
+                    dom = domain_of(email)
+                    if self.party.is_freemail(dom) or self.party.is_ignored(email):
+                        continue
+                    if org in domains or any(p in domains for p in parents(dom or "")):
+                        continue
+                    candidates.add(org)
         if not candidates:
             return []
         found = self.store.domain_directions(sorted(candidates))
@@ -220,9 +236,12 @@ class Linker:
         return made
 
     def _links(
-        self, inputs: list[dict[str, Any]], stats: LinkStats
+        self,
+        inputs: list[dict[str, Any]],
+        emails: dict[str, int],
+        domains: dict[str, int],
+        stats: LinkStats,
     ) -> list[tuple[str, int, str, str]]:
-        emails, domains, _ = self.store.customer_maps()
         wanted = set()
         for m in inputs:
             if m["in_reply_to"]:
@@ -233,22 +252,7 @@ class Linker:
         for m in inputs:  # oldest first, so a reply finds its parent linked already
             if m["is_bulk"]:
                 continue
-            found: dict[int, tuple[str, str]] = {}
-            for role, email, _ in m["addresses"]:
-                if role == "reply_to" or not self.party.is_external(email):
-                    continue
-                if self.party.is_ignored(email):
-                    continue
-                if email in emails:
-                    found.setdefault(emails[email], ("address", email))
-                    continue
-                dom = domain_of(email)
-                if not dom or self.party.is_freemail(dom):
-                    continue
-                for p in parents(dom):
-                    if p in domains:
-                        found.setdefault(domains[p], ("domain", p))
-                        break
+            found = self._by_address(m, emails, domains)
             if not found:
                 for parent in [m["in_reply_to"], *reversed(m["references"])]:
                     if parent and thread.get(parent):
@@ -262,5 +266,27 @@ class Linker:
             for cid, (method, via) in found.items():
                 out.append((m["key"], cid, method, via))
                 stats.by_method[method] = stats.by_method.get(method, 0) + 1
-        stats.links = len(out)
+        stats.links += len(out)
         return out
+
+    def _by_address(
+        self, m: dict[str, Any], emails: dict[str, int], domains: dict[str, int]
+    ) -> dict[int, tuple[str, str]]:
+        """Customers of a message by exact address, then by domain (most specific first)."""
+        found: dict[int, tuple[str, str]] = {}
+        for role, email, _ in m["addresses"]:
+            if role == "reply_to" or not self.party.is_external(email):
+                continue
+            if self.party.is_ignored(email):
+                continue
+            if email in emails:
+                found.setdefault(emails[email], ("address", email))
+                continue
+            dom = domain_of(email)
+            if not dom or self.party.is_freemail(dom):
+                continue
+            for p in parents(dom):
+                if p in domains:
+                    found.setdefault(domains[p], ("domain", p))
+                    break
+        return found

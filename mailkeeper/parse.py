@@ -314,7 +314,7 @@ def _header_fields(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
     A well-formed block (fields, then a blank line or the end) is cut with one regex match
     per field; anything else takes the line-by-line replica of the parser."""
     block = _FIELDS.match(header)
-    end = block.end()  # type: ignore[union-attr] - a * pattern always matches
+    end = block.end() if block is not None else 0  # a * pattern always matches
     if end < len(header) and header[end] not in b"\r\n":  # not the blank line ending the block
         return _header_fields_by_line(header)
     # Consecutive matches from 0 to `end` are exactly the ones the block match went through.

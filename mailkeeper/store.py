@@ -246,6 +246,10 @@ def _clean_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [tuple(_clean(v) for v in row) for row in rows]
 
 
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
 def _domain(email: str) -> str | None:
     _, _, dom = email.rpartition("@")
     return dom or None
@@ -313,6 +317,17 @@ class Store:
 
             self._db = sqlite_utils.Database(self.conn)
         return self._db
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """For a large first sync: let the WAL grow (checkpointing every 1,000 pages rewrites
+        the same index pages again and again), then checkpoint once at the end."""
+        self.conn.execute("PRAGMA wal_autocheckpoint=50000")  # about 200 MB of WAL
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA wal_autocheckpoint=1000")
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -563,44 +578,50 @@ class Store:
         return list(self.conn.execute("SELECT id, name, status FROM customers ORDER BY id"))
 
     # ------------------------------------------------------------------ linking inputs
-    def link_inputs(self, keys: Sequence[str] | None) -> Iterator[dict[str, Any]]:
-        """Messages to link, oldest first, with their addresses.
-
-        keys=None means every message (a full relink).
-        """
-        cols = "key, message_id, in_reply_to, refs, direction, is_auto, is_bulk, date"
+    def keys_by_date(self, keys: Sequence[str] | None) -> list[str]:
+        """`keys` (None: every message) oldest first; messages without a date last."""
         if keys is None:
-            rows = self.conn.execute(
-                f"SELECT {cols} FROM messages ORDER BY date IS NULL, date, rowid"
-            ).fetchall()
-        else:
-            rows = []
-            keys = list(keys)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                rows.extend(
-                    self.conn.execute(
-                        f"SELECT {cols} FROM messages WHERE key IN ({','.join('?' * len(chunk))})",
-                        chunk,
-                    )
+            return [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT key FROM messages ORDER BY date IS NULL, date, rowid"
                 )
-            rows.sort(key=lambda r: (r[7] is None, r[7] or ""))
+            ]
+        dated: list[tuple[bool, str, int, str]] = []
+        keys = list(dict.fromkeys(keys))
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            dated.extend(
+                (r[1] is None, r[1] or "", r[2], r[0])
+                for r in self.conn.execute(
+                    f"SELECT key, date, rowid FROM messages WHERE key IN ({_marks(chunk)})", chunk
+                )
+            )
+        dated.sort()
+        return [d[3] for d in dated]
+
+    def link_inputs(self, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """What linking needs of each message in `keys`, in the order of `keys`."""
+        rows: dict[str, tuple[Any, ...]] = {}
         addrs: dict[str, list[tuple[str, str, str | None]]] = {}
-        if keys is None:
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            for r in self.conn.execute(
+                "SELECT key, message_id, in_reply_to, refs, direction, is_auto, is_bulk "
+                f"FROM messages WHERE key IN ({_marks(chunk)})",
+                chunk,
+            ):
+                rows[r[0]] = r
             for mk, role, email, domain in self.conn.execute(
-                "SELECT message_key, role, email, org_domain FROM addresses"
+                "SELECT message_key, role, email, org_domain FROM addresses "
+                f"WHERE message_key IN ({_marks(chunk)})",
+                chunk,
             ):
                 addrs.setdefault(mk, []).append((role, email, domain))
-        else:
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
-                for mk, role, email, domain in self.conn.execute(
-                    "SELECT message_key, role, email, org_domain FROM addresses "
-                    f"WHERE message_key IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                ):
-                    addrs.setdefault(mk, []).append((role, email, domain))
-        for key, mid, irt, refs, direction, is_auto, is_bulk, _date in rows:
+        for key in keys:
+            if key not in rows:
+                continue
+            _, mid, irt, refs, direction, is_auto, is_bulk = rows[key]
             yield {
                 "key": key,
                 "message_id": mid,
