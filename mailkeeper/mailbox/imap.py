@@ -18,10 +18,13 @@ from typing import Any
 
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exc
+from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
+from imapclient.response_parser import parse_fetch_response
 
 from mailkeeper.errors import AuthError, ConnectionLost, MailboxError, UserError
 from mailkeeper.mailbox.base import FolderStatus
 from mailkeeper.mailbox.bodystructure import parts_from_bodystructure
+from mailkeeper.mailbox.fetchparse import parse_fetch
 from mailkeeper.model import Fetched
 
 logger = logging.getLogger(__name__)
@@ -311,10 +314,34 @@ class ImapMailbox:
 
     def _fetch(self, uids: list[int], items: list[bytes]) -> dict[int, dict[bytes, Any]]:
         try:
-            return self._c().fetch(uids, items)
+            return self._uid_fetch(uids, items)
         except NETWORK_ERRORS as e:
             self._selected = None
             raise ConnectionLost(f"{self.account.name}: FETCH failed: {e}") from e
+
+    def _uid_fetch(self, uids: list[int], items: list[bytes]) -> dict[int, dict[bytes, Any]]:
+        """`IMAPClient.fetch(uids, items)`, parsed by `fetchparse.parse_fetch`.
+
+        The command goes through imapclient's own plumbing (the lines of
+        `IMAPClient.fetch`); only the parsing differs. On anything the fast parser does not
+        reproduce exactly, imapclient's parser reads the same data.
+        """
+        if not uids:
+            return {}
+        c = self._c()
+        tag = c._imap._command("UID", "FETCH", join_message_ids(uids), seq_to_parenstr_upper(items))
+        typ, data = c._imap._command_complete("FETCH", tag)
+        c._checkok("fetch", typ, data)
+        typ, data = c._imap._untagged_response(typ, data, "FETCH")
+        try:
+            response: dict[int, dict[bytes, Any]] = parse_fetch(data)
+        except Exception as e:  # noqa: BLE001 - any doubt: imapclient's own parser decides
+            logger.debug(
+                "fast FETCH parser gave up (%s: %s); using imapclient's", type(e).__name__, e
+            )
+            response = parse_fetch_response(data, True, True)
+        # Drop unsolicited responses for other messages, as IMAPClient.fetch does.
+        return {u: response[u] for u in uids if u in response}
 
     def _fetched_from_response(self, folder: str, uid: int, data: dict[bytes, Any]) -> Fetched:
         notes: list[str] = []
