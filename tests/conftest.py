@@ -22,6 +22,7 @@ from dovecot import Dovecot, dovecot_available  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 ME = "amy@lumen-furniture.com"
+VAULT_SECRET = "s3cr3t-Zq9"
 # Stands in for a server where a test only needs a config, never a connection.
 OFFLINE = SimpleNamespace(port=1)
 
@@ -49,6 +50,7 @@ def dovecot_server(tmp_path_factory: pytest.TempPathFactory):
     root.chmod(0o755)
     users = {f"user{i}": "secret" for i in range(60)}
     users["amy"] = "secret"
+    users["vault"] = VAULT_SECRET  # a user whose password tests look for in logs and files
     try:
         with Dovecot(root, users=users) as d:
             yield d

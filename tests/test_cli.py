@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ME, OFFLINE, make_mail, write_config
+from conftest import ME, OFFLINE, VAULT_SECRET, make_mail, write_config
 
 from mailkeeper.cli import cli
 
@@ -168,29 +168,19 @@ def test_module_and_console_script_run() -> None:
 
 
 @pytest.mark.imap
-def test_password_never_reaches_logs_or_database(tmp_path: Path, imap) -> None:
-    secret = "s3cr3t-Zq9"
-    imap.deliver("INBOX", make_mail("jane@birch.co.uk", ME, "hello"), user=imap.user)
-    cfg = write_config(tmp_path / "cfg", imap, imap.user, CUSTOMERS)
-    cfg.write_text(cfg.read_text().replace("printf '%s' 'secret'", f"printf '%s' '{secret}'"))
-    # The server knows the user by the test password; make the secret the real one.
-    (imap.root / "passwd").write_text(
-        (imap.root / "passwd")
-        .read_text()
-        .replace(f"{imap.user}:{{PLAIN}}secret:", f"{imap.user}:{{PLAIN}}{secret}:")
+def test_password_never_reaches_logs_or_database(tmp_path: Path, dovecot_server) -> None:
+    imap, user, secret = dovecot_server, "vault", VAULT_SECRET
+    imap.deliver("INBOX", make_mail("jane@birch.co.uk", ME, "hello"), user=user)
+    cfg = write_config(tmp_path / "cfg", imap, user, CUSTOMERS, password=secret)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailkeeper", "-vv", "--config", str(cfg), "sync"],
+        capture_output=True,
+        text=True,
     )
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "mailkeeper", "-vv", "--config", str(cfg), "sync"],
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        (imap.root / "passwd").write_text(
-            (imap.root / "passwd").read_text().replace(secret, "secret")
-        )
     assert proc.returncode == 0, proc.stderr
-    assert "LOGIN" in proc.stderr or "connected" in proc.stderr  # -vv did log the session
+    assert "connected" in proc.stderr  # -vv did log the session
     assert secret not in proc.stdout + proc.stderr
-    for f in (tmp_path / "cfg").glob("mailkeeper.db*"):
+    files = list((tmp_path / "cfg").glob("mailkeeper.db*"))
+    assert files
+    for f in files:
         assert secret.encode() not in f.read_bytes()
