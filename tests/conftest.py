@@ -23,6 +23,15 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 ME = "amy@lumen-furniture.com"
 VAULT_SECRET = "s3cr3t-Zq9"
+# One configured customer with a domain and a freemail contact: the tests' usual rules.
+BIRCH = """\
+customers:
+  - name: Birch & Co
+    domains: [birch.co.uk]
+    addresses: [tom.birch@gmail.com]
+    tier: A
+    language: en
+"""
 # Stands in for a server where a test only needs a config, never a connection.
 OFFLINE = SimpleNamespace(port=1)
 

@@ -14,19 +14,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from conftest import ME, OFFLINE, make_mail, write_config
+from conftest import BIRCH, ME, OFFLINE, make_mail, write_config
 from imapclient import IMAPClient
 
 from mailkeeper.app import App
 
-CUSTOMERS = """\
-customers:
-  - name: Birch & Co
-    domains: [birch.co.uk]
-    addresses: [tom.birch@gmail.com]
-    tier: A
-    language: en
-"""
+CUSTOMERS = BIRCH
 
 MALFORMED = (
     b"From: Jane Oak <jane@birch.co.uk\n"  # unclosed angle bracket

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import ME, make_mail, write_config
+from conftest import BIRCH, ME, make_mail, write_config
 from imapclient import IMAPClient
 
 from mailkeeper.app import App
@@ -16,14 +16,7 @@ from mailkeeper.store import Store
 
 pytestmark = pytest.mark.imap
 
-CUSTOMERS = """\
-customers:
-  - name: Birch & Co
-    domains: [birch.co.uk]
-    addresses: [tom.birch@gmail.com]
-    tier: A
-    language: en
-"""
+CUSTOMERS = BIRCH
 
 
 def _app(tmp_path: Path, imap, customers: str = CUSTOMERS, extra: str = "") -> App:
