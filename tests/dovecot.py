@@ -135,7 +135,7 @@ class Dovecot:
         return d
 
     def deliver(self, folder: str, raw: bytes, user: str = "amy", flags: str = "") -> Path:
-        """Write one message file into `folder` (made when missing); flags: Maildir letters ("S")."""
+        """Write one message file into `folder` (made when missing); flags: Maildir letters."""
         d = self.folder_dir(folder, user)
         if not (d / "cur").exists():
             self.create_folder(folder, user)
