@@ -1,0 +1,468 @@
+"""The rules folder: tiers.yaml, freemail.yaml and customers.yaml, read into typed, frozen Rules.
+
+Every problem is recorded as "FILE:LINE: what; expected ..." (see yamlreader) and customers are
+cross-checked against the tiers, the freemail list, the ignore lists and your own addresses.
+Reading is cached per file content, so that load_settings (which validates the rules) and
+load_rules (which returns them) read each file once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from mailkeeper import defaults
+from mailkeeper.yamlreader import (
+    _NULL,
+    YamlReader,
+    _addresses,
+    _domains,
+    _in_domains,
+    normalize_address,
+    normalize_domain,
+)
+
+DEFAULT_TIER = "B"
+DEFAULT_LANGUAGE = "en"
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$")
+
+
+class Owner(Protocol):
+    """Whose rules these are (config.Me): their own addresses and domains are never a customer's."""
+
+    @property
+    def addresses(self) -> tuple[str, ...]: ...
+
+    @property
+    def company_domains(self) -> tuple[str, ...]: ...
+
+
+# ----------------------------------------------------------------------------- rules types
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    contact_interval_days: int
+    issue_sla_hours: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerRule:
+    name: str
+    domains: tuple[str, ...]  # lower case; registrable domains or subdomains
+    addresses: tuple[str, ...]  # lower case
+    tier: str = DEFAULT_TIER
+    language: str = DEFAULT_LANGUAGE
+    owner: str | None = None
+    notes: str | None = None
+    aliases: tuple[str, ...] = ()  # names this customer was discovered as (merge / rename)
+    line: int = 0  # line in customers.yaml
+
+
+@dataclass(frozen=True)
+class Rules:
+    customers: tuple[CustomerRule, ...]
+    ignore_domains: frozenset[str]
+    ignore_addresses: frozenset[str]
+    freemail: frozenset[str]
+    tiers: dict[str, Tier]
+    source_files: tuple[Path, ...]
+    default_tier: str = DEFAULT_TIER
+
+    def customer(self, name: str) -> CustomerRule | None:
+        """The configured customer called `name` (or aliased so), ignoring case."""
+        key = name.casefold()
+        for c in self.customers:
+            if c.name.casefold() == key or key in (a.casefold() for a in c.aliases):
+                return c
+        return None
+
+    def is_freemail(self, domain: str) -> bool:
+        return _in_domains(domain.lower(), self.freemail)
+
+
+# ----------------------------------------------------------------------------- reading rules/
+def rule_file(rules_dir: Path, name: str) -> Path | None:
+    """rules_dir/name when present, else the shipped default rules/name, else None."""
+    for folder in (rules_dir, defaults.rules_dir()):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_CUSTOMERS_KEYS = ("customers", "ignore", "extra_freemail")
+_CUSTOMER_KEYS = ("name", "domains", "addresses", "tier", "language", "owner", "notes", "aliases")
+_IGNORE_KEYS = ("domains", "addresses")
+_TIERS_KEYS = ("tiers", "default_tier")
+_TIER_KEYS = ("contact_interval_days", "issue_sla_hours", "description")
+_FREEMAIL_KEYS = ("domains", "extra_freemail")
+
+
+@dataclass
+class _Claims:
+    """Who already claimed a name, domain or address, for duplicate reports."""
+
+    names: dict[str, tuple[str, int]] = field(default_factory=dict)
+    domains: dict[str, tuple[str, int]] = field(default_factory=dict)
+    addresses: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+def read_rules(rules_dir: Path, me: Owner | None, problems: list[str]) -> Rules | None:
+    """The rules, read once per content: load_settings validates them and load_rules then
+    returns the same object, unless a file changed in between."""
+    key = (rules_dir, me, _rules_stamp(rules_dir))
+    cached = _RULES_CACHE.get(key)
+    if cached is not None:
+        return cached
+    rules = _read_rules_uncached(rules_dir, me, problems)
+    if rules is not None:
+        _RULES_CACHE.clear()
+        _RULES_CACHE[key] = rules
+    return rules
+
+
+_RULES_CACHE: dict[tuple[object, ...], Rules] = {}
+
+
+def _rules_stamp(rules_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    stamp = []
+    for name in ("customers.yaml", "tiers.yaml", "freemail.yaml"):
+        for path in (rules_dir / name, defaults.rules_dir() / name):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            stamp.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(stamp)
+
+
+def _read_rules_uncached(rules_dir: Path, me: Owner | None, problems: list[str]) -> Rules | None:
+    before = len(problems)
+    sources: list[Path] = []
+    tiers, default_tier = _read_tiers(rules_dir, problems, sources)
+    freemail = _read_freemail(rules_dir, problems, sources)
+    customers_file = rules_dir / "customers.yaml"
+    result = _CustomersFile(freemail, tiers, default_tier, me)
+    if customers_file.is_file():
+        sources.append(customers_file)
+        result.read(YamlReader(customers_file, problems))
+    if len(problems) > before or tiers is None:
+        return None
+    return Rules(
+        customers=tuple(result.customers),
+        ignore_domains=frozenset(result.ignore_domains),
+        ignore_addresses=frozenset(result.ignore_addresses),
+        freemail=frozenset(freemail | result.extra_freemail),
+        tiers=tiers,
+        source_files=tuple(sources),
+        default_tier=default_tier,
+    )
+
+
+def _read_tiers(
+    rules_dir: Path, problems: list[str], sources: list[Path]
+) -> tuple[dict[str, Tier] | None, str]:
+    path = rule_file(rules_dir, "tiers.yaml")
+    if path is None:
+        problems.append(
+            f"{rules_dir / 'tiers.yaml'}: does not exist; expected the tier definitions "
+            "(run `mailkeeper init` to get the default A/B/C tiers)"
+        )
+        return None, DEFAULT_TIER
+    sources.append(path)
+    r = YamlReader(path, problems)
+    before = len(problems)
+    root = r.compose()
+    if root is None:
+        if len(problems) == before:
+            problems.append(f"{path}:1: the file is empty; expected tiers: with A, B, C ...")
+        return None, DEFAULT_TIER
+    keys = r.mapping(root, "tiers file", _TIERS_KEYS, required=("tiers",))
+    if keys is None or "tiers" not in keys:
+        return None, DEFAULT_TIER
+    tiers: dict[str, Tier] = {}
+    for name, _, node in r.entries(
+        keys["tiers"], "tiers", "a mapping of tier names, e.g. A: {...}"
+    ):
+        tier = _read_tier(r, name, node)
+        if tier is not None:
+            tiers[name] = tier
+    if isinstance(keys["tiers"], MappingNode) and not keys["tiers"].value:
+        r.problem(keys["tiers"], "tiers is empty", "at least one tier, e.g. A: {...}")
+    default = DEFAULT_TIER
+    if "default_tier" in keys:
+        default = r.text(keys["default_tier"], "default_tier", "a tier name") or DEFAULT_TIER
+    if tiers and default not in tiers:
+        node = keys.get("default_tier", root)
+        r.problem(
+            node, f"default_tier '{default}' is not one of the tiers", f"one of {', '.join(tiers)}"
+        )
+    return tiers, default
+
+
+def _read_tier(r: YamlReader, name: str, node: Node) -> Tier | None:
+    where = f"tiers.{name}"
+    keys = r.mapping(node, where, _TIER_KEYS, required=("contact_interval_days", "issue_sla_hours"))
+    if keys is None or "contact_interval_days" not in keys or "issue_sla_hours" not in keys:
+        return None
+    interval = r.integer(keys["contact_interval_days"], f"{where}.contact_interval_days", 1, 3650)
+    sla = r.integer(keys["issue_sla_hours"], f"{where}.issue_sla_hours", 1, 24 * 365)
+    description = ""
+    if "description" in keys:
+        description = r.text(keys["description"], f"{where}.description") or ""
+    if interval is None or sla is None:
+        return None
+    return Tier(name, interval, sla, description)
+
+
+def _read_freemail(rules_dir: Path, problems: list[str], sources: list[Path]) -> set[str]:
+    """The shipped list, plus the rep's own freemail.yaml when there is one."""
+    domains: set[str] = set()
+    shipped = defaults.rules_dir() / "freemail.yaml"
+    own = rules_dir / "freemail.yaml"
+    for path in dict.fromkeys([shipped, own]):
+        if path.is_file():
+            sources.append(path)
+            domains |= _read_freemail_file(YamlReader(path, problems))
+    return domains
+
+
+def _read_freemail_file(r: YamlReader) -> set[str]:
+    root = r.compose()
+    if root is None:
+        return set()
+    keys = r.mapping(root, "freemail file", _FREEMAIL_KEYS)
+    if keys is None:
+        return set()
+    out: set[str] = set()
+    for key, node in keys.items():
+        out.update(_domains(r, node, key))
+    return out
+
+
+class _CustomersFile:
+    """customers.yaml: customers, ignore lists, extra freemail; with every cross-check."""
+
+    def __init__(
+        self, freemail: set[str], tiers: dict[str, Tier] | None, default_tier: str, me: Owner | None
+    ) -> None:
+        self.freemail = freemail
+        self.tiers = tiers
+        self.default_tier = default_tier
+        self.me = me
+        self.customers: list[CustomerRule] = []
+        self.ignore_domains: set[str] = set()
+        self.ignore_addresses: set[str] = set()
+        self.extra_freemail: set[str] = set()
+        self.claims = _Claims()
+
+    def read(self, r: YamlReader) -> None:
+        root = r.compose()
+        if root is None:
+            return
+        keys = r.mapping(root, "customers file", _CUSTOMERS_KEYS)
+        if keys is None:
+            return
+        if "extra_freemail" in keys:
+            self.extra_freemail = set(_domains(r, keys["extra_freemail"], "extra_freemail"))
+            self.freemail = self.freemail | self.extra_freemail
+        if "ignore" in keys:
+            self._read_ignore(r, keys["ignore"])
+        if "customers" in keys:
+            expected = "a list of customers, each starting with '- name: ...'"
+            for item in r.sequence(keys["customers"], "customers", expected):
+                customer = self._read_customer(r, item)
+                if customer is not None:
+                    self.customers.append(customer)
+
+    def _read_ignore(self, r: YamlReader, node: Node) -> None:
+        if isinstance(node, ScalarNode) and node.tag == _NULL:
+            return
+        keys = r.mapping(node, "ignore", _IGNORE_KEYS)
+        if keys is None:
+            return
+        self.ignore_domains = set(_domains(r, keys.get("domains"), "ignore.domains"))
+        self.ignore_addresses = set(_addresses(r, keys.get("addresses"), "ignore.addresses"))
+
+    def _read_customer(self, r: YamlReader, node: Node) -> CustomerRule | None:
+        keys = r.mapping(node, "customer", _CUSTOMER_KEYS, required=("name",))
+        if keys is None or "name" not in keys:
+            return None
+        before = len(r.problems)
+        name = r.text(keys["name"], "customer name", "the company's name, e.g. Birch & Co")
+        if name is None:
+            return None
+        where = f"customer '{name}'"
+        aliases = (
+            [a for a, _ in r.text_list(keys["aliases"], f"{where}: aliases", "Birch Co")]
+            if "aliases" in keys
+            else []
+        )
+        self._claim_names(r, name, keys["name"], aliases, keys.get("aliases"))
+        domains = self._customer_domains(r, where, name, keys.get("domains"))
+        addresses = self._customer_addresses(r, where, name, keys.get("addresses"))
+        if not domains and not addresses and len(r.problems) == before:
+            r.problem(
+                node,
+                f"{where} has no domains and no addresses",
+                "at least one, so that mail can be linked to it",
+            )
+        tier = self._tier(r, where, keys.get("tier"))
+        language = self._language(r, where, keys.get("language"))
+        owner = r.text(keys["owner"], f"{where}: owner") if "owner" in keys else None
+        notes = r.text(keys["notes"], f"{where}: notes", strip=False) if "notes" in keys else None
+        if len(r.problems) > before or tier is None or language is None:
+            return None
+        return CustomerRule(
+            name,
+            tuple(domains),
+            tuple(addresses),
+            tier,
+            language,
+            owner,
+            notes,
+            tuple(aliases),
+            r.line(node),
+        )
+
+    def _claim_names(
+        self, r: YamlReader, name: str, node: Node, aliases: list[str], aliases_node: Node | None
+    ) -> None:
+        for label, label_node in [(name, node)] + [(a, aliases_node or node) for a in aliases]:
+            key = label.casefold()
+            if key in self.claims.names:
+                owner, line = self.claims.names[key]
+                r.problem(
+                    label_node,
+                    f"customer name '{label}' is already used by customer '{owner}' (line {line})",
+                    "each customer name and alias once",
+                )
+            else:
+                self.claims.names[key] = (name, r.line(node))
+
+    def _customer_domains(
+        self, r: YamlReader, where: str, name: str, node: Node | None
+    ) -> list[str]:
+        out: list[str] = []
+        for raw, item in r.text_list(node, f"{where}: domains", "birch.co.uk") if node else []:
+            domain, why = normalize_domain(raw)
+            if domain is None:
+                r.problem(item, f"{where}: domain '{raw}' is {why}", "a domain like birch.co.uk")
+            elif self._domain_ok(r, where, name, domain, item) and domain not in out:
+                out.append(domain)
+        return out
+
+    def _domain_ok(self, r: YamlReader, where: str, name: str, domain: str, node: Node) -> bool:
+        if _in_domains(domain, self.freemail):
+            r.problem(
+                node,
+                f"{where}: '{domain}' is a freemail domain: listing it would make every "
+                f"{domain} sender this customer",
+                f"the customer's own addresses instead, e.g. addresses: [tom@{domain}]",
+            )
+            return False
+        if self.me is not None and _in_domains(domain, set(self.me.company_domains)):
+            r.problem(
+                node,
+                f"{where}: '{domain}' is one of your company_domains (colleagues)",
+                "only the customer's domains",
+            )
+            return False
+        if domain in self.ignore_domains:
+            r.problem(
+                node,
+                f"{where}: '{domain}' is also in ignore.domains",
+                "a domain either ignored or a customer's, not both",
+            )
+            return False
+        return self._claim(r, self.claims.domains, "domain", domain, name, node)
+
+    def _customer_addresses(
+        self, r: YamlReader, where: str, name: str, node: Node | None
+    ) -> list[str]:
+        out: list[str] = []
+        for raw, item in (
+            r.text_list(node, f"{where}: addresses", "tom@birch.co.uk") if node else []
+        ):
+            address, why = normalize_address(raw)
+            if address is None:
+                r.problem(
+                    item, f"{where}: address '{raw}' is {why}", "an address like tom@birch.co.uk"
+                )
+            elif self._address_ok(r, where, name, address, item) and address not in out:
+                out.append(address)
+        return out
+
+    def _address_ok(self, r: YamlReader, where: str, name: str, address: str, node: Node) -> bool:
+        if self.me is not None and address in self.me.addresses:
+            r.problem(
+                node,
+                f"{where}: '{address}' is your own address (me.addresses)",
+                "only the customer's addresses",
+            )
+            return False
+        if address in self.ignore_addresses:
+            r.problem(
+                node,
+                f"{where}: '{address}' is also in ignore.addresses",
+                "an address either ignored or a customer's, not both",
+            )
+            return False
+        return self._claim(r, self.claims.addresses, "address", address, name, node)
+
+    def _claim(
+        self,
+        r: YamlReader,
+        claims: dict[str, tuple[str, int]],
+        what: str,
+        value: str,
+        name: str,
+        node: Node,
+    ) -> bool:
+        if value in claims and claims[value][0] != name:
+            owner, line = claims[value]
+            r.problem(
+                node,
+                f"{what} '{value}' is already claimed by customer '{owner}' (line {line})",
+                f"each {what} under one customer only",
+            )
+            return False
+        claims.setdefault(value, (name, r.line(node)))
+        return True
+
+    def _tier(self, r: YamlReader, where: str, node: Node | None) -> str | None:
+        if node is None:
+            return self.default_tier
+        raw = r.text(node, f"{where}: tier", "a tier name, e.g. A")
+        if raw is None or self.tiers is None:
+            return raw
+        for tier in self.tiers:
+            if tier.casefold() == raw.casefold():
+                return tier
+        r.problem(
+            node,
+            f"{where}: tier '{raw}' is not defined in tiers.yaml",
+            f"one of {', '.join(self.tiers)}",
+        )
+        return None
+
+    def _language(self, r: YamlReader, where: str, node: Node | None) -> str | None:
+        if node is None:
+            return DEFAULT_LANGUAGE
+        raw = r.text(node, f"{where}: language", "a language code, e.g. en or zh")
+        if raw is None:
+            return None
+        value = raw.lower().replace("_", "-")
+        if not _LANGUAGE.match(value):
+            r.problem(
+                node,
+                f"{where}: language '{raw}' is not a language code",
+                "a code like en, zh, de or pt-br",
+            )
+            return None
+        return value
