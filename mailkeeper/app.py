@@ -27,7 +27,6 @@ from mailkeeper.errors import ConnectionLost, LockedError, MailboxError, UserErr
 from mailkeeper.link import Linker, LinkStats, Party, direction_of, party_from
 from mailkeeper.mailbox.base import Mailbox
 from mailkeeper.mailbox.imap import ImapMailbox
-from mailkeeper.mailbox.maildir import MaildirMailbox
 from mailkeeper.model import Fetched
 from mailkeeper.store import FolderEntry, MessageRows, Store, message_rows, now_iso
 
@@ -223,6 +222,8 @@ class App:
 
     def mailbox(self, account: Any) -> Mailbox:
         if account.kind == "maildir":
+            from mailkeeper.mailbox.maildir import MaildirMailbox  # only Maildir users pay for it
+
             return MaildirMailbox(
                 account.maildir,
                 account.name,
