@@ -413,26 +413,25 @@ class App:
                     yield batch
 
         bulk = self.store.bulk() if total >= POOL_THRESHOLD else contextlib.nullcontext()
-        try:
-            bulk.__enter__()
-            if progress:
-                progress(f"{account}/{folder}", 0, total)
-            for batch, rows in parser.run(batches()):
-                ts = time.perf_counter()
-                entries = [
-                    FolderEntry(f.uid, r.key, f.flags, f.internaldate)
-                    for f, r in zip(batch, rows, strict=True)
-                ]
-                new_keys += self.store.save_batch(
-                    account, folder, uidvalidity, rows, entries, max(f.uid for f in batch)
-                )
-                store_time += time.perf_counter() - ts
-                fr.fetched += len(batch)
+        with bulk:
+            try:
                 if progress:
-                    progress(f"{account}/{folder}", fr.fetched, total)
-        finally:
-            parser.close()
-            bulk.__exit__(None, None, None)
+                    progress(f"{account}/{folder}", 0, total)
+                for batch, rows in parser.run(batches()):
+                    ts = time.perf_counter()
+                    entries = [
+                        FolderEntry(f.uid, r.key, f.flags, f.internaldate)
+                        for f, r in zip(batch, rows, strict=True)
+                    ]
+                    new_keys += self.store.save_batch(
+                        account, folder, uidvalidity, rows, entries, max(f.uid for f in batch)
+                    )
+                    store_time += time.perf_counter() - ts
+                    fr.fetched += len(batch)
+                    if progress:
+                        progress(f"{account}/{folder}", fr.fetched, total)
+            finally:
+                parser.close()
         fr.new += len(new_keys) - before
         tm = report.timings
         tm["fetch"] = tm.get("fetch", 0.0) + fetch_time
