@@ -468,7 +468,7 @@ class App:
             hint = f"did you mean: {', '.join(close)}?" if close else "see `mailkeeper customers`"
             raise UserError(f"no customer named '{name}'", [hint])
         cid = c.pop("id")
-        report = next(r for r in self.store.customers_report() if r["name"] == c["name"])
+        [report] = self.store.customers_report(cid)
         c.update(report)
         c["domains"] = self.store.customer_domains(cid)
         c["contacts"] = self.store.customer_contacts(cid, sorted(self.party.own))

@@ -15,10 +15,14 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailkeeper.domains import domain_of, in_domains, name_from_domain, parents
 from mailkeeper.store import Store
+
+if TYPE_CHECKING:
+    from mailkeeper.config import Settings
+    from mailkeeper.rules import Rules
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,7 @@ class Party:
         return in_domains(domain, self.freemail)
 
 
-def party_from(settings: Any, rules: Any) -> Party:
+def party_from(settings: Settings, rules: Rules) -> Party:
     return Party(
         own=frozenset(a.lower() for a in settings.me.addresses),
         internal=frozenset(d.lower() for d in settings.me.company_domains),
@@ -74,7 +78,7 @@ def direction_of(sender: str | None, folder_role: str | None, party: Party) -> s
     return "inbound"
 
 
-def rules_fingerprint(settings: Any, rules: Any) -> str:
+def rules_fingerprint(settings: Settings, rules: Rules) -> str:
     data = {
         "own": sorted(settings.me.addresses),
         "internal": sorted(settings.me.company_domains),
@@ -87,7 +91,7 @@ def rules_fingerprint(settings: Any, rules: Any) -> str:
                 c.language,
                 c.owner,
                 c.notes,
-                sorted(getattr(c, "aliases", ())),
+                sorted(c.aliases),
             ]
             for c in rules.customers
         ],
@@ -100,7 +104,7 @@ def rules_fingerprint(settings: Any, rules: Any) -> str:
 class Linker:
     """Keeps the customers table in step with the rules and links messages."""
 
-    def __init__(self, store: Store, settings: Any, rules: Any) -> None:
+    def __init__(self, store: Store, settings: Settings, rules: Rules) -> None:
         self.store = store
         self.rules = rules
         self.party = party_from(settings, rules)
@@ -119,7 +123,7 @@ class Linker:
         configured_names = set()
         for c in self.rules.customers:
             configured_names.add(c.name)
-            for alias in getattr(c, "aliases", ()):  # rename / merge of a discovered account
+            for alias in c.aliases:  # rename / merge of a discovered account
                 if (
                     alias in existing
                     and existing[alias][1] != "configured"
@@ -141,19 +145,20 @@ class Linker:
                 emails[a.lower()] = cid
         stale = []
         _, old_domains, info = store.customer_maps()
-        aliases = {a for c in self.rules.customers for a in getattr(c, "aliases", ())}
+        aliases = {a for c in self.rules.customers for a in c.aliases}
         for cid, (name, status) in info.items():
             if name in configured_names:
                 continue
             if status == "configured" or name in aliases:
                 stale.append(cid)  # removed from the rules, or merged into another customer
+        configured = frozenset(domains)
         for d, cid in old_domains.items():
             if cid in stale or info.get(cid, ("", ""))[1] == "configured":
                 continue
-            if in_domains(d, frozenset(domains)) or d in domains:
+            if in_domains(d, configured):
                 stale.append(cid)  # a discovered account the rep has now configured
                 continue
-            ignored = d in self.party.ignore_domains or in_domains(d, self.party.ignore_domains)
+            ignored = in_domains(d, self.party.ignore_domains)
             store.set_customer_status(cid, "ignored" if ignored else "discovered")
             if not ignored:
                 domains.setdefault(d, cid)
@@ -181,7 +186,7 @@ class Linker:
             new_domains = self._discover(ordered, stats)
             if new_domains and keys is not None:
                 # Older messages of a newly discovered customer get linked too.
-                extra = set(self.store.keys_with_domains_or_emails(new_domains, [])) - set(keys)
+                extra = self.store.keys_with_org_domains(new_domains) - set(keys)
                 if extra:
                     ordered = self.store.keys_by_date([*ordered, *extra])
             emails, domains, _ = self.store.customer_maps()
@@ -224,9 +229,7 @@ class Linker:
             name = name_from_domain(org)
             if name in names:
                 name = f"{name} ({org})"
-            cid = self.store.upsert_customer(
-                name, "discovered", tier=getattr(self.rules, "default_tier", None)
-            )
+            cid = self.store.upsert_customer(name, "discovered", tier=self.rules.default_tier)
             self.store.add_customer_domain(org, cid)
             names.add(name)
             made.append(org)

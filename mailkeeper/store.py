@@ -250,6 +250,13 @@ def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
+def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """`values` in lists of at most `size`: SQLite limits the parameters of one statement."""
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
 def _domain(email: str) -> str | None:
     _, _, dom = email.rpartition("@")
     return dom or None
@@ -398,14 +405,15 @@ class Store:
             (uidnext, highestmodseq, at or now_iso(), account, folder),
         )
 
+    def _select_in(self, sql: str, values: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+        """Rows of `sql` whose `{ids}` stands for the placeholders of `values`, 500 at a time."""
+        for chunk in _chunks(values):
+            yield from self.conn.execute(sql.format(ids=_marks(chunk)), chunk)
+
     def known_keys(self, keys: Iterable[str]) -> set[str]:
-        keys = list(keys)
-        found: set[str] = set()
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            q = f"SELECT key FROM messages WHERE key IN ({','.join('?' * len(chunk))})"
-            found.update(r[0] for r in self.conn.execute(q, chunk))
-        return found
+        return {
+            r[0] for r in self._select_in("SELECT key FROM messages WHERE key IN ({ids})", keys)
+        }
 
     def save_batch(
         self,
@@ -560,12 +568,6 @@ class Store:
             (domain, customer_id),
         )
 
-    def add_customer_address(self, email: str, customer_id: int) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO customer_addresses (email, customer_id) VALUES (?, ?)",
-            (email, customer_id),
-        )
-
     def delete_customers(self, ids: Iterable[int]) -> None:
         ids = list(ids)
         for cid in ids:
@@ -587,37 +589,30 @@ class Store:
                     "SELECT key FROM messages ORDER BY date IS NULL, date, rowid"
                 )
             ]
-        dated: list[tuple[bool, str, int, str]] = []
-        keys = list(dict.fromkeys(keys))
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            dated.extend(
-                (r[1] is None, r[1] or "", r[2], r[0])
-                for r in self.conn.execute(
-                    f"SELECT key, date, rowid FROM messages WHERE key IN ({_marks(chunk)})", chunk
-                )
+        dated = sorted(
+            (r[1] is None, r[1] or "", r[2], r[0])
+            for r in self._select_in(
+                "SELECT key, date, rowid FROM messages WHERE key IN ({ids})", dict.fromkeys(keys)
             )
-        dated.sort()
+        )
         return [d[3] for d in dated]
 
     def link_inputs(self, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
         """What linking needs of each message in `keys`, in the order of `keys`."""
         rows: dict[str, tuple[Any, ...]] = {}
         addrs: dict[str, list[tuple[str, str, str | None]]] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            for r in self.conn.execute(
-                "SELECT key, message_id, in_reply_to, refs, direction, is_auto, is_bulk "
-                f"FROM messages WHERE key IN ({_marks(chunk)})",
-                chunk,
-            ):
-                rows[r[0]] = r
-            for mk, role, email, domain in self.conn.execute(
-                "SELECT message_key, role, email, org_domain FROM addresses "
-                f"WHERE message_key IN ({_marks(chunk)})",
-                chunk,
-            ):
-                addrs.setdefault(mk, []).append((role, email, domain))
+        for r in self._select_in(
+            "SELECT key, message_id, in_reply_to, refs, direction, is_auto, is_bulk "
+            "FROM messages WHERE key IN ({ids})",
+            keys,
+        ):
+            rows[r[0]] = r
+        for mk, role, email, domain in self._select_in(
+            "SELECT message_key, role, email, org_domain FROM addresses "
+            "WHERE message_key IN ({ids})",
+            keys,
+        ):
+            addrs.setdefault(mk, []).append((role, email, domain))
         for key in keys:
             if key not in rows:
                 continue
@@ -635,49 +630,31 @@ class Store:
 
     def thread_customers(self, message_ids: Iterable[str]) -> dict[str, set[int]]:
         """Message-ID -> the customers its message(s) are linked to."""
-        ids = list({m for m in message_ids if m})
         out: dict[str, set[int]] = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            for mid, cid in self.conn.execute(
-                "SELECT m.message_id, l.customer_id FROM messages m JOIN links l "
-                f"ON l.message_key = m.key WHERE m.message_id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ):
-                out.setdefault(mid, set()).add(cid)
+        for mid, cid in self._select_in(
+            "SELECT m.message_id, l.customer_id FROM messages m JOIN links l "
+            "ON l.message_key = m.key WHERE m.message_id IN ({ids})",
+            {m for m in message_ids if m},
+        ):
+            out.setdefault(mid, set()).add(cid)
         return out
 
-    def domain_directions(self, domains: Iterable[str] | None) -> dict[str, dict[str, Any]]:
+    def domain_directions(self, domains: Iterable[str]) -> dict[str, dict[str, int]]:
         """Per registrable domain: how many real (not auto, not bulk) inbound messages came from
-        it and outbound messages went to it. domains=None: all."""
-        sql = (
+        it and outbound messages went to it."""
+        out: dict[str, dict[str, int]] = {}
+        for domain, direction, role, n in self._select_in(
             "SELECT a.org_domain, m.direction, a.role, COUNT(DISTINCT m.key) "
             "FROM addresses a JOIN messages m ON m.key = a.message_key "
-            "WHERE m.is_auto = 0 AND m.is_bulk = 0 AND a.org_domain IS NOT NULL {extra} "
-            "GROUP BY a.org_domain, m.direction, a.role"
-        )
-        out: dict[str, dict[str, Any]] = {}
-
-        def add(rows: Iterable[tuple[Any, ...]]) -> None:
-            for domain, direction, role, n in rows:
-                d = out.setdefault(domain, {"inbound": 0, "outbound": 0})
-                if direction == "inbound" and role == "from":
-                    d["inbound"] += n
-                elif direction == "outbound" and role in ("to", "cc"):
-                    d["outbound"] += n
-
-        if domains is None:
-            add(self.conn.execute(sql.format(extra="")))
-        else:
-            ds = list(set(domains))
-            for i in range(0, len(ds), 500):
-                chunk = ds[i : i + 500]
-                add(
-                    self.conn.execute(
-                        sql.format(extra=f"AND a.org_domain IN ({','.join('?' * len(chunk))})"),
-                        chunk,
-                    )
-                )
+            "WHERE m.is_auto = 0 AND m.is_bulk = 0 AND a.org_domain IN ({ids}) "
+            "GROUP BY a.org_domain, m.direction, a.role",
+            set(domains),
+        ):
+            d = out.setdefault(domain, {"inbound": 0, "outbound": 0})
+            if direction == "inbound" and role == "from":
+                d["inbound"] += n
+            elif direction == "outbound" and role in ("to", "cc"):
+                d["outbound"] += n
         return out
 
     def replace_links(
@@ -687,12 +664,9 @@ class Store:
         if keys is None:
             self.conn.execute("DELETE FROM links")
         else:
-            keys = list(keys)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i : i + 500]
+            for chunk in _chunks(keys):
                 self.conn.execute(
-                    f"DELETE FROM links WHERE message_key IN ({','.join('?' * len(chunk))})",
-                    chunk,
+                    f"DELETE FROM links WHERE message_key IN ({_marks(chunk)})", chunk
                 )
         self.conn.executemany(
             "INSERT OR IGNORE INTO links (message_key, customer_id, method, via) "
@@ -700,26 +674,18 @@ class Store:
             links,
         )
 
-    def keys_with_domains_or_emails(
-        self, domains: Iterable[str], emails: Iterable[str]
-    ) -> list[str]:
-        """Keys of the messages with an address in one of `domains` (registrable) or `emails`."""
-        out: set[str] = set()
-        for col, values in (("org_domain", list(domains)), ("email", list(emails))):
-            for i in range(0, len(values), 500):
-                chunk = values[i : i + 500]
-                out.update(
-                    r[0]
-                    for r in self.conn.execute(
-                        f"SELECT DISTINCT message_key FROM addresses WHERE {col} IN "
-                        f"({','.join('?' * len(chunk))})",
-                        chunk,
-                    )
-                )
-        return sorted(out)
+    def keys_with_org_domains(self, domains: Iterable[str]) -> set[str]:
+        """Keys of the messages with an address in one of `domains` (registrable)."""
+        return {
+            r[0]
+            for r in self._select_in(
+                "SELECT DISTINCT message_key FROM addresses WHERE org_domain IN ({ids})", domains
+            )
+        }
 
     # ------------------------------------------------------------------ reports
-    def customers_report(self) -> list[dict[str, Any]]:
+    def customers_report(self, customer_id: int | None = None) -> list[dict[str, Any]]:
+        """Every customer (or the one with `customer_id`) with its counts and last dates."""
         rows = self.conn.execute(
             """
             SELECT c.name, c.tier, c.status,
@@ -729,10 +695,12 @@ class Store:
             FROM customers c
             LEFT JOIN links l ON l.customer_id = c.id
             LEFT JOIN messages m ON m.key = l.message_key
+            WHERE ? IS NULL OR c.id = ?
             GROUP BY c.id
             ORDER BY CASE c.status WHEN 'configured' THEN 0 WHEN 'discovered' THEN 1 ELSE 2 END,
                      c.tier IS NULL, c.tier, c.name COLLATE NOCASE
-            """
+            """,
+            (customer_id, customer_id),
         ).fetchall()
         return [
             {
