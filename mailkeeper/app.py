@@ -281,8 +281,7 @@ class App:
             except ConnectionLost as e:
                 if attempt >= len(self.retry_delays):
                     report.error = str(e)
-                    if new_keys:  # what was committed before the cut is linked all the same
-                        self.link(new_keys)
+                    self.link_unlinked()  # what was committed before the cut is linked all the same
                     self.store.record_sync_run(acct.name, started, len(new_keys), str(e))
                     raise
                 wait = self.retry_delays[attempt]
@@ -297,7 +296,7 @@ class App:
                 time.sleep(wait)
         t1 = time.perf_counter()
         report.new_messages = len(new_keys)
-        report.link = self.link(new_keys)
+        report.link = self.link_unlinked()
         report.timings["link"] = time.perf_counter() - t1
         report.timings["total"] = time.perf_counter() - t0
         self.store.record_sync_run(acct.name, started, len(new_keys), None)
@@ -440,6 +439,15 @@ class App:
         tm["folders"] = tm.get("folders", 0.0) + time.perf_counter() - t
 
     # ------------------------------------------------------------------ linking
+    def link_unlinked(self) -> LinkStats:
+        """Link every message stored since the last linking: this sync's, and those a killed
+        or failed sync committed but never got to link."""
+        since = int(self.store.get_meta("linked_rowid") or 0)
+        keys, last = self.store.keys_after(since)
+        stats = self.link(keys)
+        self.store.set_meta("linked_rowid", str(last))
+        return stats
+
     def link(self, keys: list[str] | None) -> LinkStats:
         """Link `keys` (None: a full relink). A changed customers.yaml forces a full relink."""
         linker = Linker(self.store, self.settings, self.rules)

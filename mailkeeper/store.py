@@ -580,6 +580,13 @@ class Store:
         return list(self.conn.execute("SELECT id, name, status FROM customers ORDER BY id"))
 
     # ------------------------------------------------------------------ linking inputs
+    def keys_after(self, rowid: int) -> tuple[list[str], int]:
+        """Keys of the messages stored after row `rowid`, and the last row id there is."""
+        rows = self.conn.execute(
+            "SELECT key, rowid FROM messages WHERE rowid > ? ORDER BY rowid", (rowid,)
+        ).fetchall()
+        return [r[0] for r in rows], (rows[-1][1] if rows else rowid)
+
     def keys_by_date(self, keys: Sequence[str] | None) -> list[str]:
         """`keys` (None: every message) oldest first; messages without a date last."""
         if keys is None:

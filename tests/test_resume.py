@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ME, make_mail, write_config
+from conftest import BIRCH, ME, make_mail, write_config
 from cutproxy import CutProxy
 
 from mailkeeper.app import App, SyncLock
@@ -20,8 +20,8 @@ from mailkeeper.errors import AuthError, ConnectionLost, LockedError
 pytestmark = pytest.mark.imap
 
 
-def _fill(imap, n: int, folder: str = "INBOX") -> None:
-    for i in range(n):
+def _fill(imap, n: int, folder: str = "INBOX", start: int = 0) -> None:
+    for i in range(start, start + n):
         body = f"Order line {i}\n" + "Production is on schedule. " * 40
         imap.deliver(
             folder,
@@ -31,6 +31,14 @@ def _fill(imap, n: int, folder: str = "INBOX") -> None:
             user=imap.user,
         )
     imap.index(imap.user)
+
+
+def _linked(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT COUNT(DISTINCT message_key) FROM links").fetchone()[0]
+    finally:
+        conn.close()
 
 
 def _counts(db: Path) -> tuple[int, int, int]:
@@ -47,7 +55,7 @@ def _counts(db: Path) -> tuple[int, int, int]:
 
 
 def _config_via(tmp_path: Path, imap, port: int, batch: int = 50) -> Path:
-    cfg = write_config(tmp_path / "cfg", imap, imap.user)
+    cfg = write_config(tmp_path / "cfg", imap, imap.user, BIRCH)
     text = cfg.read_text().replace(f"port: {imap.port}", f"port: {port}")
     text = text.replace("accounts:", f"sync:\n  batch_size: {batch}\naccounts:\n", 1)
     cfg.write_text(text.replace("    tls: none", "    tls: none\n    timeout: 5"))
@@ -88,12 +96,16 @@ def test_connection_that_keeps_dropping_fails_clearly_and_keeps_progress(
         assert app.status()["last_error"] is None
     assert report.new_messages == 300 - partial[0]
     assert _counts(db) == (300, 300, 300)
+    assert _linked(db) == 300
 
 
 def test_kill_9_mid_sync_then_resume(tmp_path: Path, imap) -> None:
-    _fill(imap, 3000)
+    _fill(imap, 10)
     cfg = _config_via(tmp_path, imap, imap.port, batch=100)
     db = tmp_path / "cfg" / "mailkeeper.db"
+    with App.from_config(cfg) as app:  # an earlier, complete sync: rules applied, all linked
+        app.sync()
+    _fill(imap, 2990, start=10)
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailkeeper", "--config", str(cfg), "sync"],
         stdout=subprocess.DEVNULL,
@@ -104,7 +116,7 @@ def test_kill_9_mid_sync_then_resume(tmp_path: Path, imap) -> None:
     while time.monotonic() < deadline and proc.poll() is None:
         if db.exists():
             try:
-                if _counts(db)[0] >= 200:
+                if _counts(db)[0] >= 210:
                     break
             except sqlite3.OperationalError:
                 pass
@@ -115,11 +127,13 @@ def test_kill_9_mid_sync_then_resume(tmp_path: Path, imap) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
     partial = _counts(db)
-    assert 0 < partial[0] < 3000
+    assert 10 < partial[0] < 3000
     with App.from_config(cfg) as app:
         [report] = app.sync()
     assert report.new_messages == 3000 - partial[0]
     assert _counts(db) == (3000, 3000, 3000)
+    # The messages the killed run committed but never linked are linked now too.
+    assert _linked(db) == 3000
 
 
 def test_second_writer_is_refused_while_one_syncs(tmp_path: Path, imap) -> None:
