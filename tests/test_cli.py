@@ -184,3 +184,12 @@ def test_password_never_reaches_logs_or_database(tmp_path: Path, dovecot_server)
     assert files
     for f in files:
         assert secret.encode() not in f.read_bytes()
+
+
+def test_a_database_that_is_not_sqlite_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "cfg", OFFLINE, "amy")
+    (tmp_path / "cfg" / "mailkeeper.db").write_bytes(b"this is not a database\n" * 100)
+    code, _, err = run("--config", str(cfg), "status")
+    assert code == 1
+    assert "cannot open the database" in err and "mailkeeper.db" in err
+    assert "Traceback" not in err
