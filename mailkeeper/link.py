@@ -109,6 +109,22 @@ class Linker:
         self.rules = rules
         self.party = party_from(settings, rules)
         self.fingerprint = rules_fingerprint(settings, rules)
+        # email -> (its domain, or None when the address never makes a link: the rep's own,
+        # internal, ignored, or without a domain; whether the domain is freemail). A mailbox
+        # has a few thousand distinct addresses and 100,000+ messages: classify each once.
+        self._kinds: dict[str, tuple[str | None, bool]] = {}
+
+    def _kind(self, email: str) -> tuple[str | None, bool]:
+        kind = self._kinds.get(email)
+        if kind is None:
+            party = self.party
+            dom = domain_of(email)
+            if not dom or not party.is_external(email) or party.is_ignored(email):
+                kind = (None, False)
+            else:
+                kind = (dom, party.is_freemail(dom))
+            self._kinds[email] = kind
+        return kind
 
     # ------------------------------------------------------------------ customers
     def rules_changed(self) -> bool:
@@ -183,40 +199,35 @@ class Linker:
                 self.store.replace_links(None, [])
             else:
                 ordered = self.store.keys_by_date(keys)
-            new_domains = self._discover(ordered, stats)
+            new_domains = self._discover(None if keys is None else ordered, stats)
             if new_domains and keys is not None:
                 # Older messages of a newly discovered customer get linked too.
                 extra = self.store.keys_with_org_domains(new_domains) - set(keys)
                 if extra:
                     ordered = self.store.keys_by_date([*ordered, *extra])
             emails, domains, _ = self.store.customer_maps()
+            by_email: dict[str, tuple[int, str, str] | None] = {}
             for i in range(0, len(ordered), CHUNK):
                 chunk = ordered[i : i + CHUNK]
                 inputs = list(self.store.link_inputs(chunk))
-                links = self._links(inputs, emails, domains, stats)
+                links = self._links(inputs, emails, domains, by_email, stats)
                 self.store.replace_links([] if keys is None else chunk, links)
                 stats.messages += len(inputs)
             self.store.set_meta("rules_fingerprint", self.fingerprint)
         return stats
 
-    def _discover(self, keys: list[str], stats: LinkStats) -> list[str]:
+    def _discover(self, keys: list[str] | None, stats: LinkStats) -> list[str]:
+        """Make a discovered customer of each new external org domain in `keys` (None: all
+        messages) that has real mail both ways; returns the new domains."""
         emails, domains, info = self.store.customer_maps()
         candidates: set[str] = set()
-        for i in range(0, len(keys), CHUNK):
-            for m in self.store.link_inputs(keys[i : i + CHUNK]):
-                if m["is_bulk"] or m["is_auto"]:
-                    continue
-                for _, email, org in m["addresses"]:
-                    if not org or org in candidates or email in emails:
-                        continue
-                    if not self.party.is_external(email):
-                        continue
-                    dom = domain_of(email)
-                    if self.party.is_freemail(dom) or self.party.is_ignored(email):
-                        continue
-                    if org in domains or any(p in domains for p in parents(dom or "")):
-                        continue
-                    candidates.add(org)
+        for email, org in self.store.real_mail_addresses(keys):
+            if org in candidates or org in domains or email in emails:
+                continue
+            dom, freemail = self._kind(email)
+            if dom is None or freemail or any(p in domains for p in parents(dom)):
+                continue
+            candidates.add(org)
         if not candidates:
             return []
         found = self.store.domain_directions(sorted(candidates))
@@ -243,6 +254,7 @@ class Linker:
         inputs: list[dict[str, Any]],
         emails: dict[str, int],
         domains: dict[str, int],
+        by_email: dict[str, tuple[int, str, str] | None],
         stats: LinkStats,
     ) -> list[tuple[str, int, str, str]]:
         wanted = set()
@@ -255,7 +267,7 @@ class Linker:
         for m in inputs:  # oldest first, so a reply finds its parent linked already
             if m["is_bulk"]:
                 continue
-            found = self._by_address(m, emails, domains)
+            found = self._by_address(m, emails, domains, by_email)
             if not found:
                 for parent in [m["in_reply_to"], *reversed(m["references"])]:
                     if parent and thread.get(parent):
@@ -273,23 +285,37 @@ class Linker:
         return out
 
     def _by_address(
-        self, m: dict[str, Any], emails: dict[str, int], domains: dict[str, int]
+        self,
+        m: dict[str, Any],
+        emails: dict[str, int],
+        domains: dict[str, int],
+        by_email: dict[str, tuple[int, str, str] | None],
     ) -> dict[int, tuple[str, str]]:
-        """Customers of a message by exact address, then by domain (most specific first)."""
+        """Customers of a message by exact address, then by domain (most specific first).
+        `by_email` caches each address's answer for one linking run (the maps are fixed)."""
         found: dict[int, tuple[str, str]] = {}
         for role, email, _ in m["addresses"]:
-            if role == "reply_to" or not self.party.is_external(email):
+            if role == "reply_to":
                 continue
-            if self.party.is_ignored(email):
-                continue
-            if email in emails:
-                found.setdefault(emails[email], ("address", email))
-                continue
-            dom = domain_of(email)
-            if not dom or self.party.is_freemail(dom):
-                continue
-            for p in parents(dom):
-                if p in domains:
-                    found.setdefault(domains[p], ("domain", p))
-                    break
+            if email in by_email:
+                hit = by_email[email]
+            else:
+                hit = by_email[email] = self._address_customer(email, emails, domains)
+            if hit is not None:
+                found.setdefault(hit[0], (hit[1], hit[2]))
         return found
+
+    def _address_customer(
+        self, email: str, emails: dict[str, int], domains: dict[str, int]
+    ) -> tuple[int, str, str] | None:
+        dom, freemail = self._kind(email)
+        if dom is None:
+            return None
+        if email in emails:
+            return emails[email], "address", email
+        if freemail:
+            return None
+        for p in parents(dom):
+            if p in domains:
+                return domains[p], "domain", p
+        return None

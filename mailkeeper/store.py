@@ -635,6 +635,18 @@ class Store:
                 "addresses": addrs.get(key, []),
             }
 
+    def real_mail_addresses(self, keys: Sequence[str] | None) -> set[tuple[str, str]]:
+        """Distinct (email, org_domain) of the real (not auto, not bulk) messages in `keys`
+        (None: all): what discovery looks at."""
+        sql = (
+            "SELECT DISTINCT a.email, a.org_domain FROM addresses a "
+            "JOIN messages m ON m.key = a.message_key "
+            "WHERE m.is_auto = 0 AND m.is_bulk = 0 AND a.org_domain IS NOT NULL"
+        )
+        if keys is None:
+            return set(self.conn.execute(sql))
+        return set(self._select_in(sql + " AND a.message_key IN ({ids})", keys))
+
     def thread_customers(self, message_ids: Iterable[str]) -> dict[str, set[int]]:
         """Message-ID -> the customers its message(s) are linked to."""
         out: dict[str, set[int]] = {}
