@@ -17,7 +17,7 @@ import logging
 import re
 import urllib.parse
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
 from email.policy import compat32
@@ -299,11 +299,7 @@ def _content_params(value: str) -> dict[str, str]:
 
 # A header line as the compat32 feed parser sees one: a field name and a colon (or an envelope
 # "From " line, or a continuation); anything else ends the header block.
-_FIELD_START = re.compile(rb"[\041-\071\073-\176]*:")
-# One whole field of a well-formed block: name, colon, rest of the line, continuation lines.
-_FIELD_RE = rb"([\041-\071\073-\176]+):[^\r\n]*(?:\r\n?|\n)?(?:[ \t][^\r\n]*(?:\r\n?|\n)?)*"
-_FIELD = re.compile(rb"(" + _FIELD_RE + rb")")  # groups: (whole field, name)
-_FIELDS = re.compile(rb"(?:" + _FIELD_RE + rb")*")
+_FIELD_START = re.compile(rb"[\041-\071\073-\176]*:").match
 
 
 def _header_fields(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
@@ -311,47 +307,35 @@ def _header_fields(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
     `BytesParser(policy=compat32).parsebytes(header, headersonly=True)` would find them
     (universal line ends, unfolding, envelope and stray lines), without building a Message.
 
-    A well-formed block (fields, then a blank line or the end) is cut with one regex match
-    per field; anything else takes the line-by-line replica of the parser."""
-    block = _FIELDS.match(header)
-    end = block.end() if block is not None else 0  # a * pattern always matches
-    if end < len(header) and header[end] not in b"\r\n":  # not the blank line ending the block
-        return _header_fields_by_line(header)
-    # Consecutive matches from 0 to `end` are exactly the ones the block match went through.
-    return [(name.decode("ascii"), src) for src, name in _FIELD.findall(header, 0, end)], []
-
-
-def _header_fields_by_line(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """The feed parser's header loop (email.feedparser._parsegen/_parse_headers), on bytes."""
+    One pass over the lines: email.feedparser's header loop (_parsegen, then
+    _parse_headers) folded together."""
     lines = header.splitlines(True)  # bytes split on CR, LF and CRLF only, like the parser
     defects: list[str] = []
-    end = len(lines)
-    for i, line in enumerate(lines):
-        c = line[0]
-        if c == 32 or c == 9 or line.startswith(b"From ") or _FIELD_START.match(line):
-            continue
-        if c != 13 and c != 10:  # not the blank separator line: the body starts here
-            defects.append("MissingHeaderBodySeparatorDefect")
-        end = i
-        break
     fields: list[tuple[str, list[bytes]]] = []
     current: list[bytes] | None = None
-    for lineno in range(end):
-        line = lines[lineno]
+    # A "From " line after the first is a misplaced envelope header, unless it is the last
+    # line of the block: then it is the first line of the body (known one line later).
+    from_pending = False
+    for lineno, line in enumerate(lines):
         c = line[0]
-        if c == 32 or c == 9:
+        cont = c == 32 or c == 9
+        envelope = not cont and line.startswith(b"From ")
+        if not (cont or envelope or _FIELD_START(line)):
+            if c != 13 and c != 10:  # not the blank separator line: the body starts here
+                defects.insert(0, "MissingHeaderBodySeparatorDefect")  # the parser's first
+            break
+        if from_pending:
+            defects.append("MisplacedEnvelopeHeaderDefect")
+            from_pending = False
+        if cont:
             if current is None:
                 defects.append("FirstHeaderLineIsContinuationDefect")
             else:
                 current.append(line)
             continue
         current = None
-        if line.startswith(b"From "):
-            if lineno == 0:
-                continue  # envelope line
-            if lineno == end - 1:
-                break  # taken as the first body line
-            defects.append("MisplacedEnvelopeHeaderDefect")
+        if envelope:
+            from_pending = lineno > 0  # the first line is the envelope line: skipped
             continue
         colon = line.find(b":")
         if colon == 0:
@@ -519,11 +503,32 @@ def _clean_email(email: str) -> str:
     return email.lower()
 
 
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+# "Mon, 2 Jan 2006 15:04:05 +0800": what mail-parser's parse_mail_date reads the same way,
+# minus its rarer forms (comments, 2-digit years, named zones, leap seconds), which go to it.
+_PLAIN_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) "
+    r"([01]\d|2[0-3]):([0-5]\d):([0-5]\d) ([+-])(\d\d)(\d\d)",
+    re.ASCII,
+)
+
+
 def _date(value: str | None) -> tuple[datetime | None, int | None, str | None]:
     """(UTC datetime, sender's offset in minutes, problem) from a Date header."""
     if not value:
         return None, None, "no Date"
     value = " ".join(value[:_MAX_DATE_CHARS].split())
+    m = _PLAIN_DATE.fullmatch(value)
+    if m is not None:  # the shape nearly every client writes: no comments, numeric zone
+        day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
+        month = _MONTHS.get(mon.lower())
+        offset = (int(zh) * 60 + int(zm)) * (-1 if sign == "-" else 1)
+        if month and int(zm) < 60 and int(year) >= 1900:
+            try:
+                local = datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
+                return local - timedelta(minutes=offset), offset, None
+            except (ValueError, OverflowError):
+                pass  # the full parser decides and names the problem
     result = parse_mail_date(value)
     tup = parsedate_tz(value)
     offset = tup[9] // 60 if tup and tup[9] is not None else None

@@ -210,13 +210,12 @@ def message_rows(m: Message, direction: str) -> MessageRows:
         for a in m.attachments
     ]
     row = (
-        m.key, m.message_id, m.in_reply_to, json.dumps(m.references), m.thread_key, iso(m.date),
+        m.key, m.message_id, m.in_reply_to, _json(m.references), m.thread_key, iso(m.date),
         m.date_offset_minutes, m.sender.email if m.sender else None,
         m.sender.name if m.sender else None, _addr_json(m.to), _addr_json(m.cc),
         _addr_json(m.reply_to), m.subject, direction, m.language, m.text, m.reply_text,
         int(m.is_auto), m.auto_reason, int(m.is_bulk), m.bulk_reason, int(m.has_html_only),
-        json.dumps(attachments, ensure_ascii=False), json.dumps(m.defects, ensure_ascii=False),
-        m.size,
+        _json(attachments), _json(m.defects), m.size,
     )  # fmt: skip
     addresses = []
     for role, addrs in (
@@ -232,8 +231,15 @@ def message_rows(m: Message, direction: str) -> MessageRows:
     return MessageRows(m.key, row, tuple(addresses))
 
 
+_dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps minus its per-call set-up
+
+
+def _json(value: list[Any]) -> str:
+    return _dumps(value) if value else "[]"
+
+
 def _addr_json(addrs: Sequence[Address]) -> str:
-    return json.dumps([[a.name, a.email] for a in addrs], ensure_ascii=False)
+    return _dumps([[a.name, a.email] for a in addrs]) if addrs else "[]"
 
 
 def _clean(value: Any) -> Any:

@@ -5,8 +5,9 @@ BODYSTRUCTURE fetch it is the sync's largest CPU cost (~150 µs per message for 
 BODYSTRUCTURE alone). `parse_fetch` tokenizes each line with one regular expression and
 builds the same dict that `imapclient.response_parser.parse_fetch_response(data,
 normalise_times=True, uid_is_key=True)` builds: same keys, same value types (int where
-imapclient gives int, bytes otherwise, None for NIL, `BodyData` for BODY/BODYSTRUCTURE,
-imapclient's own datetime conversion for INTERNALDATE).
+imapclient gives int, bytes otherwise, None for NIL, `BodyData` for BODY/BODYSTRUCTURE),
+except INTERNALDATE: the same instant as an aware UTC datetime (imapclient gives local
+naive time).
 
 Anything it does not understand raises (ValueError, IndexError, ...); the caller then
 falls back to imapclient's parser on the same data, so an odd server costs speed, never
@@ -16,7 +17,7 @@ a different result.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from imapclient.datetime_util import parse_to_datetime
@@ -45,14 +46,34 @@ _OPEN, _CLOSE, _QUOTE, _BRACE, _ZERO = 40, 41, 34, 123, 48
 _STRAY = frozenset([b"%", b'"', b"["] + [bytes([c]) for c in range(32) if c not in (9, 10, 13)])
 
 
+_MONTH_NAMES = b"jan feb mar apr may jun jul aug sep oct nov dec".split()
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
+_DATE_TIME = re.compile(  # RFC 3501 date-time: " 7-Jul-1996 02:44:25 -0700"
+    rb" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
+).fullmatch
+
+
 def _internaldate(value: Any) -> datetime | None:
-    """imapclient's `_convert_INTERNALDATE(value, normalise_times=True)`."""
+    """INTERNALDATE as an aware UTC datetime: the instant imapclient's
+    `_convert_INTERNALDATE` gives, without its round trip through local time."""
     if value is None:
         return None
+    m = _DATE_TIME(value) if value.__class__ is bytes else None
+    if m is not None:
+        day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
+        month = _MONTHS.get(mon.lower())
+        if month:
+            try:
+                at = datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
+                offset = int(zh) * 60 + int(zm)
+                return at - timedelta(minutes=-offset if sign == b"-" else offset)
+            except (ValueError, OverflowError):
+                pass
     try:
-        return parse_to_datetime(value, normalise=True)
+        found = parse_to_datetime(value, normalise=True)  # local naive time
     except ValueError:
         return None
+    return found.astimezone(UTC)
 
 
 def _atoms(data: list[Any]) -> list[Any]:
