@@ -549,8 +549,10 @@ def _lenient_date(
     except (ValueError, OverflowError, TypeError):
         return None, None, f"invalid Date {value[:60]!r}"
     offset = int(tup[9] or 0) // 60
-    utc = naive.replace(tzinfo=UTC).timestamp() - offset * 60
-    return datetime.fromtimestamp(utc, UTC), offset, None
+    try:
+        return naive.replace(tzinfo=UTC) - timedelta(minutes=offset), offset, None
+    except OverflowError:  # "31 Dec 9999 23:59 -1200" is past the last datetime
+        return None, None, f"invalid Date {value[:60]!r}"
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
