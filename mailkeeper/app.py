@@ -143,6 +143,15 @@ class _Parser:
             self.pool.join()
 
 
+def _cores() -> int:
+    """Cores this process may use. One parse worker per core: with the main process only
+    fetching and storing, 2 workers on 2 cores beat 1 (30k messages: 9.6 vs 10.2 s)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 # ----------------------------------------------------------------------------- lock
 class SyncLock:
     """One writer per database: an flock on <database>.lock, released when the process dies."""
@@ -396,7 +405,7 @@ class App:
         t = time.perf_counter()
         uids = mb.new_uids(folder, last_uid)
         total = len(uids)
-        workers = sync.workers or max(1, (os.cpu_count() or 2) - 1)
+        workers = sync.workers or _cores()
         parser = _Parser(workers if total >= POOL_THRESHOLD else 0, self.party, role)
         before = len(new_keys)
         fetch_time = 0.0
@@ -412,8 +421,9 @@ class App:
                     yield batch
 
         bulk = self.store.bulk() if total >= POOL_THRESHOLD else contextlib.nullcontext()
-        with bulk:
-            try:
+        committed = len(new_keys)  # new_keys beyond this are in batches not yet committed
+        try:
+            with bulk:
                 if progress:
                     progress(f"{account}/{folder}", 0, total)
                 for batch, rows in parser.run(batches()):
@@ -425,12 +435,16 @@ class App:
                     new_keys += self.store.save_batch(
                         account, folder, uidvalidity, rows, entries, max(f.uid for f in batch)
                     )
+                    if not self.store.uncommitted:
+                        committed = len(new_keys)
                     store_time += time.perf_counter() - ts
                     fr.fetched += len(batch)
                     if progress:
                         progress(f"{account}/{folder}", fr.fetched, total)
-            finally:
-                parser.close()
+            committed = len(new_keys)
+        finally:
+            parser.close()
+            del new_keys[committed:]  # rolled back: the retry (or next sync) stores them again
         fr.new += len(new_keys) - before
         tm = report.timings
         tm["fetch"] = tm.get("fetch", 0.0) + fetch_time

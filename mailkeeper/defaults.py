@@ -137,5 +137,5 @@ accounts:
 #   batch_size: 200              # messages per FETCH
 #   max_message_size: 25 MB      # larger messages are kept with their headers only
 #   max_text_bytes: 256 KB       # the most text read from one part of a message
-#   workers: 0                   # processes that parse mail; 0 = one per spare core
+#   workers: 0                   # processes that parse mail; 0 = one per core
 """

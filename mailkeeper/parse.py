@@ -522,11 +522,11 @@ def _date(value: str | None) -> tuple[datetime | None, int | None, str | None]:
     if m is not None:  # the shape nearly every client writes: no comments, numeric zone
         day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
         month = _MONTHS.get(mon.lower())
-        offset = (int(zh) * 60 + int(zm)) * (-1 if sign == "-" else 1)
+        east = (int(zh) * 60 + int(zm)) * (-1 if sign == "-" else 1)
         if month and int(zm) < 60 and int(year) >= 1900:
             try:
                 local = datetime(int(year), month, int(day), int(hh), int(mm), int(ss), tzinfo=UTC)
-                return local - timedelta(minutes=offset), offset, None
+                return local - timedelta(minutes=east), east, None
             except (ValueError, OverflowError):
                 pass  # the full parser decides and names the problem
     result = parse_mail_date(value)

@@ -14,6 +14,8 @@ import pytest
 from conftest import BIRCH, ME, make_mail, write_config
 from cutproxy import CutProxy
 
+from mailkeeper import app as app_module
+from mailkeeper import store as store_module
 from mailkeeper.app import App, SyncLock
 from mailkeeper.errors import AuthError, ConnectionLost, LockedError
 
@@ -72,6 +74,27 @@ def test_dropped_connection_mid_fetch_reconnects_and_completes(tmp_path: Path, i
         assert proxy.cuts == 1 and proxy.connections >= 2
     assert report.new_messages == 300
     assert _counts(db) == (300, 300, 300)
+
+
+def test_cut_during_a_bulk_first_sync_loses_nothing_and_counts_once(
+    tmp_path: Path, imap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large first sync groups batches into longer transactions (Store.bulk); a cut rolls
+    back the open one, and the retry stores those messages again, counted once."""
+    monkeypatch.setattr(app_module, "POOL_THRESHOLD", 100)  # 300 messages: bulk mode
+    monkeypatch.setattr(store_module, "BULK_MESSAGES", 120)  # commits after 150 and 300
+    # ~1.4 KB per message fetched: the cut comes after batch 200-250 is saved, uncommitted
+    _fill(imap, 300)
+    with CutProxy(imap.port, cut_after=350_000, cut_connections=1) as proxy:
+        with App.from_config(_config_via(tmp_path, imap, proxy.port)) as app:
+            app.retry_delays = (0.1, 0.1, 0.1)
+            [report] = app.sync()
+            db = app.settings.database
+        assert proxy.cuts == 1 and proxy.connections >= 2
+    assert report.new_messages == 300
+    assert sum(f.new for f in report.folders) == 300
+    assert _counts(db) == (300, 300, 300)
+    assert _linked(db) == 300
 
 
 def test_connection_that_keeps_dropping_fails_clearly_and_keeps_progress(
