@@ -22,6 +22,7 @@ from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
 from imapclient.response_parser import parse_fetch_response
 
 from mailkeeper.errors import AuthError, ConnectionLost, MailboxError, UserError
+from mailkeeper.mailbox import wire
 from mailkeeper.mailbox.base import FolderStatus
 from mailkeeper.mailbox.bodystructure import parts_from_bodystructure
 from mailkeeper.mailbox.fetchparse import parse_fetch
@@ -154,6 +155,7 @@ class ImapMailbox:
         # imapclient 4.x turns on imaplib's debug output, which repr()s every literal: 4-5x
         # slower fetches even when the logger drops the text (FACTS.md). Off it goes.
         client._imap.debug = 0
+        wire.install(client._imap)  # untagged FETCH lines without imaplib's per-line overhead
         try:
             if self._oauth2_token is not None:
                 client.oauth2_login(acct.username, self._oauth2_token())
