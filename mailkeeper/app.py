@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 # Below this many new messages a folder is parsed in-process: starting workers costs more.
 POOL_THRESHOLD = 400
 IN_FLIGHT = 4
+# Parse workers run at a lower priority: the main process (fetch + store) paces the sync and
+# should never wait for a core, the workers take what is left (30k: 8.8 s vs 9.1 s at
+# equal priority; 19 starves them), and a sync leaves the rep's machine responsive.
+WORKER_NICE = 10
 # Waits before reconnecting after a dropped connection; the sync resumes from the last batch.
 RETRY_DELAYS = (2.0, 5.0, 15.0)
 
@@ -78,9 +82,11 @@ class SyncReport:
 _PARTY: Party | None = None
 
 
-def _init_worker(party: Party) -> None:
+def _init_worker(party: Party, nice: int = 0) -> None:
     global _PARTY
     _PARTY = party
+    if nice:
+        os.nice(nice)
 
 
 def _parse_batch(batch: list[Fetched], role: str) -> tuple[list[MessageRows], float]:
@@ -109,7 +115,7 @@ class _Parser:
             import multiprocessing
 
             ctx = multiprocessing.get_context("forkserver")
-            self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(party,))
+            self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(party, WORKER_NICE))
         self.pending: deque[tuple[list[Fetched], Any]] = deque()
         self.cpu = 0.0
 
