@@ -421,7 +421,8 @@ class App:
             nonlocal fetch_time
             for i in range(0, total, sync.batch_size):
                 tb = time.perf_counter()
-                batch = mb.fetch_batch(folder, uids[i : i + sync.batch_size])
+                step = sync.batch_size
+                batch = mb.fetch_batch(folder, uids[i : i + step], uids[i + step : i + 2 * step])
                 fetch_time += time.perf_counter() - tb
                 if batch:
                     yield batch

@@ -652,34 +652,33 @@ class Store:
 
     def link_inputs(self, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
         """What linking needs of each message in `keys`, in the order of `keys`."""
-        rows: dict[str, tuple[Any, ...]] = {}
-        addrs: dict[str, list[tuple[str, str, str | None]]] = {}
-        for r in self._select_in(
-            "SELECT key, message_id, in_reply_to, refs, direction, is_auto, is_bulk "
-            "FROM messages WHERE key IN ({ids})",
-            keys,
-        ):
-            rows[r[0]] = r
-        for mk, role, email, domain in self._select_in(
-            "SELECT message_key, role, email, org_domain FROM addresses "
-            "WHERE message_key IN ({ids})",
-            keys,
-        ):
-            addrs.setdefault(mk, []).append((role, email, domain))
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(keys):
+            rows = self.conn.execute(
+                "SELECT m.key, m.message_id, m.in_reply_to, m.refs, m.direction, m.is_auto, "
+                "m.is_bulk, a.role, a.email, a.org_domain FROM messages m "
+                "LEFT JOIN addresses a ON a.message_key = m.key "
+                f"WHERE m.key IN ({_marks(chunk)}) ORDER BY m.key, a.rowid",
+                chunk,
+            ).fetchall()
+            m: dict[str, Any] = {}
+            for key, mid, irt, refs, direction, is_auto, is_bulk, role, email, org in rows:
+                if m.get("key") != key:
+                    m = found[key] = {
+                        "key": key,
+                        "message_id": mid,
+                        "in_reply_to": irt,
+                        "references": json.loads(refs) if refs else [],
+                        "direction": direction,
+                        "is_auto": bool(is_auto),
+                        "is_bulk": bool(is_bulk),
+                        "addresses": [],
+                    }
+                if role is not None:
+                    m["addresses"].append((role, email, org))
         for key in keys:
-            if key not in rows:
-                continue
-            _, mid, irt, refs, direction, is_auto, is_bulk = rows[key]
-            yield {
-                "key": key,
-                "message_id": mid,
-                "in_reply_to": irt,
-                "references": json.loads(refs) if refs else [],
-                "direction": direction,
-                "is_auto": bool(is_auto),
-                "is_bulk": bool(is_bulk),
-                "addresses": addrs.get(key, []),
-            }
+            if key in found:
+                yield found[key]
 
     def real_mail_addresses(self, keys: Sequence[str] | None) -> set[tuple[str, str]]:
         """Distinct (email, org_domain) of the real (not auto, not bulk) messages in `keys`

@@ -39,8 +39,11 @@ class Mailbox(Protocol):
         """Every UID above `after_uid`, ascending."""
         ...
 
-    def fetch_batch(self, folder: str, uids: list[int]) -> list[Fetched]:
-        """Fetched for each UID that still exists, in UID order; attachment bodies never read."""
+    def fetch_batch(
+        self, folder: str, uids: list[int], next_uids: list[int] | None = None
+    ) -> list[Fetched]:
+        """Fetched for each UID that still exists, in UID order; attachment bodies never read.
+        `next_uids`: the batch the caller asks for next, which an adapter may start on."""
         ...
 
     def changed_flags(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:

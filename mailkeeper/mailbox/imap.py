@@ -122,6 +122,9 @@ class ImapMailbox:
         self.max_message_size = max_message_size
         self.max_text_bytes = max_text_bytes
         self.client: IMAPClient | None = None
+        # A header FETCH sent ahead (tag, its UIDs), and what arrived for it early.
+        self._pending: tuple[str, list[int]] | None = None
+        self._early: dict[int, dict[bytes, Any]] = {}
         self._selected: str | None = None
         self._roles: dict[str, str] | None = None
 
@@ -173,6 +176,7 @@ class ImapMailbox:
             raise ConnectionLost(f"{acct.name}: connection lost during login: {e}") from e
         self.client = client
         self._selected = None
+        self._lost()
         logger.info("connected to %s:%s as %s", acct.host, acct.port, acct.username)
 
     def close(self) -> None:
@@ -186,11 +190,15 @@ class ImapMailbox:
             except Exception:  # noqa: BLE001
                 pass
         self.client = None
-        self._selected = None
+        self._lost()
 
-    def _c(self) -> IMAPClient:
+    def _c(self, drain: bool = True) -> IMAPClient:
+        """The connection; first the answer to a FETCH sent ahead is read, unless the
+        caller is the FETCH pipeline itself (any other command would read it as its own)."""
         if self.client is None:
             raise ConnectionLost(f"{self.account.name}: not connected")
+        if drain and self._pending is not None:
+            self._drain()
         return self.client
 
     def has(self, capability: str) -> bool:
@@ -279,15 +287,26 @@ class ImapMailbox:
         for i in range(0, len(uids), batch_size):
             yield self.fetch_batch(folder, uids[i : i + batch_size])
 
-    def fetch_batch(self, folder: str, uids: list[int]) -> list[Fetched]:
-        """Headers + structure of every UID, then the chosen text parts, grouped by section."""
+    def fetch_batch(
+        self, folder: str, uids: list[int], next_uids: list[int] | None = None
+    ) -> list[Fetched]:
+        """Headers + structure of every UID, then the chosen text parts, grouped by section.
+
+        With `next_uids` (the batch the caller will ask for next), the header FETCH of that
+        batch is sent right behind this batch's text FETCHes, unread: the server prepares it
+        while the caller parses and stores this batch (pipelining, RFC 3501 5.5; the
+        responses carry their UIDs, so they cannot be confused)."""
         from mailkeeper.parse import choose_text_sections  # not needed by a no-change sync
 
         if self._selected != folder:
+            self._drain()
             self._examine(folder)
         try:
-            resp = self._fetch(uids, HEADER_ITEMS)
+            resp = self._take_prefetched(uids)
+            if resp is None:
+                resp = self._fetch(uids, HEADER_ITEMS)
         except (imap_exc.IMAPClientError, ValueError, TypeError, IndexError) as e:
+            self._drain()
             # One message the client cannot read must not sink the batch: split it.
             if len(uids) == 1:
                 return [self._fetch_whole(folder, uids[0], e)]
@@ -310,18 +329,104 @@ class ImapMailbox:
             sections = tuple(choose_text_sections(f.parts))
             if sections:
                 groups.setdefault(sections, []).append(uid)
-        for sections, group in groups.items():
-            self._fetch_texts(group, sections, out)
+        # The text FETCHes, then the next batch's header FETCH right behind them.
+        sent = [
+            (self._send_fetch(group, self._text_items(sections)), group, sections)
+            for sections, group in groups.items()
+        ]
+        if next_uids:
+            self._pending = (self._send_fetch(next_uids, HEADER_ITEMS), list(next_uids))
+        failed = []
+        for tag, group, sections in sent:
+            try:
+                self._store_texts(self._complete_fetch(tag, group), group, sections, out)
+            except (imap_exc.IMAPClientError, ValueError, TypeError, IndexError):
+                failed.append((group, sections))
+        if failed:
+            # Something in the text parts the client cannot read: again, group by group,
+            # splitting a group down to the one message at fault (after reading the answer
+            # sent ahead: new commands must not be answered behind it).
+            self._drain()
+            for group, sections in failed:
+                self._fetch_texts(group, sections, out)
         return [out[u] for u in uids if u in out]
 
-    def _fetch(self, uids: list[int], items: list[bytes]) -> dict[int, dict[bytes, Any]]:
+    def _send_fetch(self, uids: list[int], items: list[bytes]) -> str:
+        """Send UID FETCH without waiting for the answer; returns its tag."""
+        c = self._c(drain=False)
         try:
-            return self._uid_fetch(uids, items)
+            tag: str = c._imap._command(
+                "UID", "FETCH", join_message_ids(uids), seq_to_parenstr_upper(items)
+            )
         except NETWORK_ERRORS as e:
-            self._selected = None
+            self._lost()
             raise ConnectionLost(f"{self.account.name}: FETCH failed: {e}") from e
+        return tag
 
-    def _uid_fetch(self, uids: list[int], items: list[bytes]) -> dict[int, dict[bytes, Any]]:
+    def _complete_fetch(self, tag: str, uids: list[int]) -> dict[int, dict[bytes, Any]]:
+        """Read the answer to the FETCH sent as `tag`, parsed, for `uids` only.
+
+        Anything already answered for the prefetched batch (a server that interleaves the
+        answers to two pipelined commands) is kept for it; other unsolicited answers are
+        dropped, as IMAPClient.fetch does."""
+        c = self._c(drain=False)
+        try:
+            try:
+                typ, data = c._imap._command_complete("FETCH", tag)
+                c._checkok("fetch", typ, data)
+            except imap_exc.IMAPClientError:
+                c._imap.untagged_responses.pop("FETCH", None)  # not for the next command
+                raise
+            typ, data = c._imap._untagged_response(typ, data, "FETCH")
+        except NETWORK_ERRORS as e:
+            self._lost()
+            raise ConnectionLost(f"{self.account.name}: FETCH failed: {e}") from e
+        if not uids:
+            return {}
+        try:
+            response: dict[int, dict[bytes, Any]] = parse_fetch(data)
+        except Exception as e:  # noqa: BLE001 - any doubt: imapclient's own parser decides
+            logger.debug(
+                "fast FETCH parser gave up (%s: %s); using imapclient's", type(e).__name__, e
+            )
+            response = parse_fetch_response(data, True, True)
+        if self._pending is not None:
+            ahead = set(self._pending[1])
+            for uid, items in response.items():
+                if uid in ahead and uid not in uids:
+                    self._early.setdefault(uid, {}).update(items)
+        return {u: response[u] for u in uids if u in response}
+
+    def _take_prefetched(self, uids: list[int]) -> dict[int, dict[bytes, Any]] | None:
+        """The answer to the header FETCH sent ahead for `uids`, or None when none was."""
+        if self._pending is None:
+            return None
+        tag, ahead = self._pending
+        if ahead != uids:
+            self._drain()
+            return None
+        self._pending = None
+        resp = self._complete_fetch(tag, uids)
+        early, self._early = self._early, {}
+        for uid, items in early.items():
+            resp[uid] = {**items, **resp.get(uid, {})}
+        return resp
+
+    def _drain(self) -> None:
+        """Read and drop the answer to a FETCH sent ahead (before any other command)."""
+        if self._pending is None:
+            return
+        tag, _ = self._pending
+        self._pending = None
+        self._early = {}
+        self._complete_fetch(tag, [])
+
+    def _lost(self) -> None:
+        self._selected = None
+        self._pending = None
+        self._early = {}
+
+    def _fetch(self, uids: list[int], items: list[bytes]) -> dict[int, dict[bytes, Any]]:
         """`IMAPClient.fetch(uids, items)`, parsed by `fetchparse.parse_fetch`.
 
         The command goes through imapclient's own plumbing (the lines of
@@ -330,20 +435,7 @@ class ImapMailbox:
         """
         if not uids:
             return {}
-        c = self._c()
-        tag = c._imap._command("UID", "FETCH", join_message_ids(uids), seq_to_parenstr_upper(items))
-        typ, data = c._imap._command_complete("FETCH", tag)
-        c._checkok("fetch", typ, data)
-        typ, data = c._imap._untagged_response(typ, data, "FETCH")
-        try:
-            response: dict[int, dict[bytes, Any]] = parse_fetch(data)
-        except Exception as e:  # noqa: BLE001 - any doubt: imapclient's own parser decides
-            logger.debug(
-                "fast FETCH parser gave up (%s: %s); using imapclient's", type(e).__name__, e
-            )
-            response = parse_fetch_response(data, True, True)
-        # Drop unsolicited responses for other messages, as IMAPClient.fetch does.
-        return {u: response[u] for u in uids if u in response}
+        return self._complete_fetch(self._send_fetch(uids, items), uids)
 
     def _fetched_from_response(self, folder: str, uid: int, data: dict[bytes, Any]) -> Fetched:
         notes: list[str] = []
@@ -364,12 +456,14 @@ class ImapMailbox:
             notes=notes,
         )
 
+    def _text_items(self, sections: tuple[str, ...]) -> list[bytes]:
+        return [f"BODY.PEEK[{s}]<0.{self.max_text_bytes}>".encode() for s in sections]
+
     def _fetch_texts(
         self, uids: list[int], sections: tuple[str, ...], out: dict[int, Fetched]
     ) -> None:
-        items = [f"BODY.PEEK[{s}]<0.{self.max_text_bytes}>".encode() for s in sections]
         try:
-            resp = self._fetch(uids, items)
+            resp = self._fetch(uids, self._text_items(sections))
         except (imap_exc.IMAPClientError, ValueError, TypeError, IndexError) as e:
             if len(uids) == 1:
                 out[uids[0]].notes.append(f"text part could not be fetched: {type(e).__name__}")
@@ -378,6 +472,15 @@ class ImapMailbox:
             self._fetch_texts(uids[:mid], sections, out)
             self._fetch_texts(uids[mid:], sections, out)
             return
+        self._store_texts(resp, uids, sections, out)
+
+    def _store_texts(
+        self,
+        resp: dict[int, dict[bytes, Any]],
+        uids: list[int],
+        sections: tuple[str, ...],
+        out: dict[int, Fetched],
+    ) -> None:
         for uid in uids:
             data = resp.get(uid)
             if data is None:

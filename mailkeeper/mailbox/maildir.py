@@ -606,9 +606,12 @@ class MaildirMailbox:
         self._index[folder] = index
         return index
 
-    def fetch_batch(self, folder: str, uids: list[int]) -> list[Fetched]:
+    def fetch_batch(
+        self, folder: str, uids: list[int], next_uids: list[int] | None = None
+    ) -> list[Fetched]:
         """Each file read once; a file gone since the listing is looked up again by its
-        basename (a flag change renames it) and skipped when it is really gone."""
+        basename (a flag change renames it) and skipped when it is really gone. (`next_uids`
+        is for network adapters; a local read has nothing to start early.)"""
         index = self._index.get(folder)
         if index is None or any(u not in index for u in uids):
             index = self._refresh_index(folder)
