@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+CACHE_KB = -65536  # 64 MB of SQLite page cache: index upkeep at 100k+ messages
 BULK_MESSAGES = 2000  # messages per transaction during a large first sync (see Store.bulk)
 
 
@@ -161,8 +162,20 @@ def _m001_initial(db: sqlite_utils.Database) -> None:  # noqa: F821 - typing onl
     )
 
 
+def _m002_drop_unused_indexes(db: sqlite_utils.Database) -> None:  # noqa: F821
+    """No query reads messages by thread_key or addresses by email yet, and every index costs
+    each insert (100k first sync: store 10.0 -> 9.0 s). The step that needs one adds it."""
+    db.executescript(
+        """
+        DROP INDEX IF EXISTS messages_thread_key;
+        DROP INDEX IF EXISTS addresses_email;
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [  # noqa: F821
     ("m001_initial", _m001_initial),
+    ("m002_drop_unused_indexes", _m002_drop_unused_indexes),
 ]
 
 
@@ -287,7 +300,7 @@ class Store:
                 conn = sqlite3.connect(":memory:", isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cache_size=-65536")  # 64 MB: index upkeep at 100k+ messages
+            conn.execute(f"PRAGMA cache_size={CACHE_KB}")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA foreign_keys=OFF")
             self.conn = conn

@@ -255,7 +255,32 @@ def test_fresh_database_columns() -> None:
         "uidnext",
         "last_uid",
     ]
-    assert [r[0] for r in s.conn.execute("SELECT name FROM migrations")] == ["m001_initial"]
+    assert [r[0] for r in s.conn.execute("SELECT name FROM migrations")] == [
+        "m001_initial",
+        "m002_drop_unused_indexes",
+    ]
+
+
+def _indexes(s: Store) -> set[str]:
+    return {
+        r[0]
+        for r in s.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        if not r[0].startswith("sqlite_")
+    }
+
+
+def test_a_database_made_before_m002_is_migrated(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    with Store(db) as s:
+        s.conn.execute("CREATE INDEX messages_thread_key ON messages(thread_key)")
+        s.conn.execute("CREATE INDEX addresses_email ON addresses(email)")
+        s.conn.execute("DELETE FROM migrations WHERE name = 'm002_drop_unused_indexes'")
+    with Store(db) as s:
+        assert "messages_thread_key" not in _indexes(s)
+        assert "addresses_email" not in _indexes(s)
+        assert {"messages_message_id", "messages_date", "addresses_org_domain"} <= _indexes(s)
+        done = [r[0] for r in s.conn.execute("SELECT name FROM migrations")]
+    assert done == ["m001_initial", "m002_drop_unused_indexes"]
 
 
 def test_remembered_folder_that_vanished_is_looked_up_again(tmp_path: Path, imap) -> None:
