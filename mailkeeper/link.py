@@ -194,12 +194,14 @@ class Linker:
                 self.apply_rules()
                 keys = None
                 stats.full = True
+            # A first sync links every message: whole-table queries instead of key lists.
+            everything = keys is None or len(set(keys)) >= self.store.message_count()
             if keys is None:
                 ordered = self.store.keys_by_date(None)
                 self.store.replace_links(None, [])
             else:
-                ordered = self.store.keys_by_date(keys)
-            new_domains = self._discover(None if keys is None else ordered, stats)
+                ordered = self.store.keys_by_date(None if everything else keys)
+            new_domains = self._discover(None if everything else ordered, stats)
             if new_domains and keys is not None:
                 # Older messages of a newly discovered customer get linked too.
                 extra = self.store.keys_with_org_domains(new_domains) - set(keys)
