@@ -116,11 +116,12 @@ def test_interleaved_answers_are_kept_for_the_batch_sent_ahead() -> None:
     )
     mb.client = _ScriptedClient(scripted)  # type: ignore[assignment]
     mb._pending = ("H2", [3, 4])
+    mb._outstanding = {"T1": {1, 2}, "H2": {3, 4}}
     texts = mb._complete_fetch("T1", [1, 2])
     assert sorted(texts) == [1, 2] and texts[1][b"BODY[1]<0>"] == b"hi"
     ahead = mb._take_prefetched([3, 4])
     assert ahead is not None and sorted(ahead) == [3, 4]
     assert ahead[3][b"RFC822.SIZE"] == 10 and ahead[3][b"FLAGS"] == ()
     assert ahead[4][b"RFC822.SIZE"] == 20
-    assert 9 not in ahead and mb._pending is None and mb._early == {}
+    assert 9 not in ahead and mb._pending is None and mb._early == {} and not mb._outstanding
     assert scripted.read == ["T1", "H2"]

@@ -122,8 +122,10 @@ class ImapMailbox:
         self.max_message_size = max_message_size
         self.max_text_bytes = max_text_bytes
         self.client: IMAPClient | None = None
-        # A header FETCH sent ahead (tag, its UIDs), and what arrived for it early.
+        # A header FETCH sent ahead (tag, its UIDs); every FETCH in flight (tag -> UIDs);
+        # what arrived early for a UID of one of them (see _complete_fetch).
         self._pending: tuple[str, list[int]] | None = None
+        self._outstanding: dict[str, set[int]] = {}
         self._early: dict[int, dict[bytes, Any]] = {}
         self._selected: str | None = None
         self._roles: dict[str, str] | None = None
@@ -361,15 +363,18 @@ class ImapMailbox:
         except NETWORK_ERRORS as e:
             self._lost()
             raise ConnectionLost(f"{self.account.name}: FETCH failed: {e}") from e
+        self._outstanding[tag] = set(uids)
         return tag
 
     def _complete_fetch(self, tag: str, uids: list[int]) -> dict[int, dict[bytes, Any]]:
         """Read the answer to the FETCH sent as `tag`, parsed, for `uids` only.
 
-        Anything already answered for the prefetched batch (a server that interleaves the
-        answers to two pipelined commands) is kept for it; other unsolicited answers are
-        dropped, as IMAPClient.fetch does."""
+        Several FETCHes may be in flight (pipelining), and a server may answer them
+        interleaved (Dovecot does, for read-only FETCHes): what arrives for the UIDs of
+        another command in flight is kept for that command, whose own read merges it in.
+        Other unsolicited answers are dropped, as IMAPClient.fetch does."""
         c = self._c(drain=False)
+        mine = self._outstanding.pop(tag, set())
         try:
             try:
                 typ, data = c._imap._command_complete("FETCH", tag)
@@ -381,8 +386,6 @@ class ImapMailbox:
         except NETWORK_ERRORS as e:
             self._lost()
             raise ConnectionLost(f"{self.account.name}: FETCH failed: {e}") from e
-        if not uids:
-            return {}
         try:
             response: dict[int, dict[bytes, Any]] = parse_fetch(data)
         except Exception as e:  # noqa: BLE001 - any doubt: imapclient's own parser decides
@@ -390,12 +393,22 @@ class ImapMailbox:
                 "fast FETCH parser gave up (%s: %s); using imapclient's", type(e).__name__, e
             )
             response = parse_fetch_response(data, True, True)
-        if self._pending is not None:
-            ahead = set(self._pending[1])
+        if self._outstanding:
+            others = set().union(*self._outstanding.values())
             for uid, items in response.items():
-                if uid in ahead and uid not in uids:
+                if uid in others and uid not in mine:
                     self._early.setdefault(uid, {}).update(items)
-        return {u: response[u] for u in uids if u in response}
+        out: dict[int, dict[bytes, Any]] = {}
+        for u in uids:
+            early = self._early.pop(u, None)
+            got = response.get(u)
+            if early is not None:
+                got = {**early, **got} if got is not None else early
+            if got is not None:
+                out[u] = got
+        for u in mine.difference(uids):  # read for nobody (a drain): forget it
+            self._early.pop(u, None)
+        return out
 
     def _take_prefetched(self, uids: list[int]) -> dict[int, dict[bytes, Any]] | None:
         """The answer to the header FETCH sent ahead for `uids`, or None when none was."""
@@ -406,11 +419,7 @@ class ImapMailbox:
             self._drain()
             return None
         self._pending = None
-        resp = self._complete_fetch(tag, uids)
-        early, self._early = self._early, {}
-        for uid, items in early.items():
-            resp[uid] = {**items, **resp.get(uid, {})}
-        return resp
+        return self._complete_fetch(tag, uids)
 
     def _drain(self) -> None:
         """Read and drop the answer to a FETCH sent ahead (before any other command)."""
@@ -418,12 +427,12 @@ class ImapMailbox:
             return
         tag, _ = self._pending
         self._pending = None
-        self._early = {}
         self._complete_fetch(tag, [])
 
     def _lost(self) -> None:
         self._selected = None
         self._pending = None
+        self._outstanding = {}
         self._early = {}
 
     def _fetch(self, uids: list[int], items: list[bytes]) -> dict[int, dict[bytes, Any]]:
