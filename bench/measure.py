@@ -97,7 +97,12 @@ def run(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Run:
-    """Run argv (no shell) under GNU time; on timeout the whole process group is killed."""
+    """Run argv (no shell) under GNU time; on timeout the whole process group is killed.
+
+    The page cache's dirty data is written out first (sync(2), not timed): the run before
+    may have written gigabytes (mbsync's Maildir, a database), and its writeback must not
+    land in this run's time."""
+    os.sync()
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         report, out, err = Path(tmp, "time"), Path(tmp, "out"), Path(tmp, "err")
         full = [GNU_TIME, "-v", "-o", str(report), *argv]
