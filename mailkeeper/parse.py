@@ -529,6 +529,11 @@ def _date(value: str | None) -> tuple[datetime | None, int | None, str | None]:
                 return local - timedelta(minutes=east), east, None
             except (ValueError, OverflowError):
                 pass  # the full parser decides and names the problem
+    return _date_by_parsers(value)
+
+
+def _date_by_parsers(value: str) -> tuple[datetime | None, int | None, str | None]:
+    """_date without its fast path: mail-parser for the instant, parsedate_tz for the offset."""
     result = parse_mail_date(value)
     tup = parsedate_tz(value)
     offset = tup[9] // 60 if tup and tup[9] is not None else None

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 from email.parser import BytesParser
 from email.policy import compat32
-from email.utils import getaddresses, parsedate_tz
+from email.utils import getaddresses
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mailparser.dates import parse_mail_date
 
 from mailkeeper.charsets import looks_big5, looks_chinese, looks_japanese
 from mailkeeper.parse import (
     _date,
+    _date_by_parsers,
     _field_value,
     _header_fields,
     _Headers,
-    _lenient_date,
     _simple_addresses,
 )
 
@@ -175,15 +174,8 @@ def test_charset_sniffers() -> None:
 
 # ----------------------------------------------------------------------------- Date fast path
 def _date_by_mailparser(value: str) -> tuple[Any, Any, Any]:
-    """What _date gave before its fast path: mail-parser for the instant, parsedate_tz for
-    the sender's offset."""
-    value = " ".join(value[:200].split())
-    result = parse_mail_date(value)
-    tup = parsedate_tz(value)
-    offset = tup[9] // 60 if tup and tup[9] is not None else None
-    if result.value is not None:
-        return result.value, offset if offset is not None else 0, None
-    return _lenient_date(tup, value)
+    """What _date gave before its fast path (the same cleaning, then the full parsers)."""
+    return _date_by_parsers(" ".join(value[:200].split()))
 
 
 DATES = [

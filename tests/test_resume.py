@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import BIRCH, ME, make_mail, write_config
@@ -64,14 +65,20 @@ def _config_via(tmp_path: Path, imap, port: int, batch: int = 50) -> Path:
     return cfg
 
 
-def test_dropped_connection_mid_fetch_reconnects_and_completes(tmp_path: Path, imap) -> None:
-    _fill(imap, 300)
-    with CutProxy(imap.port, cut_after=120_000, cut_connections=1) as proxy:
+def _sync_cut_once(tmp_path: Path, imap, cut_after: int) -> tuple[Any, Path]:
+    """A sync through a proxy that cuts the connection once, after `cut_after` bytes."""
+    with CutProxy(imap.port, cut_after=cut_after, cut_connections=1) as proxy:
         with App.from_config(_config_via(tmp_path, imap, proxy.port)) as app:
             app.retry_delays = (0.1, 0.1, 0.1)
             [report] = app.sync()
             db = app.settings.database
         assert proxy.cuts == 1 and proxy.connections >= 2
+    return report, db
+
+
+def test_dropped_connection_mid_fetch_reconnects_and_completes(tmp_path: Path, imap) -> None:
+    _fill(imap, 300)
+    report, db = _sync_cut_once(tmp_path, imap, 120_000)
     assert report.new_messages == 300
     assert _counts(db) == (300, 300, 300)
 
@@ -85,12 +92,7 @@ def test_cut_during_a_bulk_first_sync_loses_nothing_and_counts_once(
     monkeypatch.setattr(store_module, "BULK_MESSAGES", 120)  # commits after 150 and 300
     # ~1.4 KB per message fetched: the cut comes after batch 200-250 is saved, uncommitted
     _fill(imap, 300)
-    with CutProxy(imap.port, cut_after=350_000, cut_connections=1) as proxy:
-        with App.from_config(_config_via(tmp_path, imap, proxy.port)) as app:
-            app.retry_delays = (0.1, 0.1, 0.1)
-            [report] = app.sync()
-            db = app.settings.database
-        assert proxy.cuts == 1 and proxy.connections >= 2
+    report, db = _sync_cut_once(tmp_path, imap, 350_000)
     assert report.new_messages == 300
     assert sum(f.new for f in report.folders) == 300
     assert _counts(db) == (300, 300, 300)
