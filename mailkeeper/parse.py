@@ -803,11 +803,9 @@ def _charset_hint(h: _Headers, parts: list[Part]) -> str | None:
     return next(texts, None)
 
 
-def parse(f: Fetched, own_addresses: frozenset[str] = frozenset()) -> Message:
+def parse(f: Fetched) -> Message:
     """A Message from what a mailbox adapter fetched; never raises (defects record problems).
-
-    `own_addresses` is accepted for later use (direction is decided when linking).
-    """
+    (Direction, which needs the rep's addresses, is decided by link.direction_of.)"""
     try:
         return _parse(f)
     except RecursionError:

@@ -666,29 +666,27 @@ class Store:
     def link_inputs(self, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
         """What linking needs of each message in `keys`, in the order of `keys`."""
         found: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(keys):
-            rows = self.conn.execute(
-                "SELECT m.key, m.message_id, m.in_reply_to, m.refs, m.direction, m.is_auto, "
-                "m.is_bulk, a.role, a.email, a.org_domain FROM messages m "
-                "LEFT JOIN addresses a ON a.message_key = m.key "
-                f"WHERE m.key IN ({_marks(chunk)}) ORDER BY m.key, a.rowid",
-                chunk,
-            ).fetchall()
-            m: dict[str, Any] = {}
-            for key, mid, irt, refs, direction, is_auto, is_bulk, role, email, org in rows:
-                if m.get("key") != key:
-                    m = found[key] = {
-                        "key": key,
-                        "message_id": mid,
-                        "in_reply_to": irt,
-                        "references": json.loads(refs) if refs else [],
-                        "direction": direction,
-                        "is_auto": bool(is_auto),
-                        "is_bulk": bool(is_bulk),
-                        "addresses": [],
-                    }
-                if role is not None:
-                    m["addresses"].append((role, email, org))
+        for key, mid, irt, refs, direction, is_auto, is_bulk, role, email, org in self._select_in(
+            "SELECT m.key, m.message_id, m.in_reply_to, m.refs, m.direction, m.is_auto, "
+            "m.is_bulk, a.role, a.email, a.org_domain FROM messages m "
+            "LEFT JOIN addresses a ON a.message_key = m.key "
+            "WHERE m.key IN ({ids}) ORDER BY m.key, a.rowid",
+            keys,
+        ):
+            m = found.get(key)
+            if m is None:
+                m = found[key] = {
+                    "key": key,
+                    "message_id": mid,
+                    "in_reply_to": irt,
+                    "references": json.loads(refs) if refs else [],
+                    "direction": direction,
+                    "is_auto": bool(is_auto),
+                    "is_bulk": bool(is_bulk),
+                    "addresses": [],
+                }
+            if role is not None:
+                m["addresses"].append((role, email, org))
         for key in keys:
             if key in found:
                 yield found[key]

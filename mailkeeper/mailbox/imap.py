@@ -12,7 +12,7 @@ import imaplib
 import logging
 import socket
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -284,11 +284,6 @@ class ImapMailbox:
         # "n:*" always matches the highest UID, even when it is below n.
         return sorted(u for u in found if u > after_uid)
 
-    def fetch_new(self, folder: str, after_uid: int, batch_size: int) -> Iterator[list[Fetched]]:
-        uids = self.new_uids(folder, after_uid)
-        for i in range(0, len(uids), batch_size):
-            yield self.fetch_batch(folder, uids[i : i + batch_size])
-
     def fetch_batch(
         self, folder: str, uids: list[int], next_uids: list[int] | None = None
     ) -> list[Fetched]:
@@ -436,12 +431,9 @@ class ImapMailbox:
         self._early = {}
 
     def _fetch(self, uids: list[int], items: list[bytes]) -> dict[int, dict[bytes, Any]]:
-        """`IMAPClient.fetch(uids, items)`, parsed by `fetchparse.parse_fetch`.
-
-        The command goes through imapclient's own plumbing (the lines of
-        `IMAPClient.fetch`); only the parsing differs. On anything the fast parser does not
-        reproduce exactly, imapclient's parser reads the same data.
-        """
+        """`IMAPClient.fetch(uids, items)`: sent and read through imaplib as IMAPClient.fetch
+        does (`_send_fetch`, `_complete_fetch`); only the parsing differs. On anything the fast
+        parser does not reproduce exactly, imapclient's parser reads the same data."""
         if not uids:
             return {}
         return self._complete_fetch(self._send_fetch(uids, items), uids)
