@@ -441,8 +441,9 @@ _SIMPLE_MAILBOX = re.compile(
 
 
 def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
-    """What getaddresses([value]) returns, minus its empty pairs, when every mailbox in
-    `value` has a simple shape; None when one does not (the caller then uses getaddresses)."""
+    """What the stdlib's non-strict parser (`getaddresses([value], strict=False)`, the same
+    on every patch level) returns, minus its empty pairs, when every mailbox in `value` has a
+    simple shape; None when one does not (the caller then uses that parser)."""
     pairs: list[tuple[str, str]] = []
     pos, end = 0, len(value)
     match = _SIMPLE_MAILBOX.match
@@ -474,7 +475,15 @@ def _addresses(value: str | None, hint: str | None, keep_nameless: bool = False)
     pairs = _simple_addresses(value)
     if pairs is None:
         try:
-            pairs = getaddresses([value])
+            # The stdlib's non-strict parser, the same on every patch level. The strict one
+            # (gh-102988: the default from 3.13 and in patched 3.11.x/3.12.x such as Debian
+            # 12's 3.11.2) answers [('', '')] for a whole header over a trailing comma, a
+            # comment or a stray word, which would drop every display name in it; it is also
+            # ~40% slower. Garbage the non-strict one lets through is weeded out below.
+            if getaddresses.__kwdefaults__:  # has `strict`
+                pairs = getaddresses([value], strict=False)
+            else:
+                pairs = getaddresses([value])
         except Exception:  # noqa: BLE001
             pairs = []
     out: list[Address] = []
@@ -495,8 +504,11 @@ def _addresses(value: str | None, hint: str | None, keep_nameless: bool = False)
 
 
 def _clean_email(email: str) -> str:
+    """The address, lower-cased, or "" when it is not one: white space, no local part or no
+    domain ("@e.f" is what the non-strict parser makes of "a@b.c d@e.f")."""
     email = email.strip().strip("<>").strip()
-    if "@" not in email or _WHITESPACE.search(email):
+    local, _, domain = email.rpartition("@")
+    if not (local and domain) or _WHITESPACE.search(email):
         return ""
     if not email.isascii():
         email = decode_header_value(email)
