@@ -3,13 +3,17 @@
 Sources (exactly one per account, see config.AccountConfig): a shell command (like mbsync's
 PassCmd), an environment variable, the system keyring, or a plaintext password in the file.
 Every failure is an AuthError that names the account and the source, and never the secret.
-Nothing here logs or stores a secret.
+Nothing here logs or stores a secret. A failed command is named by its program only, and its
+output is never shown: `cat pw.txt >&2` puts the password on stderr, and a command line
+(`curl -u amy:PASSWORD ...`) may hold a secret itself.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import shlex
 import signal
 import subprocess
 from dataclasses import dataclass, field
@@ -22,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "mailkeeper"
 COMMAND_TIMEOUT = 30.0  # seconds
-_STDERR_LIMIT = 500  # characters of a failed command's stderr quoted in the error
+_PROGRAM_NAME = re.compile(r"[\w.+-]{1,64}")
+_HIDDEN = "its output is hidden: it may hold the secret"
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,8 @@ def run_secret_command(command: str, account: str, key: str, timeout: float) -> 
     """Run `command` through the shell; its stdout's first line, stripped, is the secret.
 
     The command runs in its own session, so that on timeout the whole process group is
-    killed (a shell's children included). Errors quote the command's stderr, never stdout.
+    killed (a shell's children included). Errors name the command's program only and never
+    quote its arguments, stdout or stderr.
     """
     try:
         proc = subprocess.Popen(
@@ -106,31 +112,38 @@ def run_secret_command(command: str, account: str, key: str, timeout: float) -> 
             "make it print the secret without waiting for input",
         ) from None
     secret = _first_line(out)
-    stderr = _quote_stderr(err, secret)
     if proc.returncode != 0:
+        status = proc.returncode
+        if status < 0:
+            what = f"was killed by signal {-status}"
+        else:
+            what = f"exited with status {status}" + _STATUS_MEANING.get(status, "")
+        raise _command_error(
+            account, key, command, what + (f" ({_HIDDEN})" if out.strip() or err.strip() else "")
+        )
+    if not secret:
         raise _command_error(
             account,
             key,
             command,
-            f"exited with status {proc.returncode}" + (f": {stderr}" if stderr else ""),
-        )
-    if not secret:
-        raise _command_error(
-            account, key, command, "printed nothing" + (f" (stderr: {stderr})" if stderr else "")
+            "printed nothing on its first line"
+            + (
+                " (it wrote to stderr; that output is hidden: it may hold the secret)"
+                if err.strip()
+                else ""
+            ),
+            "make it print the secret on the first line of its standard output",
         )
     return secret
+
+
+# What a shell's exit status says when the command could not run at all.
+_STATUS_MEANING = {126: ": found but not executable", 127: ": command not found"}
 
 
 def _first_line(out: bytes) -> str:
     lines = out.decode("utf-8", errors="replace").splitlines()
     return lines[0].strip() if lines else ""
-
-
-def _quote_stderr(err: bytes, secret: str) -> str:
-    text = " ".join(err.decode("utf-8", errors="replace").split())
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, "[secret]")  # a command that echoes it on stderr too
-    return text[-_STDERR_LIMIT:]
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -144,12 +157,31 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         logger.warning("a password command's child process did not exit; leaving it")
 
 
+def _program(command: str) -> str:
+    """The program `command` runs, for messages: its first word that is not a VAR=value
+    assignment, without its directory; never an argument (which may be a secret). "the
+    command" when that word does not look like a plain program name."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    for word in words:
+        name, eq, _ = word.partition("=")
+        if eq and name.isidentifier():
+            continue  # PASSWORD_STORE_DIR=... pass show x
+        program = os.path.basename(word)
+        if _PROGRAM_NAME.fullmatch(program):
+            return f"`{program}`"
+        break
+    return "the command"
+
+
 def _command_error(account: str, key: str, command: str, what: str, fix: str = "") -> AuthError:
     return AuthError(
         f"account '{account}': {key} failed",
         [
-            f"`{command}` {what}",
-            fix or f"run the command by hand to check it, then fix accounts.{account}.{key}",
+            f"{_program(command)} (accounts.{account}.{key}) {what}",
+            fix or f"run the command by hand to see its output, then fix accounts.{account}.{key}",
         ],
     )
 
