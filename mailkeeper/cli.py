@@ -225,7 +225,7 @@ def relink(ctx: click.Context, as_json: bool) -> None:
 
     app = _app(ctx)
     t = time.perf_counter()
-    stats = app.link(None)
+    stats = app.relink()
     data = {
         "messages": stats.messages,
         "linked": stats.linked,

@@ -6,6 +6,9 @@ link by exact address only. The rep's own addresses and company domains never ma
 customer; bulk mail never makes or touches one. An external registrable domain that the rep
 has exchanged real mail with both ways (not auto-replies, not bulk) becomes a discovered
 customer, which the rep confirms, renames, merges or ignores in rules/customers.yaml.
+
+Linking also decides whether the rep sent a message (direction_of), so that a relink follows
+the rules as they are now: only mail the rep actually sent counts as contact.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CHUNK = 5000  # messages linked at a time: memory stays flat at any mailbox size
+# Part of the rules fingerprint: a change in how linking decides makes the next linking a
+# full relink, so old messages follow the new logic.
+LINK_VERSION = 2
 
 
 @dataclass
@@ -69,17 +75,21 @@ def party_from(settings: Settings, rules: Rules) -> Party:
     )
 
 
-def direction_of(sender: str | None, folder_role: str | None, party: Party) -> str:
-    """outbound when the rep sent it (own address, or a company address in the Sent folder)."""
+def direction_of(sender: str | None, party: Party, draft: bool = False) -> str:
+    """Whether the rep sent a message: `outbound` when the sender is one of the rep's own
+    addresses and the message is not a draft (no \\Draft flag, not only in the Drafts,
+    Trash or Junk folder: that is `draft`); `internal` from a colleague (company domains);
+    `inbound` from anyone else. Only outbound mail counts as the rep's contact."""
     if sender and sender in party.own:
-        return "outbound"
-    if folder_role == "sent" and sender and not party.is_external(sender):
-        return "outbound"
+        return "draft" if draft else "outbound"
+    if sender and not party.is_external(sender):
+        return "internal"
     return "inbound"
 
 
 def rules_fingerprint(settings: Settings, rules: Rules) -> str:
     data = {
+        "version": LINK_VERSION,
         "own": sorted(settings.me.addresses),
         "internal": sorted(settings.me.company_domains),
         "customers": [
@@ -128,12 +138,12 @@ class Linker:
 
     # ------------------------------------------------------------------ customers
     def rules_changed(self) -> bool:
-        return self.store.get_meta("rules_fingerprint") != self.fingerprint
+        return self.store.state.rules_fingerprint() != self.fingerprint
 
     def apply_rules(self) -> None:
         """Write the configured customers; drop discovered ones the rules now claim."""
         store = self.store
-        existing = {name: (cid, status) for cid, name, status in store.customers_by_status()}
+        existing = {name: (cid, status) for cid, name, status in store.customers.by_status()}
         emails: dict[str, int] = {}
         domains: dict[str, int] = {}
         configured_names = set()
@@ -145,9 +155,9 @@ class Linker:
                     and existing[alias][1] != "configured"
                     and c.name not in existing
                 ):
-                    store.rename_customer(existing[alias][0], c.name)
+                    store.customers.rename(existing[alias][0], c.name)
                     existing[c.name] = existing.pop(alias)
-            cid = store.upsert_customer(
+            cid = store.customers.upsert(
                 c.name,
                 "configured",
                 tier=c.tier,
@@ -160,7 +170,7 @@ class Linker:
             for a in c.addresses:
                 emails[a.lower()] = cid
         stale = []
-        _, old_domains, info = store.customer_maps()
+        _, old_domains, info = store.customers.maps()
         aliases = {a for c in self.rules.customers for a in c.aliases}
         for cid, (name, status) in info.items():
             if name in configured_names:
@@ -175,11 +185,11 @@ class Linker:
                 stale.append(cid)  # a discovered account the rep has now configured
                 continue
             ignored = in_domains(d, self.party.ignore_domains)
-            store.set_customer_status(cid, "ignored" if ignored else "discovered")
+            store.customers.set_status(cid, "ignored" if ignored else "discovered")
             if not ignored:
                 domains.setdefault(d, cid)
-        store.delete_customers(set(stale))
-        store.replace_customer_keys(domains, emails)
+        store.customers.delete(set(stale))
+        store.customers.replace_keys(domains, emails)
 
     # ------------------------------------------------------------------ linking
     def link(self, keys: Sequence[str] | None) -> LinkStats:
@@ -187,43 +197,63 @@ class Linker:
 
         Works through the messages oldest first, CHUNK at a time, so memory stays flat however
         large the mailbox: a reply finds its parent's customers in the links already written.
+        The other messages of the threads of `keys` are linked again with them: a reply
+        stored before its parent (an outage, a folder synced later) gets the links it would
+        have had in date order, so the result does not depend on the order mail arrived in.
         """
         stats = LinkStats(full=keys is None)
-        with self.store.transaction():
+        store = self.store
+        with store.transaction():
             if keys is None or self.rules_changed():
                 self.apply_rules()
                 keys = None
                 stats.full = True
             # A first sync links every message: whole-table queries instead of key lists.
-            everything = keys is None or len(set(keys)) >= self.store.message_count()
+            everything = keys is None or len(set(keys)) >= store.mail.message_count()
             if keys is None:
-                ordered = self.store.keys_by_date(None)
-                self.store.replace_links(None, [])
+                ordered = store.links.keys_by_date(None)
+                store.links.replace(None, [])
+            elif everything:
+                ordered = store.links.keys_by_date(None)
             else:
-                ordered = self.store.keys_by_date(None if everything else keys)
+                mates = store.links.thread_mates(keys)
+                ordered = store.links.keys_by_date([*keys, *mates])
+            self._directions(None if everything else ordered)
             new_domains = self._discover(None if everything else ordered, stats)
-            if new_domains and keys is not None:
+            if new_domains and not everything:
                 # Older messages of a newly discovered customer get linked too.
-                extra = self.store.keys_with_org_domains(new_domains) - set(keys)
+                extra = store.links.keys_with_org_domains(new_domains) - set(ordered)
                 if extra:
-                    ordered = self.store.keys_by_date([*ordered, *extra])
-            emails, domains, _ = self.store.customer_maps()
+                    ordered = store.links.keys_by_date([*ordered, *extra])
+            emails, domains, _ = store.customers.maps()
             by_email: dict[str, tuple[int, str, str] | None] = {}
             for i in range(0, len(ordered), CHUNK):
                 chunk = ordered[i : i + CHUNK]
-                inputs = list(self.store.link_inputs(chunk))
+                inputs = list(store.links.inputs(chunk))
                 links = self._links(inputs, emails, domains, by_email, stats)
-                self.store.replace_links([] if keys is None else chunk, links)
+                store.links.replace([] if keys is None else chunk, links)
                 stats.messages += len(inputs)
-            self.store.set_meta("rules_fingerprint", self.fingerprint)
+            store.state.set_rules_fingerprint(self.fingerprint)
         return stats
+
+    def _directions(self, keys: list[str] | None) -> None:
+        """Decide anew whether the rep sent each message in `keys` (None: all), and store
+        the answers that changed."""
+        changes = []
+        for key, sender, stored, draft in self.store.links.direction_inputs(keys):
+            direction = direction_of(sender, self.party, draft)
+            if direction != stored:
+                changes.append((key, direction))
+        if changes:
+            logger.info("direction of %d message(s) decided anew", len(changes))
+            self.store.links.set_directions(changes)
 
     def _discover(self, keys: list[str] | None, stats: LinkStats) -> list[str]:
         """Make a discovered customer of each new external org domain in `keys` (None: all
         messages) that has real mail both ways; returns the new domains."""
-        emails, domains, info = self.store.customer_maps()
+        emails, domains, info = self.store.customers.maps()
         candidates: set[str] = set()
-        for email, org in self.store.real_mail_addresses(keys):
+        for email, org in self.store.links.real_mail_addresses(keys):
             if org in candidates or org in domains or email in emails:
                 continue
             dom, freemail = self._kind(email)
@@ -232,7 +262,7 @@ class Linker:
             candidates.add(org)
         if not candidates:
             return []
-        found = self.store.domain_directions(sorted(candidates))
+        found = self.store.links.domain_directions(sorted(candidates))
         names = {n for n, _ in info.values()}
         made = []
         for org in sorted(candidates):
@@ -242,8 +272,8 @@ class Linker:
             name = name_from_domain(org)
             if name in names:
                 name = f"{name} ({org})"
-            cid = self.store.upsert_customer(name, "discovered", tier=self.rules.default_tier)
-            self.store.add_customer_domain(org, cid)
+            cid = self.store.customers.upsert(name, "discovered", tier=self.rules.default_tier)
+            self.store.customers.add_domain(org, cid)
             names.add(name)
             made.append(org)
             stats.discovered.append(name)
@@ -264,7 +294,8 @@ class Linker:
             if m["in_reply_to"]:
                 wanted.add(m["in_reply_to"])
             wanted.update(m["references"])
-        thread = self.store.thread_customers(wanted) if wanted else {}
+        relinked = {m["key"] for m in inputs}
+        thread = self.store.links.thread_customers(wanted, relinked) if wanted else {}
         out: list[tuple[str, int, str, str]] = []
         for m in inputs:  # oldest first, so a reply finds its parent linked already
             if m["is_bulk"]:

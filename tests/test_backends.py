@@ -199,7 +199,7 @@ class TestBackend:
             assert again.new_messages == 0
             assert all(f.fetched == 0 for f in again.folders)
             assert "fetch" not in again.timings  # status said nothing is new: nothing read
-            assert app.store.message_count() == 3
+            assert app.store.mail.message_count() == 3
 
     def test_new_message_arrives(self, backend: Backend, tmp_path: Path) -> None:
         _seed(backend)
@@ -225,7 +225,7 @@ class TestBackend:
         with self.app(backend, tmp_path, extra="    extra_folders: [Archive]\n") as app:
             [r] = app.sync()
             assert r.new_messages == 1
-            assert app.store.message_count() == 1
+            assert app.store.mail.message_count() == 1
             folders = _rows(app, "SELECT folder FROM folder_messages ORDER BY folder")
             assert folders == [("Archive",), ("INBOX",)]
             [c] = [c for c in app.customers() if c["name"] == "Birch & Co"]

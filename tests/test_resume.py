@@ -15,9 +15,10 @@ import pytest
 from conftest import BIRCH, ME, make_mail, write_config
 from cutproxy import CutProxy
 
-from mailkeeper import app as app_module
-from mailkeeper import store as store_module
-from mailkeeper.app import App, SyncLock
+from mailkeeper import sync as sync_module
+from mailkeeper.app import App
+from mailkeeper.lock import sync_lock
+from mailkeeper.store import db as store_db
 from mailkeeper.errors import AuthError, ConnectionLost, LockedError
 
 pytestmark = pytest.mark.imap
@@ -88,8 +89,8 @@ def test_cut_during_a_bulk_first_sync_loses_nothing_and_counts_once(
 ) -> None:
     """A large first sync groups batches into longer transactions (Store.bulk); a cut rolls
     back the open one, and the retry stores those messages again, counted once."""
-    monkeypatch.setattr(app_module, "POOL_THRESHOLD", 100)  # 300 messages: bulk mode
-    monkeypatch.setattr(store_module, "BULK_MESSAGES", 120)  # commits after 150 and 300
+    monkeypatch.setattr(sync_module, "POOL_THRESHOLD", 100)  # 300 messages: bulk mode
+    monkeypatch.setattr(store_db, "BULK_MESSAGES", 120)  # commits after 150 and 300
     # ~1.4 KB per message fetched: the cut comes after batch 200-250 is saved, uncommitted
     _fill(imap, 300)
     report, db = _sync_cut_once(tmp_path, imap, 350_000)
@@ -164,10 +165,11 @@ def test_kill_9_mid_sync_then_resume(tmp_path: Path, imap) -> None:
 def test_second_writer_is_refused_while_one_syncs(tmp_path: Path, imap) -> None:
     cfg = write_config(tmp_path / "cfg", imap, imap.user)
     with App.from_config(cfg) as app:
-        with SyncLock(app.settings.database):
-            with pytest.raises(LockedError, match="already syncing"):
+        with sync_lock(app.settings.database):
+            with pytest.raises(LockedError, match=f"pid {os.getpid()}.*already syncing"):
                 app.sync()
-            assert app.status()["daemon"]["running"] is True
+            # a one-off sync is not the daemon: only a running daemon is reported as one
+            assert app.status()["daemon"]["running"] is False
 
 
 def test_wrong_password_is_a_clear_auth_error(tmp_path: Path, imap) -> None:
@@ -186,4 +188,4 @@ def test_server_restart_between_syncs(tmp_path: Path, imap) -> None:
         imap.deliver("INBOX", make_mail("x@birch.co.uk", ME, "after restart"), user=imap.user)
         [r] = app.sync()
         assert r.new_messages == 1
-        assert app.store.message_count() == 21
+        assert app.store.mail.message_count() == 21

@@ -82,7 +82,7 @@ def test_no_change_resync_fetches_nothing(tmp_path: Path, imap) -> None:
         assert again.new_messages == 0
         assert all(f.fetched == 0 for f in again.folders)
         assert "fetch" not in again.timings  # STATUS said nothing is new: no FETCH at all
-        assert app.store.message_count() == 3
+        assert app.store.mail.message_count() == 3
 
 
 def test_new_mail_between_syncs_is_added_once(tmp_path: Path, imap) -> None:
@@ -97,7 +97,7 @@ def test_new_mail_between_syncs_is_added_once(tmp_path: Path, imap) -> None:
         [r] = app.sync()
         assert r.new_messages == 1
         assert {f.name: f.fetched for f in r.folders} == {"INBOX": 1, "Sent": 0}
-        assert app.store.message_count() == 4
+        assert app.store.mail.message_count() == 4
         assert _rows(app, "SELECT COUNT(*) FROM folder_messages") == [(4,)]
 
 
@@ -112,7 +112,7 @@ def test_uidvalidity_change_resyncs_without_duplicates(tmp_path: Path, imap) -> 
         assert inbox.uidvalidity_reset and inbox.fetched == 2 and inbox.new == 0
         after = _rows(app, "SELECT uidvalidity FROM folders WHERE folder = 'INBOX'")[0][0]
         assert after != before
-        assert app.store.message_count() == 3
+        assert app.store.mail.message_count() == 3
         assert _rows(app, "SELECT COUNT(*) FROM folder_messages WHERE folder = 'INBOX'") == [(2,)]
         assert _rows(app, "SELECT COUNT(*) FROM folder_messages WHERE uidvalidity = ?", before) == [
             (0,)
@@ -127,7 +127,7 @@ def test_same_message_in_two_folders_is_one_message(tmp_path: Path, imap) -> Non
     with _app(tmp_path, imap, extra=extra) as app:
         [r] = app.sync()
         assert r.new_messages == 1
-        assert app.store.message_count() == 1
+        assert app.store.mail.message_count() == 1
         folders = _rows(app, "SELECT folder FROM folder_messages ORDER BY folder")
         assert folders == [("Archive",), ("INBOX",)]
         [c] = [c for c in app.customers() if c["name"] == "Birch & Co"]
@@ -196,7 +196,7 @@ def test_json_status_field_names(tmp_path: Path, imap) -> None:
     assert {"accounts", "messages", "last_sync_at", "daemon", "last_error"} <= set(st)
     folder = st["accounts"][0]["folders"][0]
     assert {"name", "role", "uidvalidity", "last_uid", "messages"} <= set(folder)
-    assert st["daemon"] == {"running": False, "pid": None}
+    assert st["daemon"] == {"running": False, "pid": None, "since": None}
 
 
 def test_message_over_size_cap_is_stored_with_headers_and_a_note(tmp_path: Path, imap) -> None:
@@ -255,9 +255,11 @@ def test_fresh_database_columns() -> None:
         "uidnext",
         "last_uid",
     ]
+    assert s.columns("account_warnings") == ["account", "warning", "since"]
     assert [r[0] for r in s.conn.execute("SELECT name FROM migrations")] == [
         "m001_initial",
         "m002_drop_unused_indexes",
+        "m003_direction_at_link_time",
     ]
 
 
@@ -269,18 +271,60 @@ def _indexes(s: Store) -> set[str]:
     }
 
 
+def _old_database(path: Path, upto: int) -> None:
+    """A database as a release with only the first `upto` migrations made it."""
+    import sqlite3
+
+    from mailkeeper.store.migrations import MIGRATIONS
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for name, statements in MIGRATIONS[:upto]:
+        for sql in statements:
+            conn.execute(sql)
+        conn.execute("INSERT INTO migrations VALUES (?, '2026-01-01T00:00:00Z')", (name,))
+    conn.execute("INSERT INTO meta VALUES ('rules_fingerprint', 'old')")
+    conn.close()
+
+
 def test_a_database_made_before_m002_is_migrated(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
+    _old_database(db, 1)
     with Store(db) as s:
-        s.conn.execute("CREATE INDEX messages_thread_key ON messages(thread_key)")
-        s.conn.execute("CREATE INDEX addresses_email ON addresses(email)")
-        s.conn.execute("DELETE FROM migrations WHERE name = 'm002_drop_unused_indexes'")
-    with Store(db) as s:
-        assert "messages_thread_key" not in _indexes(s)
         assert "addresses_email" not in _indexes(s)
         assert {"messages_message_id", "messages_date", "addresses_org_domain"} <= _indexes(s)
         done = [r[0] for r in s.conn.execute("SELECT name FROM migrations")]
-    assert done == ["m001_initial", "m002_drop_unused_indexes"]
+    assert done == ["m001_initial", "m002_drop_unused_indexes", "m003_direction_at_link_time"]
+
+
+def test_a_database_made_before_m003_is_upgraded_in_place_and_relinked(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    _old_database(db, 2)
+    with Store(db) as s:
+        assert "messages_thread_key" in _indexes(s)  # threads are looked up again (link.py)
+        assert "account_warnings" in list(s.tables())
+        # the fingerprint is gone: the next linking is a full relink, so old messages get
+        # their direction decided by today's rule
+        assert s.state.rules_fingerprint() is None
+
+
+def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_path: Path) -> None:
+    """The migrations are decided under the write lock: two processes creating the same new
+    database never both create its tables ("table messages already exists")."""
+    import subprocess
+    import sys
+
+    for trial in range(5):
+        db = tmp_path / f"new{trial}.db"
+        code = "import sys; from mailkeeper.store import Store; Store(sys.argv[1]).close()"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE)
+            for _ in range(4)
+        ]
+        errors = [p.communicate()[1].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+        with Store(db) as s:
+            assert len(list(s.conn.execute("SELECT name FROM migrations"))) == 3
 
 
 def test_remembered_folder_that_vanished_is_looked_up_again(tmp_path: Path, imap) -> None:

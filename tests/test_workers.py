@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 
-from mailkeeper.app import WORKER_NICE, _Parser
+from mailkeeper.sync import WORKER_NICE, Parser
 from mailkeeper.link import Party
 
 
 def test_parse_workers_run_below_the_main_process() -> None:
     party = Party(frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
-    parser = _Parser(1, party, "inbox")
+    parser = Parser(1, party, "inbox")
     try:
         assert parser.pool is not None
         worker_nice = parser.pool.apply(os.nice, (0,))

@@ -1,0 +1,183 @@
+"""Customer tables: customers, customer_domains, customer_addresses, and the reports on them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from mailkeeper.store.db import Database, now_iso
+
+# What counts as contact: real mail (not auto-replies) the customer sent, or the rep sent.
+_REPORT = """
+    SELECT c.name, c.tier, c.status,
+           COUNT(l.message_key) AS messages,
+           MAX(CASE WHEN m.direction = 'inbound' AND m.is_auto = 0 THEN m.date END),
+           MAX(CASE WHEN m.direction = 'outbound' AND m.is_auto = 0 THEN m.date END)
+    FROM customers c
+    LEFT JOIN links l ON l.customer_id = c.id
+    LEFT JOIN messages m ON m.key = l.message_key
+    WHERE ? IS NULL OR c.id = ?
+    GROUP BY c.id
+    ORDER BY CASE c.status WHEN 'configured' THEN 0 WHEN 'discovered' THEN 1 ELSE 2 END,
+             c.tier IS NULL, c.tier, c.name COLLATE NOCASE
+"""
+
+
+class CustomerStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.conn = db.conn
+
+    # ------------------------------------------------------------------ writes (linking)
+    def maps(self) -> tuple[dict[str, int], dict[str, int], dict[int, tuple[str, str]]]:
+        """(email -> customer id, domain -> customer id, id -> (name, status))."""
+        emails = dict(self.conn.execute("SELECT email, customer_id FROM customer_addresses"))
+        domains = dict(self.conn.execute("SELECT domain, customer_id FROM customer_domains"))
+        info = {
+            r[0]: (r[1], r[2]) for r in self.conn.execute("SELECT id, name, status FROM customers")
+        }
+        return emails, domains, info
+
+    def upsert(
+        self,
+        name: str,
+        status: str,
+        tier: str | None = None,
+        language: str | None = None,
+        owner: str | None = None,
+        notes: str | None = None,
+    ) -> int:
+        at = now_iso()
+        self.conn.execute(
+            "INSERT INTO customers (name, tier, status, language, owner, notes, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "tier = excluded.tier, status = excluded.status, language = excluded.language, "
+            "owner = excluded.owner, notes = excluded.notes, updated_at = excluded.updated_at",
+            (name, tier, status, language, owner, notes, at, at),
+        )
+        row = self.conn.execute("SELECT id FROM customers WHERE name = ?", (name,)).fetchone()
+        return int(row[0])
+
+    def rename(self, customer_id: int, new_name: str) -> None:
+        self.conn.execute(
+            "UPDATE customers SET name = ?, updated_at = ? WHERE id = ?",
+            (new_name, now_iso(), customer_id),
+        )
+
+    def set_status(self, customer_id: int, status: str) -> None:
+        self.conn.execute(
+            "UPDATE customers SET status = ?, updated_at = ? WHERE id = ?",
+            (status, now_iso(), customer_id),
+        )
+
+    def replace_keys(self, domains: dict[str, int], emails: dict[str, int]) -> None:
+        self.conn.execute("DELETE FROM customer_domains")
+        self.conn.execute("DELETE FROM customer_addresses")
+        self.conn.executemany(
+            "INSERT INTO customer_domains (domain, customer_id) VALUES (?, ?)", domains.items()
+        )
+        self.conn.executemany(
+            "INSERT INTO customer_addresses (email, customer_id) VALUES (?, ?)", emails.items()
+        )
+
+    def add_domain(self, domain: str, customer_id: int) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO customer_domains (domain, customer_id) VALUES (?, ?)",
+            (domain, customer_id),
+        )
+
+    def delete(self, ids: Iterable[int]) -> None:
+        for cid in list(ids):
+            self.conn.execute("DELETE FROM links WHERE customer_id = ?", (cid,))
+            self.conn.execute("DELETE FROM customer_domains WHERE customer_id = ?", (cid,))
+            self.conn.execute("DELETE FROM customer_addresses WHERE customer_id = ?", (cid,))
+            self.conn.execute("DELETE FROM customers WHERE id = ?", (cid,))
+
+    def by_status(self) -> list[tuple[int, str, str]]:
+        return list(self.conn.execute("SELECT id, name, status FROM customers ORDER BY id"))
+
+    # ------------------------------------------------------------------ reads
+    def report(self, customer_id: int | None = None) -> list[dict[str, Any]]:
+        """Every customer (or the one with `customer_id`) with its counts and last dates."""
+        rows = self.conn.execute(_REPORT, (customer_id, customer_id)).fetchall()
+        return [
+            {
+                "name": r[0],
+                "tier": r[1],
+                "status": r[2],
+                "messages": r[3],
+                "last_inbound": r[4],
+                "last_outbound": r[5],
+            }
+            for r in rows
+        ]
+
+    def find(self, name: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT id, name, tier, status, language, owner, notes FROM customers "
+            "WHERE name = ? COLLATE NOCASE",
+            (name,),
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "name", "tier", "status", "language", "owner", "notes")
+        return dict(zip(keys, row, strict=True))
+
+    def names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM customers ORDER BY name")]
+
+    def domains(self, customer_id: int) -> list[str]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT domain FROM customer_domains WHERE customer_id = ? ORDER BY domain",
+                (customer_id,),
+            )
+        ]
+
+    def contacts(self, customer_id: int, own: Sequence[str]) -> list[dict[str, Any]]:
+        """External addresses seen on the customer's messages, most used first."""
+        placeholders = ",".join("?" * len(own)) or "''"
+        rows = self.conn.execute(
+            f"""
+            SELECT a.email, MAX(a.name), COUNT(DISTINCT a.message_key),
+                   MAX(m.date)
+            FROM links l JOIN addresses a ON a.message_key = l.message_key
+            JOIN messages m ON m.key = l.message_key
+            WHERE l.customer_id = ? AND a.email NOT IN ({placeholders})
+              AND a.role IN ('from', 'to', 'cc')
+            GROUP BY a.email ORDER BY COUNT(DISTINCT a.message_key) DESC, a.email
+            """,
+            (customer_id, *own),
+        ).fetchall()
+        return [
+            {"email": r[0], "name": r[1] or "", "messages": r[2], "last_seen": r[3]} for r in rows
+        ]
+
+    def timeline(self, customer_id: int, limit: int | None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT m.date, m.direction, m.from_email, m.from_name, m.subject, m.is_auto, "
+            "m.message_id, l.method, m.key, m.to_json FROM links l JOIN messages m "
+            "ON m.key = l.message_key WHERE l.customer_id = ? "
+            "ORDER BY m.date DESC, m.rowid DESC"
+        )
+        params: tuple[Any, ...] = (customer_id,)
+        if limit:
+            sql += " LIMIT ?"
+            params = (customer_id, limit)
+        return [
+            {
+                "date": r[0],
+                "direction": r[1],
+                "from": r[2],
+                "from_name": r[3] or "",
+                "subject": r[4] or "",
+                "auto": bool(r[5]),
+                "message_id": r[6],
+                "link": r[7],
+                "key": r[8],
+                "to": [e for _, e in json.loads(r[9] or "[]")],
+            }
+            for r in self.conn.execute(sql, params)
+        ]

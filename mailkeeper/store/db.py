@@ -1,0 +1,207 @@
+"""The shared connection: opening, pragmas, migrations, transactions and bulk mode.
+
+Every table family (mail.py, customers.py, links.py, state.py) is a small class over one
+Database, so a call such as `store.mail.save_batch(...)` shows which tables it touches.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mailkeeper.errors import StoreError
+from mailkeeper.store.migrations import MIGRATIONS
+
+logger = logging.getLogger(__name__)
+
+CACHE_KB = -65536  # 64 MB of SQLite page cache: index upkeep at 100k+ messages
+BULK_MESSAGES = 2000  # messages per transaction during a large first sync (see Database.bulk)
+# ...and at most this many seconds between commits, so that a sync killed again and again
+# still makes progress (a first sync commits about every 2 s at 1,000+ messages a second).
+BULK_SECONDS = 1.5
+
+
+def iso(dt: datetime | None) -> str | None:
+    """UTC ISO 8601 with a Z, the one time format of the database and of --json."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_iso() -> str:
+    return iso(datetime.now(UTC)) or ""
+
+
+def marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """`values` in lists of at most `size`: SQLite limits the parameters of one statement."""
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+class Database:
+    """One SQLite connection in WAL mode, migrated to the current schema."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        self._bulk = False
+        self._bulk_pending = 0
+        self._bulk_since = 0.0
+        try:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            else:
+                conn = sqlite3.connect(":memory:", isolation_level=None)
+            self.conn = conn
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA cache_size={CACHE_KB}")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot open the database {path}: {e}") from e
+        if self.path is not None:
+            try:
+                self.path.chmod(0o600)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ------------------------------------------------------------------ schema
+    def _applied(self) -> set[str] | None:
+        try:
+            return {r[0] for r in self.conn.execute("SELECT name FROM migrations")}
+        except sqlite3.OperationalError:  # a brand-new database
+            return None
+
+    def _migrate(self) -> None:
+        done = self._applied()
+        if done is not None and all(name in done for name, _ in MIGRATIONS):
+            return
+        # Take the write lock before deciding what to apply: two processes opening a new
+        # database at once must not both create its tables.
+        with self.transaction():
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+            )
+            done = self._applied() or set()
+            for name, statements in MIGRATIONS:
+                if name in done:
+                    continue
+                logger.info("applying migration %s", name)
+                for sql in statements:
+                    self.conn.execute(sql)
+                self.conn.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now_iso())
+                )
+
+    def columns(self, table: str) -> list[str]:
+        return [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
+
+    def tables(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+
+    # ------------------------------------------------------------------ queries
+    def select_in(self, sql: str, values: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+        """Rows of `sql` whose `{ids}` stands for the placeholders of `values`, 500 at a time."""
+        for chunk in chunks(values):
+            yield from self.conn.execute(sql.format(ids=marks(chunk)), chunk)
+
+    def execute_in(self, sql: str, values: Iterable[Any]) -> int:
+        """Run a write whose `{ids}` stands for `values`, 500 at a time; rows changed."""
+        n = 0
+        for chunk in chunks(values):
+            n += self.conn.execute(sql.format(ids=marks(chunk)), chunk).rowcount
+        return n
+
+    # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """For a large first sync: let the WAL grow (checkpointing every 1,000 pages rewrites
+        the same index pages again and again), then checkpoint once at the end; and group
+        batch writes into transactions of about BULK_MESSAGES messages or BULK_SECONDS,
+        whichever comes first, because each commit writes every index page the batch touched
+        (message keys are hashes, so a batch of 200 touches most leaf pages). A batch's rows
+        and its folder cursor still commit together, so a killed sync resumes exactly; it
+        only redoes what was not committed yet."""
+        self.conn.execute("PRAGMA wal_autocheckpoint=50000")  # about 200 MB of WAL
+        self._bulk = True
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+        finally:
+            self._bulk = False
+            self._bulk_pending = 0
+            self.conn.execute("PRAGMA wal_autocheckpoint=1000")
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    @property
+    def uncommitted(self) -> bool:
+        """True while bulk mode holds batches that are not committed yet."""
+        return self._bulk and self.conn.in_transaction
+
+    @contextmanager
+    def batch_transaction(self, messages: int) -> Iterator[None]:
+        """One batch write: its own transaction, or in bulk mode part of a longer one."""
+        if not self._bulk:
+            with self.transaction():
+                yield
+            return
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._bulk_since = time.monotonic()
+        yield  # on an exception bulk() rolls back everything not yet committed
+        self._bulk_pending += messages
+        if (
+            self._bulk_pending >= BULK_MESSAGES
+            or time.monotonic() - self._bulk_since >= BULK_SECONDS
+        ):
+            self.conn.execute("COMMIT")
+            self._bulk_pending = 0
+
+    def size_bytes(self) -> int:
+        if self.path is None or not self.path.exists():
+            return 0
+        total = self.path.stat().st_size
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists():
+            total += wal.stat().st_size
+        return total

@@ -1,0 +1,143 @@
+"""The schema: numbered migrations, the only DDL in mailkeeper.
+
+Each migration is a list of statements run in one transaction (no executescript: it would
+commit the transaction it runs in). A migration is recorded in the `migrations` table and
+never runs twice; an existing database is upgraded in place when it is opened.
+"""
+
+from __future__ import annotations
+
+M001_INITIAL = [
+    """CREATE TABLE messages (
+        key TEXT PRIMARY KEY,
+        message_id TEXT,
+        in_reply_to TEXT,
+        refs TEXT,                      -- JSON list of Message-IDs, oldest first
+        thread_key TEXT,
+        date TEXT,                      -- ISO 8601 UTC
+        date_offset_minutes INTEGER,    -- the sender's own UTC offset
+        from_email TEXT,
+        from_name TEXT,
+        to_json TEXT,                   -- JSON [[name, email], ...]
+        cc_json TEXT,
+        reply_to_json TEXT,
+        subject TEXT,
+        direction TEXT,                 -- outbound | inbound | internal | draft (see link.py)
+        language TEXT,
+        body TEXT,                      -- full text
+        reply_body TEXT,                -- quotes and signature stripped
+        is_auto INTEGER NOT NULL DEFAULT 0,
+        auto_reason TEXT,
+        is_bulk INTEGER NOT NULL DEFAULT 0,
+        bulk_reason TEXT,
+        html_only INTEGER NOT NULL DEFAULT 0,
+        attachments TEXT,               -- JSON [{filename, content_type, size}]
+        defects TEXT,                   -- JSON list of strings
+        size INTEGER,
+        first_seen_at TEXT
+    )""",
+    "CREATE INDEX messages_message_id ON messages(message_id)",
+    "CREATE INDEX messages_thread_key ON messages(thread_key)",
+    "CREATE INDEX messages_date ON messages(date)",
+    """CREATE TABLE addresses (
+        message_key TEXT NOT NULL REFERENCES messages(key),
+        role TEXT NOT NULL,             -- from | to | cc | reply_to
+        email TEXT NOT NULL,
+        name TEXT,
+        domain TEXT,
+        org_domain TEXT                 -- registrable domain: birch.co.uk for mail.birch.co.uk
+    )""",
+    "CREATE INDEX addresses_message_key ON addresses(message_key)",
+    "CREATE INDEX addresses_email ON addresses(email)",
+    "CREATE INDEX addresses_org_domain ON addresses(org_domain)",
+    """CREATE TABLE folders (
+        account TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        role TEXT,                      -- inbox | sent | drafts | trash | junk | extra
+        uidvalidity INTEGER,
+        uidnext INTEGER,
+        last_uid INTEGER NOT NULL DEFAULT 0,
+        highestmodseq INTEGER,
+        last_sync_at TEXT,
+        note TEXT,
+        PRIMARY KEY (account, folder)
+    )""",
+    """CREATE TABLE folder_messages (
+        account TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        message_key TEXT NOT NULL REFERENCES messages(key),
+        flags TEXT,
+        internaldate TEXT,
+        PRIMARY KEY (account, folder, uidvalidity, uid)
+    )""",
+    "CREATE INDEX folder_messages_message_key ON folder_messages(message_key)",
+    """CREATE TABLE customers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        tier TEXT,
+        status TEXT NOT NULL,           -- configured | discovered | ignored
+        language TEXT,
+        owner TEXT,
+        notes TEXT,
+        created_at TEXT,
+        updated_at TEXT
+    )""",
+    """CREATE TABLE customer_domains (
+        domain TEXT PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers(id)
+    )""",
+    """CREATE TABLE customer_addresses (
+        email TEXT PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers(id)
+    )""",
+    """CREATE TABLE links (
+        message_key TEXT NOT NULL REFERENCES messages(key),
+        customer_id INTEGER NOT NULL REFERENCES customers(id),
+        method TEXT NOT NULL,           -- address | domain | thread
+        via TEXT,                       -- the address, domain or Message-ID that made it
+        PRIMARY KEY (message_key, customer_id)
+    )""",
+    "CREATE INDEX links_customer_id ON links(customer_id)",
+    """CREATE TABLE sync_runs (
+        id INTEGER PRIMARY KEY,
+        account TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        new_messages INTEGER,
+        error TEXT
+    )""",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+]
+
+# No query reads messages by thread_key or addresses by email yet, and every index costs each
+# insert (bench/PROFILE.md). The step that needs one adds it back.
+M002_DROP_UNUSED_INDEXES = [
+    "DROP INDEX IF EXISTS messages_thread_key",
+    "DROP INDEX IF EXISTS addresses_email",
+]
+
+# Whether the rep sent a message is decided when linking (link.py), from the sender, the
+# \Draft flag and the folders that hold it, so a relink follows the rules as they are now.
+# Dropping the fingerprint makes the next linking a full relink: old messages get the
+# corrected direction. Accounts keep their current warnings (a folder missing on the server),
+# cleared when they no longer hold.
+M003_DIRECTION_AT_LINK_TIME = [
+    "DELETE FROM meta WHERE key = 'rules_fingerprint'",
+    "DELETE FROM meta WHERE key LIKE 'folder_roles:%'",
+    # a reply stored before its parent is found again through its thread (link.py)
+    "CREATE INDEX IF NOT EXISTS messages_thread_key ON messages(thread_key)",
+    """CREATE TABLE account_warnings (
+        account TEXT NOT NULL,
+        warning TEXT NOT NULL,
+        since TEXT NOT NULL,
+        PRIMARY KEY (account, warning)
+    )""",
+]
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("m001_initial", M001_INITIAL),
+    ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
+    ("m003_direction_at_link_time", M003_DIRECTION_AT_LINK_TIME),
+]

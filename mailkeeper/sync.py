@@ -1,0 +1,414 @@
+"""The sync engine: bring one account's folders into the store, then link what is new.
+
+Per folder: STATUS tells whether anything is new (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the
+message count); new UIDs are fetched in batches (headers + BODYSTRUCTURE + the text part),
+parsed in worker processes while the next batch downloads, and each batch is stored together
+with the folder cursor in one transaction. Messages the server no longer has lose their
+folder entry (the message itself stays: the history is the rep's record). A sync cut at any
+point resumes from the last committed batch: nothing lost, nothing duplicated. Then
+everything stored since the last linking is linked to customers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailkeeper import secrets
+from mailkeeper.errors import ConnectionLost, MailboxError
+from mailkeeper.link import Linker, LinkStats, Party, direction_of
+from mailkeeper.mailbox.base import Mailbox
+from mailkeeper.model import Fetched
+from mailkeeper.rows import message_rows
+from mailkeeper.store import FolderEntry, MessageRows, Store, now_iso
+from mailkeeper.store.links import DRAFT_ROLES
+
+logger = logging.getLogger(__name__)
+
+# Below this many new messages a folder is parsed in-process: starting workers costs more.
+# The same line decides bulk mode (longer transactions for a large first sync).
+POOL_THRESHOLD = 400
+IN_FLIGHT = 4
+# Parse workers run at a lower priority: the main process (fetch + store) paces the sync and
+# should never wait for a core, the workers take what is left (bench/PROFILE.md), and a sync
+# leaves the rep's machine responsive.
+WORKER_NICE = 10
+# Waits before reconnecting after a dropped connection; the sync resumes from the last batch.
+RETRY_DELAYS = (2.0, 5.0, 15.0)
+
+ProgressFn = Callable[[str, int, int], None]  # (label, done, total)
+
+
+@dataclass
+class FolderReport:
+    name: str
+    role: str
+    new: int = 0
+    fetched: int = 0
+    uidvalidity_reset: bool = False
+    flags_updated: int = 0
+    removed: int = 0
+
+
+@dataclass
+class SyncReport:
+    account: str
+    folders: list[FolderReport] = field(default_factory=list)
+    new_messages: int = 0
+    link: LinkStats | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        link = self.link
+        return {
+            "account": self.account,
+            "new_messages": self.new_messages,
+            "folders": [f.__dict__ for f in self.folders],
+            "linked": link.linked if link else 0,
+            "links": link.links if link else 0,
+            "discovered": link.discovered if link else [],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "warnings": self.warnings,
+            "error": self.error,
+        }
+
+    def folder(self, name: str, role: str) -> FolderReport:
+        fr = next((f for f in self.folders if f.name == name), None)
+        if fr is None:
+            fr = FolderReport(name, role)
+            self.folders.append(fr)
+        return fr
+
+    def add_time(self, what: str, seconds: float) -> None:
+        self.timings[what] = self.timings.get(what, 0.0) + seconds
+
+
+# ----------------------------------------------------------------------------- workers
+def _init_worker(nice: int) -> None:
+    if nice:
+        os.nice(nice)
+
+
+def _parse_batch(
+    batch: list[Fetched], role: str, party: Party
+) -> tuple[list[MessageRows], float]:
+    """Parse a batch and turn it into the rows the store writes: all the CPU work of a
+    message, done in a worker process so that the main one only fetches and inserts."""
+    from mailkeeper.parse import parse  # imported on first use: a no-change sync never parses
+
+    t = time.perf_counter()
+    out = []
+    draft_folder = role in DRAFT_ROLES
+    for f in batch:
+        m = parse(f)
+        sender = m.sender.email if m.sender else None
+        draft = draft_folder or "\\Draft" in f.flags
+        out.append(message_rows(m, direction_of(sender, party, draft)))
+    return out, time.perf_counter() - t
+
+
+class Parser:
+    """Parses batches in worker processes, at most IN_FLIGHT batches ahead, in order.
+    With workers=0 it parses in this process (cheaper for a handful of messages)."""
+
+    def __init__(self, workers: int, party: Party, role: str) -> None:
+        self.pool = None
+        self.party = party
+        self.role = role
+        if workers > 0:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("forkserver")
+            self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(WORKER_NICE,))
+        self.pending: deque[tuple[list[Fetched], Any]] = deque()
+        self.cpu = 0.0
+
+    def run(
+        self, batches: Iterator[list[Fetched]]
+    ) -> Iterator[tuple[list[Fetched], list[MessageRows]]]:
+        if self.pool is None:
+            for batch in batches:
+                rows, cpu = _parse_batch(batch, self.role, self.party)
+                self.cpu += cpu
+                yield batch, rows
+            return
+        for batch in batches:
+            job = self.pool.apply_async(_parse_batch, (batch, self.role, self.party))
+            self.pending.append((batch, job))
+            while len(self.pending) >= IN_FLIGHT:
+                yield self._next()
+        while self.pending:
+            yield self._next()
+
+    def _next(self) -> tuple[list[Fetched], list[MessageRows]]:
+        batch, res = self.pending.popleft()
+        rows, cpu = res.get()
+        self.cpu += cpu
+        return batch, rows
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
+def cores() -> int:
+    """Cores this process may use. One parse worker per core: with the main process only
+    fetching and storing, 2 workers on 2 cores beat 1 (bench/PROFILE.md)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# ----------------------------------------------------------------------------- adapters
+def open_mailbox(settings: Any, account: Any) -> Mailbox:
+    """The adapter for `account` (not yet connected: use it as a context manager)."""
+    if account.kind == "maildir":
+        from mailkeeper.mailbox.maildir import MaildirMailbox  # only Maildir users pay for it
+
+        return MaildirMailbox(
+            account.maildir,
+            account.name,
+            folders=dict(account.folders),
+            extra_folders=account.extra_folders,
+            state_dir=Path(settings.database).parent / "maildir-state",
+            max_message_size=settings.sync.max_message_size,
+            max_text_bytes=settings.sync.max_text_bytes,
+        )
+    from mailkeeper.mailbox.imap import ImapMailbox
+
+    oauth = account.oauth2_token_command is not None
+    return ImapMailbox(
+        account,
+        password=None if oauth else (lambda: secrets.get_password(account)),
+        oauth2_token=(lambda: secrets.get_oauth2_token(account)) if oauth else None,
+        max_message_size=settings.sync.max_message_size,
+        max_text_bytes=settings.sync.max_text_bytes,
+    )
+
+
+# ----------------------------------------------------------------------------- the engine
+class Syncer:
+    """Syncs accounts into `store` and links what is new. The caller holds the sync lock."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Any,
+        rules: Any,
+        party: Party,
+        progress: ProgressFn | None = None,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.rules = rules
+        self.party = party
+        self.progress = progress
+        self.retry_delays = retry_delays
+
+    def sync_account(self, acct: Any) -> SyncReport:
+        """Sync every folder of `acct`, retrying a dropped connection, then link. On an error
+        that retries did not heal, what was committed is linked all the same, the run is
+        recorded with its error, and the error is raised with report.error filled."""
+        report = SyncReport(account=acct.name)
+        started = now_iso()
+        t0 = time.perf_counter()
+        attempt = 0
+        while True:
+            try:
+                with open_mailbox(self.settings, acct) as mb:
+                    report.timings["connect"] = time.perf_counter() - t0
+                    for folder, role in self._folders(mb, acct, report):
+                        self._sync_folder(mb, acct.name, folder, role, report)
+                break
+            except ConnectionLost as e:
+                if attempt >= len(self.retry_delays):
+                    self._finish(report, started, t0, str(e))
+                    raise
+                wait = self.retry_delays[attempt]
+                attempt += 1
+                logger.warning(
+                    "%s; reconnecting in %ss (try %d of %d)",
+                    e,
+                    wait,
+                    attempt,
+                    len(self.retry_delays),
+                )
+                time.sleep(wait)
+            except Exception as e:
+                self._finish(report, started, t0, str(e))
+                raise
+        self._finish(report, started, t0, None)
+        return report
+
+    def _finish(self, report: SyncReport, started: str, t0: float, error: str | None) -> None:
+        report.error = error
+        t1 = time.perf_counter()
+        report.link = self.link_unlinked()  # what was committed before a failure too
+        report.timings["link"] = time.perf_counter() - t1
+        report.timings["total"] = time.perf_counter() - t0
+        self.store.mail.set_warnings(report.account, report.warnings)
+        self.store.mail.record_sync_run(report.account, started, report.new_messages, error)
+
+    def _folders(self, mb: Mailbox, acct: Any, report: SyncReport) -> list[tuple[str, str]]:
+        """(folder, role) to sync, found anew each time from the server's folder list (LIST
+        is cheap), so a Sent folder created or re-created later is picked up."""
+        roles = mb.folder_roles()
+        out = [(roles["inbox"], "inbox")]
+        if "sent" in roles:
+            out.append((roles["sent"], "sent"))
+        else:
+            report.warnings.append("no Sent folder found: outbound mail will be missing")
+            logger.warning("%s: no Sent folder found; outbound mail will be missing", acct.name)
+        by_name = {name: role for role, name in roles.items() if role not in ("inbox", "sent")}
+        seen = {n for n, _ in out}
+        out += [(f, by_name.get(f, "extra")) for f in acct.extra_folders if f not in seen]
+        return out
+
+    def _sync_folder(
+        self, mb: Mailbox, account: str, folder: str, role: str, report: SyncReport
+    ) -> None:
+        """Bring one folder up to date."""
+        mail = self.store.mail
+        fr = report.folder(folder, role)
+        t = time.perf_counter()
+        st = mb.status(folder)
+        state = mail.folder_state(account, folder)
+        if state is None or state.uidvalidity != st.uidvalidity:
+            if state is not None:
+                logger.warning(
+                    "%s/%s: UIDVALIDITY changed (%s -> %s): the server renumbered the folder; "
+                    "resyncing it",
+                    account,
+                    folder,
+                    state.uidvalidity,
+                    st.uidvalidity,
+                )
+                fr.uidvalidity_reset = True
+            mail.reset_folder(account, folder, role, st.uidvalidity)
+            state = mail.folder_state(account, folder)
+        if state is None:  # pragma: no cover - reset_folder has just written it
+            raise MailboxError(f"{account}/{folder}: folder state missing after reset")
+        if state.role != role:
+            mail.set_folder_role(account, folder, role)
+        report.add_time("status", time.perf_counter() - t)
+        nothing_new = st.uidnext is not None and state.uidnext == st.uidnext
+        if nothing_new:
+            if st.highestmodseq is not None and state.highestmodseq not in (None, st.highestmodseq):
+                flags = mb.changed_flags(folder, state.highestmodseq)
+                mail.update_flags(account, folder, st.uidvalidity, flags)
+                fr.flags_updated += len(flags)
+        else:
+            self._fetch_folder(mb, account, folder, role, st.uidvalidity, state.last_uid, fr, report)
+        self._drop_vanished(mb, account, folder, st.uidvalidity, st.messages, fr)
+        mail.mark_folder_synced(account, folder, st.uidnext, st.highestmodseq)
+
+    def _drop_vanished(
+        self, mb: Mailbox, account: str, folder: str, uidvalidity: int, server: int, fr: FolderReport
+    ) -> None:
+        """When the folder holds fewer messages on the server than entries here, ask for its
+        UIDs (one UID SEARCH) and drop the entries of the messages that are gone."""
+        mail = self.store.mail
+        if mail.entry_count(account, folder, uidvalidity) <= server:
+            return
+        present = set(mb.all_uids(folder))
+        gone = mail.entry_uids(account, folder, uidvalidity) - present
+        if gone:
+            mail.remove_entries(account, folder, uidvalidity, gone)
+            fr.removed += len(gone)
+            logger.info("%s/%s: %d message(s) no longer on the server", account, folder, len(gone))
+
+    def _fetch_folder(
+        self,
+        mb: Mailbox,
+        account: str,
+        folder: str,
+        role: str,
+        uidvalidity: int,
+        last_uid: int,
+        fr: FolderReport,
+        report: SyncReport,
+    ) -> None:
+        sync = self.settings.sync
+        store = self.store
+        t = time.perf_counter()
+        uids = mb.new_uids(folder, last_uid)
+        total = len(uids)
+        large = total >= POOL_THRESHOLD
+        parser = Parser((sync.workers or cores()) if large else 0, self.party, role)
+        fetch_time = 0.0
+        store_time = 0.0
+        label = f"{account}/{folder}"
+
+        def batches() -> Iterator[list[Fetched]]:
+            nonlocal fetch_time
+            step = sync.batch_size
+            for i in range(0, total, step):
+                tb = time.perf_counter()
+                batch = mb.fetch_batch(folder, uids[i : i + step], uids[i + step : i + 2 * step])
+                fetch_time += time.perf_counter() - tb
+                if batch:
+                    yield batch
+
+        new = 0  # new messages in committed transactions
+        pending = 0  # ... and in bulk mode's open one
+        try:
+            with store.bulk() if large else contextlib.nullcontext():
+                if self.progress:
+                    self.progress(label, 0, total)
+                for batch, rows in parser.run(batches()):
+                    ts = time.perf_counter()
+                    entries = [
+                        FolderEntry(f.uid, r.key, f.flags, f.internaldate)
+                        for f, r in zip(batch, rows, strict=True)
+                    ]
+                    pending += len(
+                        store.mail.save_batch(
+                            account, folder, uidvalidity, rows, entries, max(f.uid for f in batch)
+                        )
+                    )
+                    if not store.uncommitted:
+                        new, pending = new + pending, 0
+                    store_time += time.perf_counter() - ts
+                    fr.fetched += len(batch)
+                    if self.progress:
+                        self.progress(label, fr.fetched, total)
+            new, pending = new + pending, 0
+        finally:
+            parser.close()
+            # what a rollback undid is not counted: the retry (or next sync) stores it again
+            fr.new += new
+            report.new_messages += new
+            report.add_time("fetch", fetch_time)
+            report.add_time("parse_cpu", parser.cpu)
+            report.add_time("store", store_time)
+            report.add_time("folders", time.perf_counter() - t)
+
+    # ------------------------------------------------------------------ linking
+    def link_unlinked(self) -> LinkStats:
+        """Link every message stored since the last linking: this sync's, and those a killed
+        or failed sync committed but never got to link."""
+        state = self.store.state
+        keys, last = self.store.mail.keys_after(state.linked_rowid())
+        stats = link(self.store, self.settings, self.rules, keys)
+        state.set_linked_rowid(last)
+        return stats
+
+
+def link(store: Store, settings: Any, rules: Any, keys: list[str] | None) -> LinkStats:
+    """Link `keys` (None: a full relink). A changed customers.yaml forces a full relink."""
+    linker = Linker(store, settings, rules)
+    if keys == [] and not linker.rules_changed():
+        return LinkStats()
+    return linker.link(keys)
