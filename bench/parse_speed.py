@@ -23,7 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from mailkeeper.parse import fetched_from_bytes, parse  # noqa: E402
+from mailkeeper.mime import fetched_from_bytes  # noqa: E402
+from mailkeeper.parse import parse  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus"
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from mailkeeper.mime import fetched_from_bytes
 from mailkeeper.model import Message
-from mailkeeper.parse import fetched_from_bytes, parse
+from mailkeeper.parse import parse
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 NOT_MAIL = {"MANIFEST.tsv", "SOURCES.md"}

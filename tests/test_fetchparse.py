@@ -17,7 +17,7 @@ from mailkeeper.config import AccountConfig
 from mailkeeper.mailbox.bodystructure import parts_from_bodystructure
 from mailkeeper.mailbox.fetchparse import FetchParseError, parse_fetch
 from mailkeeper.mailbox.imap import HEADER_ITEMS, ImapMailbox
-from mailkeeper.parse import choose_text_sections
+from mailkeeper.mime import choose_text_sections
 
 SKIP = {"MANIFEST.tsv", "SOURCES.md"}
 TEXT_LIMIT = 256 * 1024

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailkeeper.charsets import decode_header_value, decode_text
+from mailkeeper.mime import choose_text_sections, fetched_from_bytes
 from mailkeeper.model import Fetched, Part
-from mailkeeper.parse import choose_text_sections, fetched_from_bytes, parse
+from mailkeeper.parse import parse
 
 HEAD = (
     "From: Tom Birch <Tom.Birch@Birch.co.uk>\n"

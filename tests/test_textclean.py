@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mailkeeper.parse import fetched_from_bytes, parse
+from mailkeeper.mime import fetched_from_bytes
+from mailkeeper.parse import parse
 from mailkeeper.textclean import guess_language, html_to_text, strip_reply
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -8,10 +8,8 @@ No string that came from mail is ever put into an IMAP command.
 
 from __future__ import annotations
 
-import imaplib
 import logging
 import socket
-import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,65 +19,17 @@ from imapclient import exceptions as imap_exc
 from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
 from imapclient.response_parser import parse_fetch_response
 
-from mailkeeper.errors import AuthError, ConnectionLost, MailboxError, UserError
-from mailkeeper.mailbox import wire
-from mailkeeper.mailbox.base import FolderStatus
+from mailkeeper.errors import ConnectionLost, MailboxError, UserError
+from mailkeeper.mailbox import imapconn, wire
+from mailkeeper.mailbox.base import FolderRoles, FolderStatus, ServerFolder, resolve_roles
 from mailkeeper.mailbox.bodystructure import parts_from_bodystructure
 from mailkeeper.mailbox.fetchparse import parse_fetch
+from mailkeeper.mailbox.imapconn import NETWORK_ERRORS
 from mailkeeper.model import Fetched
 
 logger = logging.getLogger(__name__)
 
-# Folder names tried when the server does not flag a folder with SPECIAL-USE (RFC 6154).
-FALLBACK_NAMES = {
-    "sent": [
-        "Sent",
-        "Sent Items",
-        "Sent Messages",
-        "Sent Mail",
-        "[Gmail]/Sent Mail",
-        "INBOX.Sent",
-        "INBOX/Sent",
-        "INBOX.Sent Items",
-        "已发送",
-        "已发送邮件",
-        "寄件備份",
-        "Gesendet",
-        "Gesendete Elemente",
-        "Envoyés",
-        "Enviados",
-    ],
-    "drafts": [
-        "Drafts",
-        "Draft",
-        "[Gmail]/Drafts",
-        "INBOX.Drafts",
-        "INBOX/Drafts",
-        "草稿箱",
-        "草稿",
-        "Entwürfe",
-        "Brouillons",
-        "Borradores",
-    ],
-}
-SPECIAL_USE = {"sent": b"\\Sent", "drafts": b"\\Drafts"}
-
-NETWORK_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,  # socket.timeout, ConnectionResetError, ssl.SSLError ...
-    imaplib.IMAP4.abort,
-    imap_exc.IMAPClientAbortError,
-    EOFError,
-)
-
 HEADER_ITEMS = [b"RFC822.SIZE", b"FLAGS", b"INTERNALDATE", b"BODYSTRUCTURE", b"BODY.PEEK[HEADER]"]
-
-
-def _ssl_context(verify: bool, ca_file: Any) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-    if not verify:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def _utc(value: Any) -> datetime | None:
@@ -94,6 +44,12 @@ def _flags(value: Any) -> tuple[str, ...]:
     if not isinstance(value, (tuple, list)):
         return ()
     return tuple(f.decode("ascii", "replace") if isinstance(f, bytes) else str(f) for f in value)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def _body_item(data: dict[bytes, Any], section: str) -> bytes | None:
@@ -128,7 +84,7 @@ class ImapMailbox:
         self._outstanding: dict[str, set[int]] = {}
         self._early: dict[int, dict[bytes, Any]] = {}
         self._selected: str | None = None
-        self._roles: dict[str, str] | None = None
+        self._folders: FolderRoles | None = None
 
     # ------------------------------------------------------------------ connection
     def __enter__(self) -> ImapMailbox:
@@ -139,47 +95,11 @@ class ImapMailbox:
         self.close()
 
     def connect(self) -> None:
-        acct = self.account
-        try:
-            if acct.tls == "implicit":
-                client = IMAPClient(
-                    acct.host,
-                    port=acct.port,
-                    ssl=True,
-                    ssl_context=_ssl_context(acct.verify_tls, acct.ca_file),
-                    timeout=acct.timeout,
-                )
-            else:
-                client = IMAPClient(acct.host, port=acct.port, ssl=False, timeout=acct.timeout)
-                if acct.tls == "starttls":
-                    client.starttls(_ssl_context(acct.verify_tls, acct.ca_file))
-        except ssl.SSLError as e:
-            raise MailboxError(f"{acct.name}: TLS with {acct.host}:{acct.port} failed: {e}") from e
-        except NETWORK_ERRORS as e:
-            raise ConnectionLost(f"{acct.name}: cannot reach {acct.host}:{acct.port}: {e}") from e
-        # imapclient 4.x turns on imaplib's debug output, which repr()s every literal: 4-5x
-        # slower fetches even when the logger drops the text (FACTS.md). Off it goes.
-        client._imap.debug = 0
+        client = imapconn.connect(self.account, self._password, self._oauth2_token)
         wire.install(client._imap)  # untagged FETCH lines without imaplib's per-line overhead
-        try:
-            if self._oauth2_token is not None:
-                client.oauth2_login(acct.username, self._oauth2_token())
-            else:
-                if self._password is None:
-                    raise AuthError(f"{acct.name}: no password source configured")
-                client.login(acct.username, self._password())
-        except imap_exc.LoginError as e:
-            client.shutdown()
-            raise AuthError(
-                f"{acct.name}: the server refused the login for {acct.username}",
-                [f"check the username and the password source of account '{acct.name}'"],
-            ) from e
-        except NETWORK_ERRORS as e:
-            raise ConnectionLost(f"{acct.name}: connection lost during login: {e}") from e
         self.client = client
         self._selected = None
         self._lost()
-        logger.info("connected to %s:%s as %s", acct.host, acct.port, acct.username)
 
     def close(self) -> None:
         if self.client is None:
@@ -207,44 +127,33 @@ class ImapMailbox:
         return bool(self._c().has_capability(capability))
 
     # ------------------------------------------------------------------ folders
-    def folder_roles(self) -> dict[str, str]:
-        if self._roles is not None:
-            return self._roles
+    def resolve_folders(self) -> FolderRoles:
+        """LIST once per connection, then `base.resolve_roles`; see base.Mailbox."""
+        if self._folders is not None:
+            return self._folders
         try:
             listing = self._c().list_folders()
         except NETWORK_ERRORS as e:
             raise ConnectionLost(f"{self.account.name}: LIST failed: {e}") from e
-        names = [n for _, _, n in listing]
-        by_lower = {n.lower(): n for n in names}
-        roles: dict[str, str] = {"inbox": "INBOX"}
-        for role, flag in SPECIAL_USE.items():
-            for flags, _, name in listing:
-                if flag in flags:
-                    roles[role] = name
-                    break
-            else:
-                for candidate in FALLBACK_NAMES[role]:
-                    if candidate.lower() in by_lower:
-                        roles[role] = by_lower[candidate.lower()]
-                        break
-        problems = []
-        for role, name in (self.account.folders or {}).items():
-            if name not in names and name.upper() != "INBOX":
-                problems.append(
-                    f"account '{self.account.name}': folders.{role} is '{name}', which the "
-                    f"server does not have; it has: {', '.join(sorted(names))}"
-                )
-            roles[role] = name
-        for name in self.account.extra_folders:
-            if name not in names:
-                problems.append(
-                    f"account '{self.account.name}': extra folder '{name}' does not exist on "
-                    f"the server; it has: {', '.join(sorted(names))}"
-                )
-        if problems:
-            raise UserError("folders in mailkeeper.yaml do not match the server", problems)
-        self._roles = roles
-        return roles
+        folders = [
+            ServerFolder(str(name), _flags(flags), _text(delimiter))
+            for flags, delimiter, name in listing
+        ]
+        if not any(f.name.upper() == "INBOX" for f in folders):
+            folders.insert(0, ServerFolder("INBOX"))  # RFC 3501: always there
+        self._folders = resolve_roles(
+            folders, self.account.folders or {}, self.account.extra_folders
+        )
+        return self._folders
+
+    def folder_roles(self) -> dict[str, str]:
+        found = self.resolve_folders()
+        if found.problems:
+            raise UserError(
+                "folders in mailkeeper.yaml do not match the server",
+                [f"account '{self.account.name}': {p}" for p in found.problems],
+            )
+        return dict(found.roles)
 
     def status(self, folder: str) -> FolderStatus:
         items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"]
@@ -293,7 +202,7 @@ class ImapMailbox:
         batch is sent right behind this batch's text FETCHes, unread: the server prepares it
         while the caller parses and stores this batch (pipelining, RFC 3501 5.5; the
         responses carry their UIDs, so they cannot be confused)."""
-        from mailkeeper.parse import choose_text_sections  # not needed by a no-change sync
+        from mailkeeper.mime import choose_text_sections  # not needed by a no-change sync
 
         if self._selected != folder:
             self._drain()
@@ -499,7 +408,7 @@ class ImapMailbox:
     def _fetch_whole(self, folder: str, uid: int, why: BaseException) -> Fetched:
         """Last resort for a message whose structure the client cannot read."""
         logger.warning("uid %s in %s: %s; fetching it whole", uid, folder, type(why).__name__)
-        from mailkeeper.parse import fetched_from_bytes
+        from mailkeeper.mime import fetched_from_bytes
 
         note = f"server response unreadable ({type(why).__name__}); parsed from the raw message"
         try:

@@ -36,10 +36,9 @@ from imapclient import imap_utf7
 
 from mailkeeper.errors import MailboxError, UserError
 from mailkeeper.files import write_atomic
-from mailkeeper.mailbox.base import FolderStatus
-from mailkeeper.mailbox.imap import FALLBACK_NAMES
+from mailkeeper.mailbox.base import FolderRoles, FolderStatus, ServerFolder, resolve_roles
+from mailkeeper.mime import fetched_from_bytes
 from mailkeeper.model import Fetched
-from mailkeeper.parse import fetched_from_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -408,7 +407,7 @@ class MaildirMailbox:
         self._own: dict[Path, _OwnNumbering] = {}
         self._uidlists: dict[Path, tuple[tuple[int, int, int], _DovecotNumbering | None]] = {}
         self._index: dict[str, dict[int, Path]] = {}
-        self._roles: dict[str, str] | None = None
+        self._resolved: FolderRoles | None = None
 
     # ------------------------------------------------------------------ open / close
     def __enter__(self) -> MaildirMailbox:
@@ -494,48 +493,27 @@ class MaildirMailbox:
             )
         return self._folders[found]
 
-    def folder_roles(self) -> dict[str, str]:
-        if self._roles is not None:
-            return self._roles
-        by_lower = {n.lower(): n for n in sorted(self._folders, reverse=True)}
-        roles: dict[str, str] = {}
-        inbox = self._lookup(INBOX)
-        if inbox is not None:
-            roles["inbox"] = inbox
-        for role, candidates in FALLBACK_NAMES.items():
-            for candidate in candidates:
-                found = self._lookup(candidate) or by_lower.get(candidate.lower())
-                if found is not None:
-                    roles[role] = found
-                    break
-        problems = self._override_problems(roles)
-        if "inbox" not in roles:
-            problems.append(
-                f"account '{self.account_name}': {self.root} has no INBOX; name the inbox "
-                f"folder in mailkeeper.yaml (folders: {{inbox: NAME}}); it has: {self._names()}"
+    def resolve_folders(self) -> FolderRoles:
+        """`base.resolve_roles` over the folders found at open() (no SPECIAL-USE flags in
+        a Maildir: names only; "Archive.2024" finds "Archive/2024"); see base.Mailbox."""
+        if self._resolved is None:
+            self._resolved = resolve_roles(
+                [ServerFolder(name, (), "/") for name in sorted(self._folders)],
+                self.folder_overrides,
+                self.extra_folders,
+                where=f"the Maildir {self.root}",
+                dotted_names=True,
             )
-        if problems:
-            raise UserError("folders in mailkeeper.yaml do not match the Maildir", problems)
-        self._roles = roles
-        return roles
+        return self._resolved
 
-    def _override_problems(self, roles: dict[str, str]) -> list[str]:
-        problems = []
-        where = f"account '{self.account_name}'"
-        for role, name in self.folder_overrides.items():
-            if self._lookup(name) is None:
-                problems.append(
-                    f"{where}: folders.{role} is '{name}', which the Maildir {self.root} does "
-                    f"not have; it has: {self._names()}"
-                )
-            roles[role] = name
-        for name in self.extra_folders:
-            if self._lookup(name) is None:
-                problems.append(
-                    f"{where}: extra folder '{name}' does not exist in the Maildir "
-                    f"{self.root}; it has: {self._names()}"
-                )
-        return problems
+    def folder_roles(self) -> dict[str, str]:
+        found = self.resolve_folders()
+        if found.problems:
+            raise UserError(
+                "folders in mailkeeper.yaml do not match the Maildir",
+                [f"account '{self.account_name}': {p}" for p in found.problems],
+            )
+        return dict(found.roles)
 
     # ------------------------------------------------------------------ numbering
     def _numbering(self, name: str, folder_dir: Path) -> _Numbering:

@@ -1,0 +1,278 @@
+"""The MIME tree of a whole message: raw bytes -> Fetched, the way an IMAP adapter sees it.
+
+`fetched_from_bytes` turns a whole message (Maildir file, corpus file, a message fetched whole)
+into what an IMAP fetch would have given: the header block, the MIME leaves numbered like IMAP
+BODYSTRUCTURE sections, and the encoded bodies of the text sections `choose_text_sections`
+picks. The IMAP adapter uses `choose_text_sections` to decide which sections to download.
+Shared by the mailbox adapters and `parse`; it knows nothing about either. Never raises on
+malformed mail: problems become notes on the Fetched.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import urllib.parse
+from collections.abc import Iterator
+from datetime import datetime
+from email.message import Message as EmailMessage
+from email.parser import BytesParser
+from email.policy import compat32
+
+from mailkeeper.charsets import decode_header_value, decode_text
+from mailkeeper.model import Fetched, Part
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["choose_text_sections", "content_params", "fetched_from_bytes"]
+
+_MAX_DEPTH = 40  # MIME nesting deeper than this is treated as one opaque leaf
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HEADER_END = re.compile(rb"\r?\n\r?\n|\r\r")
+_EMPTY = 2  # a text part this size (bytes, as BODYSTRUCTURE counts) holds at most a line end
+_PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]{1,80})\s*=\s*("(?:[^"\\]|\\.){0,1000}"|[^;]*)')
+
+
+def _crlf_size(raw: bytes) -> int:
+    """Size as an IMAP server reports it: every bare LF counted as CRLF."""
+    return len(raw) + raw.count(b"\n") - raw.count(b"\r\n")
+
+
+def _split_header(raw: bytes) -> bytes:
+    m = _HEADER_END.search(raw)
+    return raw[: m.end()] if m else raw
+
+
+def _payload_bytes(part: EmailMessage) -> bytes:
+    """The still transfer-encoded body of a leaf, as in the original bytes."""
+    # Not get_payload(): for 8-bit bodies it re-decodes with the charset and replaces bytes.
+    payload = getattr(part, "_payload", None)
+    if isinstance(payload, str):
+        return payload.encode("ascii", "surrogateescape")
+    if isinstance(payload, list):
+        try:
+            return b"".join(p.as_bytes(policy=compat32) for p in payload)
+        except Exception:  # noqa: BLE001 - generator may choke on broken sub-messages
+            return b""
+    return b""
+
+
+def _charset_param(part: EmailMessage) -> str | None:
+    try:
+        value = part.get_param("charset")
+    except Exception:  # noqa: BLE001 - malformed parameters
+        return None
+    if isinstance(value, tuple):  # RFC 2231: charset*=ansi-x3.4-1968''us-ascii
+        value = value[2]
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().lower()
+
+
+def _raw_header(part: EmailMessage, name: str) -> str:
+    """The first `name` header as in the bytes (8-bit bytes kept as surrogate escapes)."""
+    for key, value in part.raw_items():
+        if key.lower() == name:
+            return value if isinstance(value, str) else str(value)
+    return ""
+
+
+def _unquote(value: str) -> str:
+    """A parameter value without its quotes; like email.utils.unquote, only \\\\ and \\" are
+    escapes (Windows paths such as "C:\\TEMP\\x.png" keep their backslashes)."""
+    value = value.strip()
+    if len(value) > 1 and value[0] == value[-1] == '"':
+        return value[1:-1].replace("\\\\", "\\").replace('\\"', '"')
+    return value
+
+
+def _param_text(params: list[tuple[str, str]], key: str, hint: str | None) -> str | None:
+    """A parameter's text: RFC 2231 (key*, key*0*, key*1 ...), RFC 2047 words or raw 8-bit."""
+    plain: str | None = None
+    pieces: list[tuple[int, str, bool]] = []
+    for name, value in params:
+        if name == key:
+            plain = value
+        elif name.startswith(key + "*"):
+            rest = name[len(key) + 1 :]
+            number = rest.rstrip("*")
+            pieces.append(
+                (int(number) if number.isdigit() else 0, value, rest.endswith("*") or not rest)
+            )
+    if not pieces:
+        return decode_header_value(plain, hint) if plain is not None else None
+    pieces.sort(key=lambda piece: piece[0])
+    charset, data = hint, b""
+    for i, (_n, value, encoded) in enumerate(pieces):
+        if encoded and i == 0 and value.count("'") >= 2:
+            charset, _lang, value = value.split("'", 2)
+        raw = value.encode("utf-8", "surrogateescape")
+        data += urllib.parse.unquote_to_bytes(raw) if encoded else raw
+    return decode_text(data, charset or hint)[0]
+
+
+def _filename(part: EmailMessage, hint: str | None) -> str | None:
+    """The decoded file name: Content-Disposition filename, else Content-Type name."""
+    for header, key in (("content-disposition", "filename"), ("content-type", "name")):
+        value = _raw_header(part, header)
+        if key not in value.lower():
+            continue
+        params = [(m.group(1).lower(), _unquote(m.group(2))) for m in _PARAM.finditer(value)]
+        name = _param_text(params, key, hint)
+        if name and name.strip():
+            return name.strip()
+    return None
+
+
+def _hget(part: EmailMessage, name: str) -> str:
+    value = part.get(name)
+    return str(value) if value is not None else ""
+
+
+def _leaf_type(part: EmailMessage) -> str:
+    ctype = part.get_content_type()
+    if ctype.startswith("multipart/"):
+        # No boundary (or no parts): the body is plain text to a reader.
+        return "text/plain"
+    return ctype
+
+
+def _part_of(section: str, part: EmailMessage) -> Part:
+    body = _payload_bytes(part)
+    disposition = _hget(part, "content-disposition").split(";", 1)[0].strip().lower()
+    content_id = _hget(part, "content-id")
+    charset = _charset_param(part)
+    return Part(
+        section=section,
+        content_type=_leaf_type(part),
+        charset=charset,
+        encoding=(_hget(part, "content-transfer-encoding").strip() or "7bit").lower(),
+        size=_crlf_size(body),
+        disposition=disposition or None,
+        filename=_filename(part, charset),
+        content_id=content_id.strip().strip("<>") or None,
+    )
+
+
+def _leaves(msg: EmailMessage) -> Iterator[tuple[str, EmailMessage]]:
+    """(section, leaf) in IMAP BODYSTRUCTURE order, without recursion."""
+    stack: list[tuple[str, EmailMessage, int]] = [("", msg, 0)]
+    while stack:
+        prefix, node, depth = stack.pop()
+        children = getattr(node, "_payload", None)
+        is_container = node.get_content_maintype() == "multipart" and isinstance(children, list)
+        if not is_container or not children or depth >= _MAX_DEPTH:
+            yield (prefix or "1"), node
+            continue
+        for i in range(len(children), 0, -1):
+            child = children[i - 1]
+            if isinstance(child, EmailMessage):
+                stack.append((f"{prefix}.{i}" if prefix else str(i), child, depth + 1))
+
+
+def _defect_names(msg: EmailMessage) -> list[str]:
+    names: list[str] = []
+    for part in msg.walk() if msg.is_multipart() else [msg]:
+        for defect in getattr(part, "defects", ()):
+            name = type(defect).__name__
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _parse_message(raw: bytes, header: bytes) -> EmailMessage:
+    """The compat32 parse of the whole message. A clean single-part message takes a short cut:
+    only its header block goes through the parser and the body is sliced off as it is, which
+    is what the parser would have produced, without its line-by-line scan of the body."""
+    parser = BytesParser(policy=compat32)
+    if len(header) < len(raw):
+        head = parser.parsebytes(header, headersonly=True)
+        if not head.defects and head.get_content_maintype() not in ("multipart", "message"):
+            head.set_payload(raw[len(header) :].decode("ascii", "surrogateescape"))
+            return head
+    return parser.parsebytes(raw)
+
+
+def _parse_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes], list[str]]:
+    msg = _parse_message(raw, header)
+    parts: list[Part] = []
+    encoded: dict[str, bytes] = {}
+    for section, leaf in _leaves(msg):
+        part = _part_of(section, leaf)
+        parts.append(part)
+        if part.content_type in ("text/plain", "text/html"):
+            encoded[section] = _payload_bytes(leaf)
+    return parts, encoded, _defect_names(msg)
+
+
+def _fallback_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes]]:
+    """When the MIME tree cannot be built: the whole body as one plain-text leaf."""
+    body = raw[len(header) :]
+    return [Part("1", "text/plain", size=_crlf_size(body))], {"1": body}
+
+
+def fetched_from_bytes(
+    raw: bytes,
+    folder: str = "",
+    uid: int = 0,
+    flags: tuple[str, ...] = (),
+    internaldate: datetime | None = None,
+    max_text_bytes: int | None = None,
+) -> Fetched:
+    """What an IMAP fetch of the header, BODYSTRUCTURE and the chosen text sections would
+    give for this message; never raises."""
+    raw = bytes(raw or b"")
+    header = _split_header(raw)
+    notes: list[str] = []
+    if raw.startswith(_OLE2_MAGIC):
+        notes.append("not a MIME message: OLE2 compound file (Outlook .msg?)")
+        size = _crlf_size(raw)
+        part = Part("1", "application/vnd.ms-outlook", encoding="binary", size=size)
+        return Fetched(folder, uid, size, b"", [part], {}, tuple(flags), internaldate, notes)
+    try:
+        parts, encoded, defects = _parse_tree(raw, header)
+        notes.extend(defects)
+    except RecursionError:
+        parts, encoded = _fallback_tree(raw, header)
+        notes.append("MIME structure too deeply nested")
+    except Exception as exc:  # noqa: BLE001 - never let one message stop a sync
+        logger.warning("MIME parse failed (%s); keeping the body as text", exc)
+        parts, encoded = _fallback_tree(raw, header)
+        notes.append(f"MIME parse failed: {type(exc).__name__}")
+    bodies: dict[str, bytes] = {}
+    for section in choose_text_sections(parts):
+        body = encoded.get(section, b"")
+        if max_text_bytes is not None and len(body) > max_text_bytes:
+            body = body[:max_text_bytes]
+            notes.append(f"text section {section} cut to {max_text_bytes} bytes")
+        bodies[section] = body
+    return Fetched(
+        folder=folder,
+        uid=uid,
+        size=_crlf_size(raw),
+        header=header,
+        parts=parts,
+        bodies=bodies,
+        flags=tuple(flags),
+        internaldate=internaldate,
+        notes=notes,
+    )
+
+
+def choose_text_sections(parts: list[Part]) -> list[str]:
+    """Sections to download for the text: the first text/plain leaf that is not an attachment
+    (and not empty), else the first such text/html leaf, else an inline text part that merely
+    has a filename, else an empty text/plain one."""
+    for wanted in ("text/plain", "text/html"):
+        for part in parts:
+            if part.content_type == wanted and not part.is_attachment and part.size > _EMPTY:
+                return [part.section]
+    for part in parts:
+        if part.content_type in ("text/plain", "text/html") and part.disposition != "attachment":
+            return [part.section]
+    return []
+
+
+def content_params(value: str) -> dict[str, str]:
+    """The simple parameters of a Content-Type value (lower-case names, unquoted values)."""
+    return {m.group(1).lower(): _unquote(m.group(2)) for m in _PARAM.finditer(value)}
