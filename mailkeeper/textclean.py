@@ -7,113 +7,166 @@ from __future__ import annotations
 
 import logging
 import re
-from html import unescape
+from collections import Counter
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
 # HTML -> text
+#
+# lexbor (through selectolax) parses the HTML and decodes entities; a walk over its tree writes
+# the text with line marks, and C-level string operations turn them into lines:
+#   \x00 ends a line (lexbor turns NUL in the input into U+FFFD: it never comes from the mail),
+#   \x01 follows it once per <blockquote> level, \x02 marks a line inside <pre>.
 
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote body center dd details div dl dt fieldset figcaption "
     "figure footer form h1 h2 h3 h4 h5 h6 header hr html li main nav ol p pre section summary "
     "table tbody tfoot thead tr ul".split()
 )
-_INVISIBLE_OPEN = re.compile(r"<!--|<(script|style|head|title|template|noscript|xml)\b", re.I)
-# A tag: group 1 "/" for an end tag, group 2 the name. Attributes may not contain < or >, which
-# keeps the scan linear on broken input (unclosed quotes, stray '<').
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]{0,30})(?:[\s/][^<>]{0,4000})?>|<[!?][^<>]{0,4000}>")
-_SPACES = re.compile(r"[ \t\r\n\f\v\u200b\xa0]+")
+_INVISIBLE_TAGS = frozenset("-comment head script style title template noscript xml".split())
+# Elements whose content runs to the end of the document when their end tag is missing.
+_RAW_TEXT_TAGS = ("script", "style", "title", "noscript", "textarea", "xmp")
 _MAX_HTML_CHARS = 2_000_000
+_MAX_DEPTH = 300  # deeper subtrees are added as plain text (Python's recursion limit is 1000)
+_EMPTY_QUOTED_LINE = re.compile(r"\x00\x01+(?=\x00|$)")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
-class _Lines:
-    """Accumulates text into lines; lines inside <blockquote> get a '> ' prefix."""
+class _Walk:
+    """One walk over a parsed document; `parts` collects text and line marks."""
+
+    __slots__ = ("parts", "quote", "pre", "mark", "nested", "had_pre", "raw_text")
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.current: list[str] = []
-        self.quote = 0
+        self.parts: list[str] = []
+        self.quote = 0  # <blockquote> depth
+        self.pre = 0  # <pre> depth
+        self.mark = "\x00"  # what ends a line here
+        self.nested = False  # saw a blockquote or pre
+        self.had_pre = False
+        self.raw_text = False  # skipped a script/style/... element in the body
 
-    def add(self, text: str) -> None:
-        self.current.append(text)
+    def walk(self, node: LexborNode, depth: int) -> None:
+        add = self.parts.append
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                text = child.text_content or ""
+                add(text.replace("\n", self.mark) if self.pre else text)
+            elif tag == "br":
+                add(self.mark)
+            elif tag in _BLOCK_TAGS:
+                if tag == "blockquote" or tag == "pre":
+                    self.nested_block(child, tag, depth)
+                    continue
+                add(self.mark)
+                self.descend(child, depth)
+                add(self.mark)
+            elif tag in _INVISIBLE_TAGS:
+                self.raw_text = self.raw_text or tag in _RAW_TEXT_TAGS
+            else:
+                if tag == "td" or tag == "th":
+                    add(" ")
+                self.descend(child, depth)
 
-    def end_line(self) -> None:
-        text = "".join(self.current).strip(" ")
-        self.current = []
-        if text or (self.lines and self.lines[-1]):
-            self.lines.append(("> " * self.quote + text) if text else "")
+    def descend(self, node: LexborNode, depth: int) -> None:
+        if depth < _MAX_DEPTH:
+            self.walk(node, depth + 1)
+        else:
+            self.parts.append(node.text())
+
+    def nested_block(self, node: LexborNode, tag: str, depth: int) -> None:
+        step = 1
+        for _ in range(2):
+            self.parts.append(self.mark)
+            self.nested = True
+            if tag == "pre":
+                self.pre += step
+                self.had_pre = True
+            else:
+                self.quote += step
+            self.mark = "\x00" + "\x01" * self.quote + ("\x02" if self.pre else "")
+            self.parts.append(self.mark)
+            if step == 1:
+                self.descend(node, depth)
+            step = -1
+
+    def text(self) -> str:
+        joined = "".join(self.parts)
+        if self.had_pre:
+            lines = []
+            for line in joined.split("\x00"):
+                body = line.lstrip("\x01")
+                quote = len(line) - len(body)
+                # <pre> keeps its spaces (not at line ends); elsewhere white space is one space.
+                body = body[1:].rstrip() if body[:1] == "\x02" else " ".join(body.split())
+                lines.append("> " * quote + body if body else "")
+            return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
+        # str.split() drops every kind of white space (NBSP and the ideographic space too);
+        # the marks are not white space, so they stay, and the spaces next to them go.
+        text = " ".join(joined.split()).replace(" \x00", "\x00").replace("\x00 ", "\x00")
+        if self.nested:  # "> " prefixes, but an empty quoted line is just empty
+            text = _EMPTY_QUOTED_LINE.sub("\x00", text.replace("\x01 ", "\x01"))
+        while "\x00\x00\x00" in text:
+            text = text.replace("\x00\x00\x00", "\x00\x00")
+        return text.strip("\x00").replace("\x00", "\n").replace("\x01", "> ")
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML body: no script/style, block tags -> newlines, entities unescaped."""
+    """Visible text of an HTML body: no script/style/head, block tags -> newlines, entities
+    decoded, <blockquote> lines quoted with "> ", <pre> lines kept as they are."""
     if not html:
         return ""
-    out = _Lines()
-    pre = 0
-    pieces = _TAG.split(_strip_invisible(html[:_MAX_HTML_CHARS]))
-    for i in range(0, len(pieces), 3):
-        text = pieces[i]
-        if text:
-            _add_text(out, unescape(text), pre > 0)
-        if i + 2 >= len(pieces):
-            break
-        closing, name = pieces[i + 1], (pieces[i + 2] or "").lower()
-        if name == "br":
-            out.end_line()
-        elif name in _BLOCK_TAGS:
-            out.end_line()
-            step = -1 if closing else 1
-            if name == "blockquote":
-                out.quote = max(0, out.quote + step)
-            elif name == "pre":
-                pre = max(0, pre + step)
-        elif name in ("td", "th") and not closing:
-            out.add(" ")
-    out.end_line()
-    return _collapse_blank_lines("\n".join(out.lines))
+    html = html[:_MAX_HTML_CHARS]
+    if "\x01" in html or "\x02" in html:  # the walk's own marks (lexbor already maps NUL)
+        html = html.replace("\x01", " ").replace("\x02", " ")
+    walk = _walk(html)
+    text = walk.text()
+    if walk.raw_text or not text:
+        reopened = _reopen_raw_text(html)
+        if reopened is not None:
+            return _walk(reopened).text()
+    return text
 
 
-def _strip_invisible(html: str) -> str:
-    """Drop comments and script/style/head/title... elements (linear, even when unclosed)."""
-    lower: str | None = None
-    closers: dict[str, int] = {}  # tag name -> where its next end tag is (-1: none left)
-    kept: list[str] = []
-    pos = 0
-    while (m := _INVISIBLE_OPEN.search(html, pos)) is not None:
-        kept.append(html[pos : m.start()])
-        if m.group(1) is None:  # comment: an unclosed one hides the rest
-            end = html.find("-->", m.end())
-            pos = len(html) if end < 0 else end + 3
+def _walk(html: str) -> _Walk:
+    walk = _Walk()
+    root = LexborHTMLParser(html).root
+    if root is not None:
+        walk.walk(root, 0)
+    return walk
+
+
+def _reopen_raw_text(html: str) -> str | None:
+    """An unclosed <script> (<style>, ...) would hide the rest of the message: drop the opening
+    tags after its last end tag and keep what follows as markup. None when all are closed."""
+    lower = html.lower()
+    changed = False
+    for tag in _RAW_TEXT_TAGS:
+        opened = lower.rfind("<" + tag)
+        if opened < 0:
             continue
-        lower = lower if lower is not None else html.lower()
-        name = m.group(1).lower()
-        end = closers.get(name, 0)
-        if 0 <= end < m.end():
-            end = closers[name] = lower.find("</" + name, m.end())
-        if end < 0:  # unclosed: drop only the opening tag
-            close = html.find(">", m.end())
-            pos = m.end() if close < 0 else close + 1
-            continue
-        close = html.find(">", end)
-        pos = len(html) if close < 0 else close + 1
-        kept.append(" ")
-    kept.append(html[pos:])
-    return "".join(kept)
+        closed = lower.rfind("</" + tag)
+        if opened > closed:
+            cut = max(closed, 0)
+            tail = _raw_opener(tag).sub(" ", html[cut:])
+            html = html[:cut] + tail
+            lower = lower[:cut] + tail.lower()
+            changed = True
+    return html if changed else None
 
 
-def _add_text(out: _Lines, text: str, pre: bool) -> None:
-    if not pre:
-        # HTML white space is one space; str.split() is much faster than a regex here.
-        words = " ".join(text.split())
-        lead = " " if text[:1].isspace() else ""
-        trail = " " if words and text[-1:].isspace() else ""
-        out.add(lead + words + trail)
-        return
-    for j, part in enumerate(text.replace("\r\n", "\n").split("\n")):
-        if j:
-            out.end_line()
-        out.add(part)
+_RAW_OPENERS: dict[str, re.Pattern[str]] = {}
+
+
+def _raw_opener(tag: str) -> re.Pattern[str]:
+    pattern = _RAW_OPENERS.get(tag)
+    if pattern is None:
+        pattern = _RAW_OPENERS[tag] = re.compile(rf"<{tag}\b[^<>]*>?", re.I)
+    return pattern
 
 
 def _collapse_blank_lines(text: str) -> str:
@@ -186,6 +239,9 @@ _TRAILING_JUNK = re.compile(r"^\s*([-_=*~]{2,}|>+)?\s*$")
 _QUOTE_LOOKAHEAD = 5
 _MARKER_START = frozenset("-_=*")
 _MAX_SIGNATURE_LINE = 80
+# What a signature line can start with: "--", or the first letter of one of _MOBILE_SIGNATURE's
+# phrases, in any case (re.IGNORECASE also lets "ſ" match "s" and "İ"/"ı" match "i").
+_SIGNATURE_START = frozenset("-sSſgGeEiIİıvV发發来來从從")
 
 
 def _is_wrote_line(lines: list[str], i: int) -> int | None:
@@ -271,15 +327,18 @@ def strip_reply(text: str) -> str:
     """The new part of a message: no quoted lines, no quoted history, no signature."""
     if not text:
         return ""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     kept: list[int] = []
     for i, line in enumerate(lines):
-        bare = line.lstrip()
-        if bare.startswith(">"):
+        first = line.lstrip()[:1]
+        if first == ">":
             continue
-        if _is_signature(line):
+        # Cheap first-character checks before any regex (most lines are neither).
+        if first in _SIGNATURE_START and _is_signature(line):
             break
-        if bare[:1] in _MARKER_START or ":" in line or "：" in line:
+        if first in _MARKER_START or ":" in line or "：" in line:
             found = _history_start(lines, i)
             if found is not None:
                 kept = [k for k in kept if k < found[0]]
@@ -289,7 +348,7 @@ def strip_reply(text: str) -> str:
         kept.append(i)
     while kept and _TRAILING_JUNK.match(lines[kept[-1]]):
         kept.pop()
-    return _collapse_blank_lines("\n".join(lines[k].rstrip() for k in kept))
+    return _collapse_blank_lines("\n".join([lines[k].rstrip() for k in kept]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,6 +356,7 @@ def strip_reply(text: str) -> str:
 
 _SAMPLE_CHARS = 2000
 _LATIN_SAMPLE_CHARS = 1500
+_LATIN_FIRST_CHARS = 400
 _WORD = re.compile(r"[a-zà-ÿ']{2,}")
 _STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
@@ -354,20 +414,36 @@ def _script_counts(sample: str) -> dict[str, int]:
     return counts
 
 
-_WORD_LANGS: dict[str, list[str]] = {}
+_WORD_LANGS_LISTS: dict[str, list[str]] = {}
 for _lang, _words in _STOPWORDS.items():
     for _w in _words:
-        _WORD_LANGS.setdefault(_w, []).append(_lang)
+        _WORD_LANGS_LISTS.setdefault(_w, []).append(_lang)
+_WORD_LANGS: dict[str, tuple[str, ...]] = {w: tuple(v) for w, v in _WORD_LANGS_LISTS.items()}
 
 
-def _latin_language(sample: str, counts: dict[str, int]) -> str | None:
-    words = _WORD.findall(sample[:_LATIN_SAMPLE_CHARS].lower())
+def _stopword_scores(sample: str) -> dict[str, int] | None:
+    words = _WORD.findall(sample.lower())
     if not words:
         return None
     scores = dict.fromkeys(_STOPWORDS, 0)
-    for word in words:
-        for lang in _WORD_LANGS.get(word, ()):
-            scores[lang] += 1
+    # Only the stop words reach Python code: the lookup and the counting run in C.
+    for langs, n in Counter(filter(None, map(_WORD_LANGS.get, words))).items():
+        for lang in langs:
+            scores[lang] += n
+    return scores
+
+
+def _latin_language(sample: str, counts: dict[str, int]) -> str | None:
+    if len(sample) > _LATIN_FIRST_CHARS:
+        # Most mail says which language it is in its first lines: a clear lead there decides.
+        scores = _stopword_scores(sample[:_LATIN_FIRST_CHARS])
+        if scores is not None:
+            first, second = sorted(scores.values(), reverse=True)[:2]
+            if first >= 4 and first >= 2 * second:
+                return max(scores, key=lambda lang: scores[lang])
+    scores = _stopword_scores(sample[:_LATIN_SAMPLE_CHARS])
+    if scores is None:
+        return None
     best = max(scores, key=lambda lang: scores[lang])
     if scores[best] >= 2 and scores[best] >= 1.5 * max(
         (s for lang, s in scores.items() if lang != best), default=0

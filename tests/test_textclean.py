@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailkeeper.mime import fetched_from_bytes
 from mailkeeper.parse import parse
@@ -249,6 +253,132 @@ def test_html_to_text_is_linear_on_broken_markup() -> None:
     # Unclosed quotes and unclosed <script> used to make regex tag scanners quadratic.
     text = html_to_text('<a href="x ' * 5000 + "<script>y" * 5000 + "<p>end")
     assert text.endswith("end")
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (
+            "<table><tr><th>Item</th><th>Qty</th></tr><tr><td>Chair</td><td>200</td></tr>"
+            "</table>after",
+            "Item Qty\n\nChair 200\n\nafter",
+        ),
+        (
+            "<ul><li>one</li><li>two <b>bold</b></li></ul><ol><li>first<li>second</ol>",
+            "one\n\ntwo bold\n\nfirst\n\nsecond",
+        ),
+        (
+            "<html><head><title>T</title><style>p{}</style></head><body><p>seen</p>"
+            "<script>x()</script><!-- c --><template>t</template><noscript>n</noscript>"
+            "<span>also</span></body></html>",
+            "seen\nalso",
+        ),
+        # <pre> keeps its line breaks and its indentation.
+        (
+            "<p>code:</p><pre>  x = 1\n    y = 2\n</pre><p>end</p>",
+            "code:\n\n  x = 1\n    y = 2\n\nend",
+        ),
+        (
+            "<p>&amp; &lt;b&gt; &#x4e2d;&#25991; caf&eacute; &hellip; a&nbsp;b</p>",
+            "& <b> 中文 café … a b",
+        ),
+        ("<div>您好，</div><div>样品已收到，谢谢！</div>", "您好，\n\n样品已收到，谢谢！"),
+        # Links keep their text; the address is not added.
+        ('<p>See <a href="https://example.com/po">the PO</a>.</p>', "See the PO."),
+        ("<blockquote><p>q1</p><blockquote>q2</blockquote></blockquote>x", "> q1\n\n> > q2\n\nx"),
+        ("<p>Hi</p><blockquote><pre>  a\n  b</pre></blockquote>", "Hi\n\n>   a\n>   b"),
+        ("Dear  Amy,\n  thanks\u3000again", "Dear Amy, thanks again"),
+        # An unclosed <script> does not hide the rest of the message; an unclosed comment does.
+        ("<p>before<script>evil( <p>after", "before evil(\n\nafter"),
+        ("<p>before<!-- hidden <p>after", "before"),
+        ("", ""),
+        ("</p>", ""),
+    ],
+    ids=[
+        "table",
+        "lists",
+        "hidden",
+        "pre",
+        "entities",
+        "chinese",
+        "link",
+        "nested quotes",
+        "pre in quote",
+        "white space",
+        "unclosed script",
+        "unclosed comment",
+        "empty",
+        "stray end tag",
+    ],
+)
+def test_html_to_text_keeps(html: str, expected: str) -> None:
+    assert html_to_text(html) == expected
+
+
+_HTML_PIECES = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<div>",
+        "</div>",
+        "<br>",
+        "<blockquote>",
+        "</blockquote>",
+        "<pre>",
+        "</pre>",
+        "<table>",
+        "<tr>",
+        "<td>",
+        "</td>",
+        "<script>",
+        "</script>",
+        "<style>",
+        "<!--",
+        "-->",
+        "<title>",
+        "<a href='",
+        '"',
+        "'",
+        ">",
+        "<",
+        "&amp;",
+        "&#x0c;",
+        "&#0;",
+        "&",
+        "\x00",
+        "\x01",
+        "\x02",
+        "\x0c",
+        "\r\n",
+        "\n",
+        " ",
+        "\xa0",
+        "中文",
+        "text",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.lists(st.one_of(_HTML_PIECES, st.text(max_size=5))).map("".join)))
+def test_html_to_text_never_raises(html: str) -> None:
+    text = html_to_text(html)
+    assert isinstance(text, str)
+    assert "\x00" not in text  # the converter's own line marks never leak
+
+
+def test_html_to_text_on_every_corpus_html_part() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    seen = 0
+    for path in sorted(CORPUS.rglob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.compat32)
+        for part in msg.walk():
+            if part.get_content_type() == "text/html":
+                data = part.get_payload(decode=True) or b""
+                assert isinstance(html_to_text(data.decode("utf-8", "replace")), str)
+                seen += 1
+    assert seen > 0
 
 
 # --- language ----------------------------------------------------------------------------------
