@@ -6,6 +6,12 @@ thread is built from its own seeded random stream, so both cores can write in pa
 
     python bench/generate.py --count 10000 --maildir /tmp/Maildir --customers /tmp/customers.yaml
     python bench/generate.py --count 10000 --new 100 --offset 1 --maildir /tmp/Maildir
+    python bench/generate.py --count 10000 --profile html --maildir /tmp/Maildir
+
+--profile picks the mail mix: "default" (the mix every earlier figure was measured on; the
+same seed gives the same bytes as before profiles existed) or "html" (closer to what Outlook
+and Foxmail users receive: more HTML-only mail, Outlook/Foxmail HTML with style blocks,
+tables and quoted history as HTML, inline cid: images, larger and more attachments).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ MAIL_UID = 65534
 QUOTE_CAP = 8000
 LENGTHS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 LENGTH_WEIGHTS = (16, 20, 18, 14, 10, 8, 5, 4, 3, 2)
+PROFILES = ("default", "html")
 
 
 @dataclass(frozen=True)
@@ -204,7 +211,14 @@ def first_name(person: Person) -> str:
     return person.name.split()[0]
 
 
-def compose(rng: random.Random, ctx: ThreadCtx, sender: Person, reader: Person, first: bool) -> str:
+def compose(
+    rng: random.Random,
+    ctx: ThreadCtx,
+    sender: Person,
+    reader: Person,
+    first: bool,
+    profile: str = "default",
+) -> str:
     outbound = sender.email == ME_ADDR
     zh = ctx.language == "zh"
     pools = (ph.ZH_OUT if outbound else ph.ZH_IN) if zh else (ph.EN_OUT if outbound else ph.EN_IN)
@@ -220,7 +234,32 @@ def compose(rng: random.Random, ctx: ThreadCtx, sender: Person, reader: Person, 
         paragraphs.append(("" if zh else " ").join(sentences[:take]))
         sentences = sentences[take:]
     greeting = _greeting(rng, reader, zh)
+    if (
+        profile == "html"
+        and ctx.topic in ph.TABLE_TOPICS
+        and rng.random() < (0.2 if first else 0.05)
+    ):
+        paragraphs.append(order_table(rng, ctx, zh))
     return "\n\n".join([greeting, *paragraphs, _signature(rng, sender, ctx, zh)])
+
+
+def order_table(rng: random.Random, ctx: ThreadCtx, zh: bool) -> str:
+    """An order / price table as Outlook and Foxmail put it in the plain part: one row per
+    line, cells separated by tabs (the HTML part renders these lines as a <table>)."""
+    v = ctx.values
+    rows = [ph.TABLE_HEAD_ZH if zh else ph.TABLE_HEAD_EN]
+    total_qty = total = 0
+    for i in range(1, rng.randint(2, 5) + 1):
+        finish = rng.choice(ph.FINISHES_ZH if zh else ph.FINISHES_EN)
+        qty = max(1, int(v["qty"]) * rng.choice((1, 1, 2)) // rng.choice((1, 2, 4)))
+        price = int(v["price"]) * rng.uniform(0.8, 1.25)
+        desc = f"{v['product_zh']}，{finish}" if zh else f"{v['product']}, {finish}"
+        model = f"{v['model']}-{i:02d}" if i > 1 else v["model"]
+        rows.append((str(i), model, desc, f"{qty:,}", f"{price:,.2f}", f"{qty * price:,.2f}"))
+        total_qty += qty
+        total += qty * price
+    rows.append(("合计" if zh else "Total", "", "", f"{total_qty:,}", "", f"{total:,.2f}"))
+    return "\n".join("\t".join(row) for row in rows)
 
 
 def _greeting(rng: random.Random, reader: Person, zh: bool) -> str:
@@ -313,7 +352,17 @@ CTYPES = {
 }
 
 
-def pick_attachment(rng: random.Random, ctx: ThreadCtx) -> tuple[str, str, int] | None:
+# the "html" profile: 16% of messages with an attachment, PDF / XLSX of 200 KB - 2 MB (raw),
+# log-uniform skewed towards the small end (median ~360 KB, mean ~560 KB)
+HTML_ATTACH_SHARE = 0.17  # of the messages that can carry one: ~16% of all
+HTML_ATTACH_MIN, HTML_ATTACH_MAX = 200_000, 2_000_000
+
+
+def pick_attachment(
+    rng: random.Random, ctx: ThreadCtx, profile: str = "default"
+) -> tuple[str, str, int] | None:
+    if profile == "html":
+        return _pick_large_attachment(rng, ctx)
     if rng.random() >= 0.10:
         return None
     options = ATTACHMENTS.get(ctx.topic, (("Specification_{model}.pdf", "p"),))
@@ -321,6 +370,19 @@ def pick_attachment(rng: random.Random, ctx: ThreadCtx) -> tuple[str, str, int] 
         options = tuple(o for o in options if o[0].isascii()) or options
     name, kind = rng.choice(options)
     size = int(math.exp(rng.uniform(math.log(50_000), math.log(500_000))))
+    return name.format_map(ctx.values), CTYPES[kind], size
+
+
+def _pick_large_attachment(rng: random.Random, ctx: ThreadCtx) -> tuple[str, str, int] | None:
+    if rng.random() >= HTML_ATTACH_SHARE:
+        return None
+    options = ATTACHMENTS.get(ctx.topic, (("Specification_{model}.pdf", "p"),))
+    options = tuple(o for o in options if o[1] in "px") or (("Photos_{po}.pdf", "p"),)
+    if ctx.language != "zh":
+        options = tuple(o for o in options if o[0].isascii()) or options
+    name, kind = rng.choice(options)
+    low, high = math.log(HTML_ATTACH_MIN), math.log(HTML_ATTACH_MAX)
+    size = int(math.exp(low + (high - low) * rng.random() ** 2))
     return name.format_map(ctx.values), CTYPES[kind], size
 
 
@@ -349,7 +411,12 @@ def _local(when: datetime, person: Person) -> datetime:
 
 
 def new_mail(
-    rng: random.Random, ctx: ThreadCtx, sender: Person, when: datetime, prev: Mail | None
+    rng: random.Random,
+    ctx: ThreadCtx,
+    sender: Person,
+    when: datetime,
+    prev: Mail | None,
+    profile: str = "default",
 ) -> Mail:
     reader = ctx.contact if sender.email == ME_ADDR else ME
     client = client_for(sender, when)
@@ -367,8 +434,8 @@ def new_mail(
         message_id=message_id(rng, client, sender, local),
         language=ctx.language,
         client=client,
-        new_text=compose(rng, ctx, sender, reader, prev is None),
-        attachment=pick_attachment(rng, ctx),
+        new_text=compose(rng, ctx, sender, reader, prev is None, profile),
+        attachment=pick_attachment(rng, ctx, profile),
     )
     if prev is not None:
         mail.in_reply_to = prev.message_id
@@ -488,21 +555,25 @@ def _gap(rng: random.Random) -> timedelta:
 
 
 def build_thread(
-    world: World, seed: int, plan: ThreadPlan, start: datetime | None = None
+    world: World,
+    seed: int,
+    plan: ThreadPlan,
+    start: datetime | None = None,
+    profile: str = "default",
 ) -> tuple[ThreadCtx | None, list[Mail]]:
     rng = random.Random(f"thread-{seed}-{plan.index}")
     when = start or thread_start(rng)
     if plan.kind == "newsletter":
         return None, [newsletter(rng, world, when)]
     if plan.kind == "internal":
-        return internal_thread(rng, world, plan, when)
+        return internal_thread(rng, world, plan, when, profile)
     ctx = _customer_ctx(world, rng, when)
     outbound = ctx.topic in ph.OUTBOUND_FIRST or rng.random() < 0.2
     mails: list[Mail] = []
     prev: Mail | None = None
     while len(mails) < plan.length:
         sender = ME if outbound else ctx.contact
-        mail = new_mail(rng, ctx, sender, when, prev)
+        mail = new_mail(rng, ctx, sender, when, prev, profile)
         mails.append(mail)
         if outbound and len(mails) < plan.length and rng.random() < 0.035:
             extra = bounce(rng, mail) if rng.random() < 0.2 else auto_reply(rng, ctx, mail)
@@ -518,7 +589,7 @@ def build_thread(
 
 
 def internal_thread(
-    rng: random.Random, world: World, plan: ThreadPlan, when: datetime
+    rng: random.Random, world: World, plan: ThreadPlan, when: datetime, profile: str = "default"
 ) -> tuple[ThreadCtx, list[Mail]]:
     colleague = rng.choice(world.colleagues)
     values = thread_values(rng, None, when)
@@ -550,7 +621,7 @@ def internal_thread(
             language=ctx.language,
             client=client,
             new_text=body,
-            attachment=pick_attachment(rng, ctx),
+            attachment=pick_attachment(rng, ctx, profile),
         )
         if prev is not None:
             mail.in_reply_to, mail.references = prev.message_id, [*prev.references, prev.message_id]
@@ -609,15 +680,19 @@ def newsletter(rng: random.Random, world: World, when: datetime) -> Mail:
 # -------------------------------------------------------------------------- writing
 
 
-_POOL: AttachmentPool | None = None
+_POOLS: dict[tuple[int, str], AttachmentPool] = {}
 _WORLD: World | None = None
 
 
-def _pool(seed: int) -> AttachmentPool:
-    global _POOL
-    if _POOL is None:
-        _POOL = AttachmentPool(seed)
-    return _POOL
+def _pool(seed: int, profile: str = "default") -> AttachmentPool:
+    """The default profile's pool is 1 MB (its attachments are at most 500 KB); the html
+    profile's is large enough for 2 MB attachments."""
+    key = (seed, profile)
+    if key not in _POOLS:
+        _POOLS[key] = (
+            AttachmentPool(seed) if profile == "default" else AttachmentPool(seed, 9 << 18)
+        )
+    return _POOLS[key]
 
 
 def folder_path(maildir: Path, folder: str) -> Path:
@@ -638,17 +713,17 @@ def write_mail(maildir: Path, mail: Mail, data: bytes, tag: str, chown: bool) ->
 MAIL_GID = 65534
 
 
-def _write_plans(args: tuple[int, list[ThreadPlan], str, bool]) -> GenStats:
-    seed, plans, maildir, chown = args
+def _write_plans(args: tuple[int, list[ThreadPlan], str, bool, str]) -> GenStats:
+    seed, plans, maildir, chown, profile = args
     if _WORLD is None:
         raise RuntimeError("generate() sets the world before the workers fork")
     stats = GenStats()
     root = Path(maildir)
     for plan in plans:
-        _, mails = build_thread(_WORLD, seed, plan)
+        _, mails = build_thread(_WORLD, seed, plan, profile=profile)
         rng = random.Random(f"render-{seed}-{plan.index}")
         for k, mail in enumerate(mails):
-            data = render(mail, rng, _pool(seed))
+            data = render(mail, rng, _pool(seed, profile), profile)
             write_mail(root, mail, data, f"{seed}_0_{plan.index}_{k}", chown)
             stats.add(mail, len(data))
     return stats
@@ -665,7 +740,13 @@ def ensure_maildir(maildir: Path, chown: bool) -> None:
 
 
 def generate(
-    world: World, seed: int, count: int, maildir: Path, workers: int = 0, chown: bool | None = None
+    world: World,
+    seed: int,
+    count: int,
+    maildir: Path,
+    workers: int = 0,
+    chown: bool | None = None,
+    profile: str = "default",
 ) -> GenStats:
     """Write `count` messages into maildir (INBOX = maildir itself, Sent = maildir/.Sent)."""
     global _WORLD
@@ -675,7 +756,7 @@ def generate(
     plans = list(plan_threads(seed, count))
     workers = workers or min(os.cpu_count() or 1, 4)
     chunks = [plans[i :: workers * 8] for i in range(workers * 8)]
-    jobs = [(seed, chunk, str(maildir), chown) for chunk in chunks if chunk]
+    jobs = [(seed, chunk, str(maildir), chown, profile) for chunk in chunks if chunk]
     stats = GenStats()
     if workers == 1:
         for job in jobs:
@@ -695,6 +776,7 @@ def generate_new(
     offset: int,
     maildir: Path,
     chown: bool | None = None,
+    profile: str = "default",
 ) -> GenStats:
     """N more messages in the same world, after the mailbox's last date: half of them
     continue existing threads, the rest start new ones. Different offsets never collide."""
@@ -706,8 +788,8 @@ def generate_new(
     start = END + timedelta(days=offset)
     for j in range(n):
         when = start + timedelta(minutes=7 * j)
-        mail = _new_one(world, seed, rng, customer, when, offset * 100_000 + j)
-        data = render(mail, rng, _pool(seed))
+        mail = _new_one(world, seed, rng, customer, when, offset * 100_000 + j, profile)
+        data = render(mail, rng, _pool(seed, profile), profile)
         write_mail(maildir, mail, data, f"{seed}_{offset}_new_{j}", chown)
         stats.add(mail, len(data))
     return stats
@@ -720,14 +802,17 @@ def _new_one(
     customer: list[ThreadPlan],
     when: datetime,
     unique: int,
+    profile: str = "default",
 ) -> Mail:
     if customer and rng.random() < 0.5:
-        ctx, mails = build_thread(world, seed, rng.choice(customer))
+        ctx, mails = build_thread(world, seed, rng.choice(customer), profile=profile)
         prev = next((m for m in reversed(mails) if m.kind == "normal"), None)
         if ctx is not None and prev is not None:
             sender = ctx.contact if rng.random() < 0.7 else ME
-            return new_mail(rng, ctx, sender, when, prev)
-    _, mails = build_thread(world, seed, ThreadPlan(10**8 + unique, "customer", 1), start=when)
+            return new_mail(rng, ctx, sender, when, prev, profile)
+    _, mails = build_thread(
+        world, seed, ThreadPlan(10**8 + unique, "customer", 1), start=when, profile=profile
+    )
     return mails[0]
 
 
@@ -751,13 +836,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--offset", type=int, default=1, help="seed offset of a --new batch")
     ap.add_argument("--workers", type=int, default=0, help="processes (default: cores)")
+    ap.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="default",
+        help="mail mix: default (unchanged) or html (Outlook/Foxmail-style HTML-heavy)",
+    )
     args = ap.parse_args(argv)
     world = build_world(args.seed)
     t0 = time.perf_counter()
     if args.new:
-        stats = generate_new(world, args.seed, args.count, args.new, args.offset, args.maildir)
+        stats = generate_new(
+            world, args.seed, args.count, args.new, args.offset, args.maildir, profile=args.profile
+        )
     else:
-        stats = generate(world, args.seed, args.count, args.maildir, args.workers)
+        stats = generate(
+            world, args.seed, args.count, args.maildir, args.workers, profile=args.profile
+        )
     summary = {**stats.summary(), "seconds": round(time.perf_counter() - t0, 2)}
     if args.customers:
         write_customers_yaml(world, args.customers, args.variant)

@@ -10,6 +10,7 @@ import base64
 import binascii
 import html
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -54,15 +55,21 @@ class AttachmentPool:
         encoded = base64.b64encode(raw)
         self.lines = b"".join(encoded[i : i + 76] + b"\n" for i in range(0, len(encoded), 76))
         self.n_lines = len(raw) // B64_LINE
+        self.view = memoryview(self.lines)
 
     def encode(self, rng: random.Random, size: int, magic: bytes) -> bytes:
+        return b"".join(self.pieces(rng, size, magic))
+
+    def pieces(self, rng: random.Random, size: int, magic: bytes) -> list[bytes | memoryview]:
+        """The encoded attachment as pieces, the bulk a view into the pool (no copy)."""
         head = magic + rng.randbytes(B64_LINE - len(magic))
         n = min(max(0, -(-size // B64_LINE) - 1), self.n_lines)
         start = rng.randrange(self.n_lines - n + 1)
-        return base64.b64encode(head) + b"\n" + self.lines[start * 77 : (start + n) * 77]
+        return [base64.b64encode(head), b"\n", self.view[start * 77 : (start + n) * 77]]
 
 
 MAGIC = {
+    "image/png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
     "application/pdf": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n",
     "image/jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": b"PK\x03\x04\x14\x00",
@@ -307,6 +314,12 @@ def _text_body(mail: Mail, shape: Shape, rng: random.Random) -> bytes:
 def _attachment(
     attachment: tuple[str, str, int], client: str, rng: random.Random, pool: AttachmentPool
 ) -> bytes:
+    return b"".join(_attachment_pieces(attachment, client, rng, pool))
+
+
+def _attachment_pieces(
+    attachment: tuple[str, str, int], client: str, rng: random.Random, pool: AttachmentPool
+) -> list[bytes | memoryview]:
     filename, ctype, size = attachment
     if filename.isascii():
         params = f'; name="{filename}"'
@@ -322,10 +335,12 @@ def _attachment(
         f"Content-Type: {ctype}{params}\nContent-Transfer-Encoding: base64\n"
         f"Content-Disposition: {disp}\n\n"
     )
-    return head.encode() + pool.encode(rng, size, MAGIC[ctype])
+    return [head.encode(), *pool.pieces(rng, size, MAGIC[ctype])]
 
 
-def render(mail: Mail, rng: random.Random, pool: AttachmentPool) -> bytes:
+def render(mail: Mail, rng: random.Random, pool: AttachmentPool, profile: str = "default") -> bytes:
+    if profile == "html" and mail.kind != "bounce":
+        return render_html_profile(mail, rng, pool)
     if mail.kind == "bounce":
         shape = Shape("report", "us-ascii", "7bit")
         body = _bounce_body(mail, rng)
@@ -519,3 +534,611 @@ def _kind_headers(mail: Mail) -> list[str]:
     if mail.kind in ("autoreply", "bounce"):
         return ["Auto-Submitted: auto-replied", "X-Auto-Response-Suppress: All"]
     return []
+
+
+# ====================================================================== the "html" profile
+#
+# Closer to what Outlook and Foxmail users receive: Outlook's Word-generated HTML (a <style>
+# block with @font-face and mso- rules, MsoNormal paragraphs with <o:p>, MsoNormalTable
+# tables, the border-top reply separator with From:/Sent:/To:/Subject:, the quoted history as
+# HTML), Foxmail/QQ HTML (<div>/<br>, the 原始邮件 block, <blockquote>, GBK/GB18030), inline
+# cid: images in multipart/related, order/price tables (tab-separated lines of the text).
+# Everything random comes from the render stream, so the profile is deterministic per seed.
+
+HTML_ONLY_SHARE = {"outlook": 0.22, "foxmail": 0.40, "qqmail": 0.30, "newsletter": 0.5}
+GMAIL_PLAIN_SHARE = 0.25  # phone clients replying in plain text
+HTML_CAP = 13_000  # the quoted history stops after about this many characters of HTML
+SIGNOFFS = frozenset(
+    ("Best regards,", "Kind regards,", "Thanks,", "BR", "祝好！", "此致", "Regards,")
+)
+SEPARATORS = {
+    "________________________________": "outlook",
+    "------------------ 原始邮件 ------------------": "foxmail",
+    "------------------ Original ------------------": "foxmail",
+}
+
+OUTLOOK_HEAD = (
+    '<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:'
+    'office" xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft'
+    '.com/office/2004/12/omml" xmlns="http://www.w3.org/TR/REC-html40">\n<head>\n<meta http-'
+    'equiv="Content-Type" content="text/html; charset=@CS@">\n<meta name="Generator" content='
+    '"Microsoft Word 15 (filtered medium)">\n<!--[if !mso]><style>v\\:* {behavior:url(#default#'
+    "VML);}\no\\:* {behavior:url(#default#VML);}\nw\\:* {behavior:url(#default#VML);}\n.shape "
+    "{behavior:url(#default#VML);}\n</style><![endif]--><style><!--\n/* Font Definitions */\n"
+    '@font-face\n\t{font-family:"Cambria Math";\n\tpanose-1:2 4 5 3 5 4 6 3 2 4;}\n@font-face\n'
+    '\t{font-family:"\\7B49\\7EBF";\n\tpanose-1:2 1 6 0 3 1 1 1 1 1;}\n@font-face\n\t{font-'
+    'family:Calibri;\n\tpanose-1:2 15 5 2 2 2 4 3 2 4;}\n@font-face\n\t{font-family:"\\@\\7B49'
+    '\\7EBF";\n\tpanose-1:2 1 6 0 3 1 1 1 1 1;}\n@font-face\n\t{font-family:"\\5FAE\\8F6F\\96C5'
+    '\\9ED1";\n\tpanose-1:2 11 5 3 2 2 4 2 2 4;}\n@font-face\n\t{font-family:"\\@\\5FAE\\8F6F'
+    '\\96C5\\9ED1";\n\tpanose-1:2 11 5 3 2 2 4 2 2 4;}\n/* Style Definitions */\np.MsoNormal, '
+    "li.MsoNormal, div.MsoNormal\n\t{margin:0cm;\n\ttext-align:justify;\n\ttext-justify:inter-"
+    'ideograph;\n\tfont-size:10.5pt;\n\tfont-family:"Calibri",sans-serif;}\na:link, span.Mso'
+    "Hyperlink\n\t{mso-style-priority:99;\n\tcolor:#0563C1;\n\ttext-decoration:underline;}\n"
+    "a:visited, span.MsoHyperlinkFollowed\n\t{mso-style-priority:99;\n\tcolor:#954F72;\n\ttext"
+    "-decoration:underline;}\np.MsoListParagraph, li.MsoListParagraph, div.MsoListParagraph\n\t"
+    "{mso-style-priority:34;\n\tmargin:0cm;\n\ttext-align:justify;\n\ttext-justify:inter-ideo"
+    'graph;\n\ttext-indent:21.0pt;\n\tfont-size:10.5pt;\n\tfont-family:"Calibri",sans-serif;}\n'
+    'span.EmailStyle18\n\t{mso-style-type:personal-reply;\n\tfont-family:"Calibri",sans-serif'
+    ";\n\tcolor:windowtext;}\n.MsoChpDefault\n\t{mso-style-type:export-only;\n\tfont-size:10.0pt"
+    ";}\n@page WordSection1\n\t{size:612.0pt 792.0pt;\n\tmargin:72.0pt 90.0pt 72.0pt 90.0pt;}\n"
+    "div.WordSection1\n\t{page:WordSection1;}\n/* List Definitions */\n@list l0\n\t{mso-list-id"
+    ":1843809327;\n\tmso-list-type:hybrid;\n\tmso-list-template-ids:-1536587706 67698703 676987"
+    "13 67698715 67698703 67698713 67698715 67698703 67698713 67698715;}\n@list l0:level1\n\t"
+    "{mso-level-tab-stop:none;\n\tmso-level-number-position:left;\n\tmargin-left:18.0pt;\n\ttext"
+    "-indent:-18.0pt;}\nol\n\t{margin-bottom:0cm;}\nul\n\t{margin-bottom:0cm;}\n--></style><!--["
+    'if gte mso 9]><xml>\n<o:shapedefaults v:ext="edit" spidmax="1026" />\n</xml><![endif]--><!'
+    '--[if gte mso 9]><xml>\n<o:shapelayout v:ext="edit">\n<o:idmap v:ext="edit" data="1" />\n'
+    '</o:shapelayout></xml><![endif]-->\n</head>\n<body lang="@LANG@" link="#0563C1" vlink="#95'
+    '4F72" style="word-wrap:break-word;text-justify-trim:punctuation">\n<div class="Word'
+    'Section1">\n'
+)
+FOXMAIL_HEAD = (
+    '<html><head><meta http-equiv="content-type" content="text/html; charset=@CS@"><style>body '
+    "{ line-height: 1.5; }blockquote { margin-top: 0px; margin-bottom: 0px; margin-left: 0.5em;"
+    " }ol, ul { margin-top: 0px; margin-bottom: 0px; list-style-position: inside; }body { font-"
+    'size: 10.5pt; font-family: "Microsoft YaHei UI"; color: rgb(0, 0, 0); line-height: 1.5; }'
+    "</style></head><body>\n<div><span></span></div>\n"
+)
+
+
+@dataclass(frozen=True)
+class Inline:
+    cid: str
+    filename: str
+    ctype: str
+    size: int
+    width: int
+    height: int
+    logo: bool
+
+
+class HtmlStyle:
+    """How one client writes HTML; the renderer calls these for each block of the text."""
+
+    quote_open = (
+        '<blockquote style="margin:0 0 0 .8ex;border-left:1px #ccc solid;padding-left:1ex">\n'
+    )
+    quote_close = "</blockquote>\n"
+
+    def __init__(self, mail: Mail, charset: str, rng: random.Random) -> None:
+        self.mail, self.charset, self.rng = mail, charset, rng
+        self.zh = mail.language == "zh"
+
+    def head(self) -> str:
+        return '<div dir="ltr">\n'
+
+    def tail(self) -> str:
+        return "</div>\n"
+
+    def line(self, text: str, quoted: bool) -> str:
+        return f"<div>{text}</div>\n"
+
+    def blank(self, quoted: bool) -> str:
+        return "<div><br></div>\n"
+
+    def table(self, rows: list[list[str]]) -> str:
+        out = [
+            '<table cellspacing="0" cellpadding="0" dir="ltr" border="1" style="table-layout:'
+            "fixed;font-size:10pt;font-family:Arial;width:0px;border-collapse:collapse;border:"
+            'none"><tbody>\n'
+        ]
+        for r, row in enumerate(rows):
+            weight = "font-weight:bold;" if r == 0 else ""
+            out.append(
+                '<tr style="height:21px">'
+                + "".join(
+                    '<td style="border:1px solid rgb(204,204,204);overflow:hidden;padding:2px '
+                    f'3px;vertical-align:bottom;{weight}">{cell}</td>\n'
+                    for cell in row
+                )
+                + "</tr>\n"
+            )
+        return "".join(out) + "</tbody></table>\n"
+
+    def separator(self, label: str, head: list[str]) -> str:
+        fields = "<br>\n".join(_bold_key(h) for h in head)
+        return (
+            '<hr style="display:inline-block;width:98%" tabindex="-1"><div id="divRplyFwdMsg" '
+            'dir="ltr"><font face="Calibri, sans-serif" style="font-size:11pt" color="#000000">'
+            f"{fields}</font><div>&nbsp;</div></div>\n"
+        )
+
+    def attribution(self, text: str) -> str:
+        return f'<div dir="ltr" class="gmail_attr">{text}<br></div>\n'
+
+    def signature(self, lines: list[str], logo: Inline | None) -> str:
+        img = (
+            f'<img src="cid:{logo.cid}" alt="{logo.filename}" width="{logo.width}" '
+            f'height="{logo.height}"><br>'
+            if logo
+            else ""
+        )
+        return (
+            '<div dir="ltr" class="gmail_signature" data-smartmail="gmail_signature"><div '
+            f'dir="ltr">{"<br>".join(lines)}<br>{img}</div></div>\n'
+        )
+
+    def image(self, img: Inline) -> str:
+        return (
+            f'<div><img src="cid:{img.cid}" alt="{img.filename}" width="{img.width}" '
+            f'height="{img.height}"><br></div>\n'
+        )
+
+
+def _bold_key(line: str) -> str:
+    key, sep, value = line.partition(":")
+    return f"<b>{key}:</b>{value}" if sep and len(key) < 12 else line
+
+
+class OutlookStyle(HtmlStyle):
+    quote_open = (
+        '<blockquote style="border:none;border-left:solid #CCCCCC 1.0pt;padding:0cm 0cm 0cm '
+        '6.0pt;margin-left:4.8pt;margin-top:5.0pt;margin-right:0cm;margin-bottom:5.0pt">\n'
+    )
+
+    def __init__(self, mail: Mail, charset: str, rng: random.Random) -> None:
+        super().__init__(mail, charset, rng)
+        self.lang = "ZH-CN" if self.zh else "EN-US"
+        font = (
+            "等线"
+            if self.zh and charset.lower() != "us-ascii"
+            else "&quot;Calibri&quot;,sans-serif"
+        )
+        self.new_span = (
+            f'<span lang="{self.lang}" style="font-size:{"10.5" if self.zh else "11.0"}pt;'
+            f'font-family:{font};color:#1F497D">'
+        )
+
+    def head(self) -> str:
+        return OUTLOOK_HEAD.replace("@CS@", self.charset).replace("@LANG@", "ZH-CN")
+
+    def tail(self) -> str:
+        return "</div>\n</body>\n</html>\n"
+
+    def line(self, text: str, quoted: bool) -> str:
+        span = f'<span lang="{self.lang}">' if quoted else self.new_span
+        return f'<p class="MsoNormal">{span}{text}<o:p></o:p></span></p>\n'
+
+    def blank(self, quoted: bool) -> str:
+        span = f'<span lang="{self.lang}">' if quoted else self.new_span
+        return f'<p class="MsoNormal">{span}<o:p>&nbsp;</o:p></span></p>\n'
+
+    def table(self, rows: list[list[str]]) -> str:
+        widths = (40, 90, 220, 70, 90, 100)
+        out = [
+            '<table class="MsoNormalTable" border="0" cellspacing="0" cellpadding="0" width="0" '
+            'style="width:455.0pt;border-collapse:collapse;mso-yfti-tbllook:1184;mso-padding-alt:'
+            '0cm 5.4pt 0cm 5.4pt">\n'
+        ]
+        for r, row in enumerate(rows):
+            out.append('<tr style="height:15.0pt">\n')
+            for c, cell in enumerate(row):
+                w = widths[c % len(widths)]
+                shade = "background:#D9E2F3;" if r == 0 else ""
+                bold = ("<b>", "</b>") if r == 0 or r == len(rows) - 1 else ("", "")
+                align = ' align="right" style="text-align:right"' if c >= 3 and r else ""
+                out.append(
+                    f'<td width="{w}" style="width:{w * 0.75:.1f}pt;border:solid windowtext 1.0pt;'
+                    f'{shade}padding:0cm 5.4pt">\n<p class="MsoNormal"{align}>{bold[0]}<span '
+                    f'lang="EN-US" style="font-size:10.0pt">{cell or "<o:p>&nbsp;</o:p>"}</span>'
+                    f"{bold[1]}<o:p></o:p></p>\n</td>\n"
+                )
+            out.append("</tr>\n")
+        return "".join(out) + "</table>\n" + self.blank(False)
+
+    def separator(self, label: str, head: list[str]) -> str:
+        font = 'style="font-size:11.0pt;font-family:&quot;Calibri&quot;,sans-serif"'
+        if SEPARATORS.get(label) != "outlook":
+            return self.line(label, True) + "".join(self.line(_bold_key(h), True) for h in head)
+        fields = []
+        for h in head:
+            key, _, value = h.partition(":")
+            fields.append(f"<b>{key}:</b>{value}")
+        return (
+            '<div>\n<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm'
+            f' 0cm">\n<p class="MsoNormal"><span lang="EN-US" {font}>'
+            + "<br>\n".join(fields)
+            + "<o:p></o:p></span></p>\n</div>\n</div>\n"
+            + self.blank(True)
+        )
+
+    def attribution(self, text: str) -> str:
+        return self.line(text, True)
+
+    def signature(self, lines: list[str], logo: Inline | None) -> str:
+        paras = "".join(self.line(ln, False) for ln in lines)
+        if logo is None:
+            return paras
+        return (
+            '<table class="MsoNormalTable" border="0" cellspacing="0" cellpadding="0" style="border'
+            '-collapse:collapse">\n<tr>\n<td width="140" valign="top" style="width:105.0pt;padding'
+            ':0cm 5.4pt 0cm 0cm">\n<p class="MsoNormal"><span lang="EN-US"><img width="'
+            f'{logo.width}" height="{logo.height}" style="width:{logo.width / 96:.4f}in;height:'
+            f'{logo.height / 96:.4f}in" id="Picture_x0020_1" src="cid:{logo.cid}" alt="cid:'
+            f'{logo.cid}"></span><o:p></o:p></p>\n</td>\n<td valign="top" style="border:none;'
+            'border-left:solid #1F497D 1.0pt;padding:0cm 0cm 0cm 7.5pt">\n'
+            f"{paras}</td>\n</tr>\n</table>\n"
+        )
+
+    def image(self, img: Inline) -> str:
+        return (
+            f'<p class="MsoNormal"><span lang="EN-US"><img width="{img.width}" height="'
+            f'{img.height}" style="width:{img.width / 96:.4f}in;height:{img.height / 96:.4f}in" '
+            f'id="Picture_x0020_2" src="cid:{img.cid}"></span><o:p></o:p></p>\n'
+        )
+
+
+class FoxmailStyle(HtmlStyle):
+    quote_open = (
+        '<blockquote style="margin-top: 0px; margin-bottom: 0px; margin-left: 0.5em; margin-'
+        'right: inherit;">\n'
+    )
+
+    def __init__(self, mail: Mail, charset: str, rng: random.Random) -> None:
+        super().__init__(mail, charset, rng)
+        self.br_mode = rng.random() < 0.4  # lines joined by <br> in one <div> vs a <div> each
+
+    def head(self) -> str:
+        return FOXMAIL_HEAD.replace("@CS@", self.charset)
+
+    def tail(self) -> str:
+        return "</body></html>\n"
+
+    def line(self, text: str, quoted: bool) -> str:
+        if quoted:
+            return f"<div>{text}</div>\n" if not self.br_mode else f"{text}<br>\n"
+        return (
+            '<div><span style="font-family: &quot;Microsoft YaHei UI&quot;, Tahoma; font-size: '
+            f'10.5pt; background-color: transparent;">{text}</span></div>\n'
+            if not self.br_mode
+            else f"{text}<br>\n"
+        )
+
+    def blank(self, quoted: bool) -> str:
+        return "<div><br></div>\n"
+
+    def table(self, rows: list[list[str]]) -> str:
+        out = [
+            '<table border="1" cellspacing="0" cellpadding="4" style="border-collapse: collapse; '
+            'font-size: 10.5pt; font-family: &quot;Microsoft YaHei UI&quot;;"><tbody>\n'
+        ]
+        for r, row in enumerate(rows):
+            bg = " background-color: rgb(242, 242, 242);" if r == 0 else ""
+            out.append(
+                "<tr>"
+                + "".join(
+                    f'<td style="border: 1px solid rgb(0, 0, 0); min-width: 60px;{bg}">'
+                    f"{cell or '&nbsp;'}</td>"
+                    for cell in row
+                )
+                + "</tr>\n"
+            )
+        return "".join(out) + "</tbody></table>\n"
+
+    def separator(self, label: str, head: list[str]) -> str:
+        fields = "".join(f"<div>{_bold_key(h)}</div>" for h in head)
+        if SEPARATORS.get(label) == "foxmail":
+            return (
+                '<div><br></div><div style="font-size: 12px;font-family: Arial Narrow;padding:2px'
+                f' 0 2px 0;">{label.replace(" ", "&nbsp;")}</div><div style="font-size: 12px;'
+                f'background:#efefef;padding:8px;">{fields}</div><div><br></div>\n'
+            )
+        return (
+            '<div><br></div><hr style="width: 210px; height: 1px;" color="#b5c4df" size="1" '
+            f'align="left"><div style="padding-top:5px;font-size: 12px;">{fields}</div>\n'
+        )
+
+    def attribution(self, text: str) -> str:
+        return f"<div>{text}</div>\n"
+
+    def signature(self, lines: list[str], logo: Inline | None) -> str:
+        img = f'<div><img src="cid:{logo.cid}" border="0"></div>' if logo else ""
+        body = "".join(f"<div>{ln}</div>" for ln in lines)
+        return (
+            '<div><br></div><hr style="width: 210px; height: 1px;" color="#b5c4df" size="1" '
+            'align="left">\n<div><span><div style="MARGIN: 10px; FONT-FAMILY: verdana; FONT-SIZE:'
+            f' 10pt">{body}{img}</div></span></div>\n'
+        )
+
+    def image(self, img: Inline) -> str:
+        return (
+            f'<div><img src="cid:{img.cid}" border="0" style="width: {img.width}px; height: '
+            f'{img.height}px;"></div>\n'
+        )
+
+
+STYLES: dict[str, type[HtmlStyle]] = {
+    "outlook": OutlookStyle,
+    "foxmail": FoxmailStyle,
+    "qqmail": FoxmailStyle,
+}
+
+
+def _strip_quote(line: str) -> tuple[int, str]:
+    depth = 0
+    while line.startswith(">"):
+        depth += 1
+        line = line[1:]
+    if depth and line.startswith(" "):
+        line = line[1:]
+    return depth, line
+
+
+def _blocks(text: str) -> Iterator[tuple[str, int, object]]:
+    """The text as blocks: line, blank, table (tab-separated lines), separator (a reply
+    header block), attribution ("On ... wrote:"), each with its '>' quote depth."""
+    lines = text.replace("&", "&amp;").replace("<", "&lt;").split("\n")
+    i, n = 0, len(lines)
+    while i < n:
+        depth, line = _strip_quote(lines[i])
+        if ">" in line:
+            line = line.replace(">", "&gt;")
+        if line in SEPARATORS:
+            head: list[str] = []
+            i += 1
+            while i < n:
+                _, h = _strip_quote(lines[i])
+                if not h:
+                    break
+                head.append(h.replace(">", "&gt;"))
+                i += 1
+            yield "separator", depth, (line, head)
+            continue
+        if "\t" in line:
+            rows: list[list[str]] = []
+            while i < n:
+                d, row = _strip_quote(lines[i])
+                if "\t" not in row:
+                    break
+                rows.append(row.replace(">", "&gt;").split("\t"))
+                i += 1
+            yield "table", depth, rows
+            continue
+        if not line.strip():
+            yield "blank", depth, ""
+        elif line.startswith("On ") and line.endswith("wrote:"):
+            yield "attribution", depth, line
+        else:
+            yield "line", depth, line
+        i += 1
+
+
+def _emit(
+    style: HtmlStyle,
+    text: str,
+    quoted: bool,
+    out: list[str],
+    wrap_history: bool,
+    budget: int = 1 << 30,
+) -> None:
+    """Append the HTML of `text`'s blocks to out, stopping after about `budget` characters."""
+    depth = 0
+    wrapped = False
+    used = 0
+    for kind, d, payload in _blocks(text):
+        if used > budget:
+            break
+        while depth < d:
+            out.append(style.quote_open)
+            depth += 1
+        while depth > d:
+            out.append(style.quote_close)
+            depth -= 1
+        if kind == "line":
+            piece = style.line(payload, quoted)  # type: ignore[arg-type]
+        elif kind == "blank":
+            piece = style.blank(quoted)
+        elif kind == "table":
+            piece = style.table(payload)  # type: ignore[arg-type]
+        elif kind == "separator":
+            label, head = payload  # type: ignore[misc]
+            piece = style.separator(label, head)
+            if wrap_history and not wrapped:
+                piece += style.quote_open
+                wrapped = True
+        else:
+            piece = style.attribution(payload)  # type: ignore[arg-type]
+        out.append(piece)
+        used += len(piece)
+    out.append(style.quote_close * depth)
+    if wrapped:
+        out.append(style.quote_close)
+
+
+def _split_signature(text: str) -> tuple[str, list[str], str]:
+    """(body, the signature's first block of lines, the rest) at the last sign-off line."""
+    lines = text.split("\n")
+    at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] in SIGNOFFS), None)
+    if at is None:
+        return text, [], ""
+    end = at
+    while end < len(lines) and lines[end]:
+        end += 1
+    sig = [html.escape(ln) for ln in lines[at:end]]
+    return "\n".join(lines[:at]), sig, "\n".join(lines[end:])
+
+
+def html_profile_html(mail: Mail, charset: str, rng: random.Random, images: list[Inline]) -> str:
+    if mail.client == "newsletter":
+        return to_html(mail, charset)
+    style = STYLES.get(mail.client, HtmlStyle)(mail, charset, rng)
+    logo = next((img for img in images if img.logo), None)
+    pasted = [img for img in images if img is not logo]
+    body, sig, rest = _split_signature(mail.new_text)
+    out = [style.head()]
+    _emit(style, body, False, out, False)
+    for img in pasted:
+        out.append(style.image(img))
+    if sig:
+        out.append(style.signature(sig, logo))
+        _emit(style, rest, False, out, False)
+    if mail.quoted:
+        out.append(style.blank(False))
+        wrap = isinstance(style, FoxmailStyle) and rng.random() < 0.5
+        budget = HTML_CAP - sum(len(s) for s in out)
+        _emit(style, mail.quoted, True, out, wrap, budget)
+    out.append(style.tail())
+    return "".join(out)
+
+
+def choose_shape_html(mail: Mail, rng: random.Random) -> Shape:
+    latin = not mail.text.isascii()
+    zh = mail.language == "zh"  # (the default profile also scans English text for CJK)
+    client = mail.client
+    html_only = rng.random() < HTML_ONLY_SHARE.get(client, 0.0)
+    if client in ("foxmail", "qqmail"):
+        if client == "qqmail":
+            charset = "gb18030"
+        else:
+            charset = rng.choice(("gbk", "gbk", "gb18030", "gb2312"))
+        if not _encodable(mail.text, charset):
+            charset = "gb18030"
+        return Shape("html" if html_only else "alternative", charset, "base64")
+    if client == "outlook":
+        charset = ("gb2312" if zh and rng.random() < 0.5 else "utf-8") if latin else "us-ascii"
+        if charset == "gb2312" and not _encodable(mail.text, charset):
+            charset = "utf-8"
+        cte = "base64" if zh and rng.random() < 0.6 else "quoted-printable"
+        return Shape("html" if html_only else "alternative", charset, cte)
+    if client == "gmail":
+        cte = ("base64" if zh else "quoted-printable") if latin else "7bit"
+        plain = rng.random() < GMAIL_PLAIN_SHARE
+        return Shape("plain" if plain else "alternative", "UTF-8", cte)
+    if client == "newsletter":
+        return Shape("html" if html_only else "alternative", "utf-8", "quoted-printable")
+    if client == "htmlonly":
+        return Shape("html", "utf-8", rng.choice(("quoted-printable", "base64", "8bit")))
+    if client == "plain8bit":
+        charset = "gbk" if zh and _encodable(mail.text, "gbk") else "utf-8"
+        return Shape("plain", charset, "8bit")
+    return Shape("plain", "UTF-8", "8bit")  # thunderbird
+
+
+def _plan_images(mail: Mail, rng: random.Random) -> list[Inline]:
+    """Inline images: a signature logo, pasted pictures; a few KB each."""
+    client = mail.client
+    if client not in ("outlook", "foxmail", "qqmail", "gmail") or mail.kind == "autoreply":
+        return []
+    mine = mail.folder == "Sent"
+    want_logo = rng.random() < (0.9 if mine else 0.45 if client == "outlook" else 0.2)
+    pasted = rng.choice((0, 0, 0, 0, 1, 1, 2))
+    stamp = rng.randbytes(4).hex().upper()
+    images: list[Inline] = []
+    for k in range(int(want_logo) + pasted):
+        logo = want_logo and k == 0
+        ctype = "image/png" if logo or rng.random() < 0.5 else "image/jpeg"
+        ext = "png" if ctype == "image/png" else "jpg"
+        size = rng.randint(2_000, 9_000) if logo else rng.randint(4_000, 16_000)
+        w, h = (
+            (rng.randint(100, 180), rng.randint(40, 70))
+            if logo
+            else (
+                rng.randint(300, 640),
+                rng.randint(200, 480),
+            )
+        )
+        if client == "outlook":
+            name = f"image{k + 1:03d}.{ext}"
+            cid = f"{name}@01D{stamp[:5]}.{rng.randbytes(4).hex().upper()}"
+        elif client == "gmail":
+            name = f"image{'' if k == 0 else k}.{ext}"
+            cid = f"ii_{rng.randbytes(8).hex()[:15]}"
+        else:
+            name = f"{'logo' if logo else 'Catch'}{rng.randbytes(3).hex().upper()}.{ext}"
+            cid = f"_Foxmail.{k + 1}@{_uuid(rng)}"
+        images.append(Inline(cid, name, ctype, size, w, h, logo))
+    return images
+
+
+Pieces = list[bytes | memoryview]
+
+
+def _inline_part(img: Inline, rng: random.Random, pool: AttachmentPool) -> Pieces:
+    head = (
+        f'Content-Type: {img.ctype};\n\tname="{img.filename}"\nContent-Description: '
+        f'{img.filename}\nContent-Disposition: inline; filename="{img.filename}"; size='
+        f"{img.size}\nContent-ID: <{img.cid}>\nContent-Transfer-Encoding: base64\n\n"
+    )
+    return [head.encode(), *pool.pieces(rng, img.size, MAGIC[img.ctype])]
+
+
+def _multipart_pieces(subtype: str, boundary: str, parts: list[Pieces], params: str = "") -> Pieces:
+    """_multipart, as pieces: the large parts are joined once, at the end of render."""
+    out: Pieces = [
+        f'Content-Type: multipart/{subtype};{params}\n\tboundary="{boundary}"\n\n'.encode()
+    ]
+    if subtype != "alternative":
+        out.append(b"This is a multi-part message in MIME format.\n\n")
+    sep = f"--{boundary}\n".encode()
+    for part in parts:
+        out.append(sep)
+        out += part
+        out.append(b"\n")
+    out.append(f"--{boundary}--\n".encode())
+    return out
+
+
+def render_html_profile(mail: Mail, rng: random.Random, pool: AttachmentPool) -> bytes:
+    shape = choose_shape_html(mail, rng)
+    client = mail.client
+    body: Pieces
+    if shape.structure == "plain":
+        flowed = "; format=flowed" if client == "thunderbird" else ""
+        body = [_leaf("text/plain", shape.charset, shape.cte, mail.text, flowed)]
+    else:
+        images = _plan_images(mail, rng)
+        text = html_profile_html(mail, shape.charset, rng, images)
+        html_leaf: Pieces = [_leaf("text/html", shape.charset, shape.cte, text)]
+        inline = [_inline_part(img, rng, pool) for img in images]
+        related = ' type="text/html";'
+        if shape.structure == "html":
+            body = (
+                _multipart_pieces("related", _boundary(rng, client), [html_leaf, *inline], related)
+                if inline
+                else html_leaf
+            )
+        else:
+            plain_leaf: Pieces = [_leaf("text/plain", shape.charset, shape.cte, mail.text)]
+            if not inline:
+                body = _multipart_pieces(
+                    "alternative", _boundary(rng, client), [plain_leaf, html_leaf]
+                )
+            elif client == "outlook":  # related( alternative(plain, html), images )
+                alt = _multipart_pieces(
+                    "alternative", _boundary(rng, client), [plain_leaf, html_leaf]
+                )
+                body = _multipart_pieces(
+                    "related",
+                    _boundary(rng, client),
+                    [alt, *inline],
+                    ' type="multipart/alternative";',
+                )
+            else:  # Foxmail, QQ, Gmail: alternative( plain, related(html, images) )
+                rel = _multipart_pieces(
+                    "related", _boundary(rng, client), [html_leaf, *inline], related
+                )
+                body = _multipart_pieces("alternative", _boundary(rng, client), [plain_leaf, rel])
+    if mail.attachment is not None:
+        attachment = _attachment_pieces(mail.attachment, client, rng, pool)
+        body = _multipart_pieces("mixed", _boundary(rng, client), [body, attachment])
+    return b"".join([headers(mail, shape, rng).encode(), *body])

@@ -462,3 +462,27 @@ MY_SIGNATURE_ZH = (
     "地址：广东省东莞市厚街镇金海路88号\n电话：0769-85881234  手机/微信：13829234567\n"
     "主营：餐椅、餐桌、沙发、办公椅、酒店家具及木工机械。广交会二期 11.2 F18 展位欢迎光临。"
 )
+
+# ------------------------------------------------------------- the "html" profile only
+
+# topics whose mail may carry an order / price table (bench/generate.py order_table)
+TABLE_TOPICS = frozenset({"rfq", "order", "payment", "shipping", "sample"})
+TABLE_HEAD_EN = ("Item", "Model", "Description", "Qty (pcs)", "Unit price (USD)", "Amount (USD)")
+TABLE_HEAD_ZH = ("序号", "型号", "品名及规格", "数量", "单价(美元)", "金额(美元)")
+FINISHES_EN = (
+    "natural oak, matt lacquer",
+    "walnut finish, PU leather seat",
+    "black powder-coated frame",
+    "grey fabric, KD packing",
+    "white ash veneer, 2 pcs/ctn",
+    "teak colour, export carton",
+    "light grey boucle, 1 set/ctn",
+)
+FINISHES_ZH = (
+    "原木色，哑光漆",
+    "胡桃色，PU皮座面",
+    "黑色喷粉脚架",
+    "灰色布艺，拆装包装",
+    "白蜡木贴皮，2件/箱",
+    "柚木色，出口纸箱",
+)

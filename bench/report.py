@@ -80,7 +80,7 @@ def header(r: dict[str, Any]) -> list[str]:
         else ("none (loopback)")
     )
     return [
-        "# Benchmark results",
+        f"# Benchmark results ({_mix(r)})",
         "",
         f"Written by `bench/run.py` (started {r['started']}, {r.get('total_seconds', '?')} s in "
         "all). Each figure: median (min–max) of the repeated runs; times are wall-clock seconds "
@@ -106,9 +106,14 @@ def header(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _mix(r: dict[str, Any]) -> str:
+    """The generator profile (results written before profiles existed used the default)."""
+    return f"mail mix: {r.get('profile', 'default')}"
+
+
 def mailboxes(r: dict[str, Any]) -> list[str]:
     rows = [
-        "## Generated mailboxes (seed " + str(r["seed"]) + ")",
+        f"## Generated mailboxes (seed {r['seed']}, {_mix(r)})",
         "",
         "| messages | Inbox / Sent | median KB | mean KB | total MB | with attachment | "
         "Chinese | newsletters / auto-replies / bounces | generate s | index s |",

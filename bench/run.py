@@ -1,6 +1,6 @@
 """The benchmark: mailkeeper's sync against raw imapclient, mbsync and STATUS, at several sizes.
 
-    python bench/run.py --sizes 10000,30000,100000 --repeat 3 [--latency-ms 20]
+    python bench/run.py --sizes 10000,30000,100000 --repeat 3 [--latency-ms 20] [--profile html]
 
 For each size: generate the mailbox once into a fresh private Dovecot (timed, not a
 figure), index it, then measure every figure --repeat times (median, min, max) and write
@@ -312,7 +312,15 @@ def measure_mailkeeper(b: Bench) -> dict[str, Figure]:
     b.repeat(lambda _: _mk_step(mk, figs["mk_nochange"], "sync"))
     base = b.size
     for i in range(b.args.repeat):
-        generate.generate_new(b.world, b.args.seed, b.size, NEW_MESSAGES, i + 1, b.server.maildir())
+        generate.generate_new(
+            b.world,
+            b.args.seed,
+            b.size,
+            NEW_MESSAGES,
+            i + 1,
+            b.server.maildir(),
+            profile=b.args.profile,
+        )
         b.server.index()  # as if delivered by the LDA, which keeps the index current
         base += NEW_MESSAGES
         if not _mk_step(mk, figs["mk_new"], "sync"):
@@ -361,7 +369,7 @@ def prepare(size: int, server: dovecot.Dovecot, args: argparse.Namespace) -> dic
     """Generate the mailbox into the server's Maildir and index it (timed, not a figure)."""
     world = build_world(args.seed)
     t0 = time.perf_counter()
-    stats = generate.generate(world, args.seed, size, server.maildir())
+    stats = generate.generate(world, args.seed, size, server.maildir(), profile=args.profile)
     t1 = time.perf_counter()
     server.index()
     t2 = time.perf_counter()
@@ -496,10 +504,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument(
         "--out",
         type=Path,
-        default=BENCH / "RESULTS.md",
-        help="Markdown report; the JSON goes next to it (default bench/RESULTS.md)",
+        help="Markdown report; the JSON goes next to it (default bench/RESULTS.md, "
+        "bench/RESULTS-html.md with --profile html)",
     )
     ap.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    ap.add_argument(
+        "--profile",
+        choices=generate.PROFILES,
+        default="default",
+        help="mail mix of the generated mailbox (default: default; html: HTML-heavy, "
+        "Outlook/Foxmail style, larger attachments)",
+    )
     ap.add_argument("--skip", default="", help=f"comma-separated, any of {', '.join(SKIPPABLE)}")
     ap.add_argument(
         "--mailkeeper",
@@ -509,6 +524,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--workdir", type=Path, default=BENCH / "out", help="scratch (deleted)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data")
     args = ap.parse_args(argv)
+    if args.out is None:
+        suffix = "" if args.profile == "default" else f"-{args.profile}"
+        args.out = BENCH / f"RESULTS{suffix}.md"
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if unknown := args.skip - set(SKIPPABLE):
@@ -534,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         "latency_ms": args.latency_ms,
         "repeat": args.repeat,
         "seed": args.seed,
+        "profile": args.profile,
         "machine": machine(),
         "versions": versions(args.mailkeeper),
         "sizes": {},
