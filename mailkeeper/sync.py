@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mailkeeper import secrets
-from mailkeeper.errors import ConnectionLost, MailboxError
+from mailkeeper.errors import ConnectionLost, MailboxError, UserError
 from mailkeeper.link import Linker, LinkStats, Party, direction_of
 from mailkeeper.mailbox.base import Mailbox
 from mailkeeper.model import Fetched
@@ -263,17 +263,27 @@ class Syncer:
 
     def _folders(self, mb: Mailbox, acct: Any, report: SyncReport) -> list[tuple[str, str]]:
         """(folder, role) to sync, found anew each time from the server's folder list (LIST
-        is cheap), so a Sent folder created or re-created later is picked up."""
-        roles = mb.folder_roles()
+        is cheap), so a Sent folder created or re-created later is picked up. A configured
+        extra folder the server does not have is a warning (shown by `status` until it is
+        back or no longer configured): the other folders sync as usual."""
+        found = mb.resolve_folders()
+        missing_extra = [p for p in found.problems if p.startswith("extra folder ")]
+        problems = [p for p in found.problems if p not in missing_extra]
+        if problems:
+            raise UserError(
+                "folders in mailkeeper.yaml do not match the server",
+                [f"account '{acct.name}': {p}" for p in problems],
+            )
+        for text in (*found.warnings, *missing_extra):
+            report.warnings.append(text)
+            logger.warning("%s: %s", acct.name, text)
+        roles = found.roles
         out = [(roles["inbox"], "inbox")]
         if "sent" in roles:
             out.append((roles["sent"], "sent"))
-        else:
-            report.warnings.append("no Sent folder found: outbound mail will be missing")
-            logger.warning("%s: no Sent folder found; outbound mail will be missing", acct.name)
         by_name = {name: role for role, name in roles.items() if role not in ("inbox", "sent")}
         seen = {n for n, _ in out}
-        out += [(f, by_name.get(f, "extra")) for f in acct.extra_folders if f not in seen]
+        out += [(f, by_name.get(f, "extra")) for f in found.extra_folders if f not in seen]
         return out
 
     def _sync_folder(

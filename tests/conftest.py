@@ -154,3 +154,50 @@ def write_config(
 
 def days_ago(n: float, now: datetime | None = None) -> datetime:
     return (now or datetime(2026, 11, 1, tzinfo=UTC)) - timedelta(days=n)
+
+
+class MaildirBox:
+    """A Maildir written by the test, in Maildir++ or mbsync `SubFolders Verbatim` layout.
+
+    Files get unique names and strictly increasing mtimes, as a delivery agent would give them.
+    """
+
+    def __init__(self, root: Path, layout: str = "maildir++") -> None:
+        self.root = root
+        self.layout = layout
+        self.name = f"maildir ({layout})"
+        self.count = 0
+        self.folder_dir("INBOX")
+
+    def folder_dir(self, folder: str) -> Path:
+        if self.layout == "verbatim":
+            d = self.root / folder
+        elif folder.upper() == "INBOX":
+            d = self.root
+        else:
+            d = self.root / ("." + folder.replace("/", "."))
+        for sub in ("cur", "new", "tmp"):
+            (d / sub).mkdir(parents=True, exist_ok=True)
+        if self.layout != "verbatim" and d != self.root:
+            (d / "maildirfolder").touch()
+        return d
+
+    def deliver(self, folder: str, raw: bytes, flags: str = "", new: bool = False) -> Path:
+        """One message file: in new/ (no info) when `new`, else in cur/ with ':2,<flags>'."""
+        self.count += 1
+        base = f"{1_790_000_000 + self.count}.M{self.count}P4242.testhost"
+        sub, name = ("new", base) if new else ("cur", f"{base}:2,{''.join(sorted(flags))}")
+        path = self.folder_dir(folder) / sub / name
+        path.write_bytes(raw)
+        stamp = 1_790_000_000 + self.count
+        os.utime(path, (stamp, stamp))
+        return path
+
+    def config(self, dest: Path, customers: str, extra: str = "", sync: str = "") -> Path:
+        cfg = write_config(dest, OFFLINE, "unused", customers)
+        head = cfg.read_text().split("accounts:", 1)[0]
+        cfg.write_text(f"{head}{sync}accounts:\n  work:\n    maildir: {self.root}\n{extra}")
+        return cfg
+
+    def flag_state(self) -> list[str]:
+        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*"))

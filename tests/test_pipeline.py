@@ -3,7 +3,8 @@
 Against a real Dovecot: pipelined batches equal unpipelined ones, and any other command
 in between (STATUS, EXAMINE of another folder, a different next batch) first reads the
 answer sent ahead, so nothing is confused. One unit test with a scripted connection covers
-a server that interleaves the answers to two pipelined FETCHes (Dovecot does not).
+a server that interleaves the answers to two pipelined FETCHes (Dovecot does not do it on
+demand, so only a white-box test can make it happen).
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ def test_pipelined_batches_equal_unpipelined_ones(imap, tmp_path: Path) -> None:
         for i, chunk in enumerate(chunks):
             following = chunks[i + 1] if i + 1 < len(chunks) else None
             got += mb.fetch_batch("INBOX", chunk, following)
-            assert (mb._pending is not None) == (following is not None)
     assert _key(got) == plain and len(plain) == 60
 
 
@@ -60,11 +60,10 @@ def test_other_commands_read_the_answer_sent_ahead_first(imap, tmp_path: Path) -
         uids = mb.new_uids("INBOX", 0)
         first = mb.fetch_batch("INBOX", uids[:10], uids[10:20])
         assert mb.status("INBOX").messages == 30  # drains the FETCH sent ahead
-        assert mb._pending is None
         # A different batch than the one sent ahead: that answer is read and dropped.
         mb.fetch_batch("INBOX", uids[:5], uids[5:10])
         other = mb.fetch_batch("INBOX", uids[20:30])
-        assert [f.uid for f in other] == uids[20:30] and mb._pending is None
+        assert [f.uid for f in other] == uids[20:30]
         # Another folder: EXAMINE comes only after the answer sent ahead was read.
         mb.fetch_batch("INBOX", uids[:10], uids[10:20])
         assert mb.fetch_batch("Sent", []) == []

@@ -11,7 +11,6 @@ from conftest import BIRCH, ME, make_mail, write_config
 from imapclient import IMAPClient
 
 from mailkeeper.app import App
-from mailkeeper.errors import UserError
 from mailkeeper.store import Store
 
 pytestmark = pytest.mark.imap
@@ -327,15 +326,66 @@ def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_path: Pat
             assert len(list(s.conn.execute("SELECT name FROM migrations"))) == 3
 
 
-def test_remembered_folder_that_vanished_is_looked_up_again(tmp_path: Path, imap) -> None:
+def _imap_client(imap) -> IMAPClient:
+    c = IMAPClient(imap.host, imap.port, ssl=False, timeout=10)
+    c.login(imap.user, "secret")
+    return c
+
+
+def test_a_deleted_extra_folder_is_a_warning_and_the_rest_syncs(tmp_path: Path, imap) -> None:
     imap.deliver("INBOX", make_mail("jane@birch.co.uk", ME, "in inbox"), user=imap.user)
     imap.deliver("Archive", make_mail("jane@birch.co.uk", ME, "archived"), user=imap.user)
     with _app(tmp_path, imap, extra="    extra_folders: [Archive]\n") as app:
         app.sync()
-        c = IMAPClient(imap.host, imap.port, ssl=False, timeout=10)
-        c.login(imap.user, "secret")
+        c = _imap_client(imap)
         c.rename_folder("Archive", "Old")  # done by the rep in their mail client
         c.logout()
-        with pytest.raises(UserError, match="do not match the server") as e:
-            app.sync()
-        assert any("extra folder 'Archive'" in p and "Old" in p for p in e.value.problems)
+        for n in range(2):
+            imap.deliver("INBOX", make_mail("jane@birch.co.uk", ME, f"new {n}"), user=imap.user)
+        [report] = app.sync()  # no error: the Inbox and Sent sync and link as usual
+        assert report.new_messages == 2
+        assert any("extra folder 'Archive'" in w and "Old" in w for w in report.warnings)
+        st = app.status()
+        [warning] = st["accounts"][0]["warnings"]
+        assert "Archive" in warning and st["last_error"] is None
+        assert _rows(app, "SELECT COUNT(*) FROM links")[0][0] == 4
+        assert _rows(app, "SELECT COUNT(*) FROM sync_runs")[0][0] == 2
+        [again] = app.sync()  # still a warning, never an error that stops every sync
+        assert again.warnings and again.error is None
+        c = _imap_client(imap)
+        c.rename_folder("Old", "Archive")
+        c.logout()
+        app.sync()
+        assert app.status()["accounts"][0]["warnings"] == []  # cleared once it is back
+
+
+def test_deleted_messages_leave_their_folder_but_stay_in_the_history(
+    tmp_path: Path, imap
+) -> None:
+    for n in range(5):
+        imap.deliver("INBOX", make_mail("jane@birch.co.uk", ME, f"m{n}"), user=imap.user)
+    same = make_mail("jane@birch.co.uk", ME, "twice", msgid="<same@birch.co.uk>")
+    imap.deliver("INBOX", same, user=imap.user)
+    imap.deliver("INBOX", same, user=imap.user)  # two copies: two entries, one message
+    with _app(tmp_path, imap) as app:
+        app.sync()
+        [inbox] = [f for f in app.status()["accounts"][0]["folders"] if f["role"] == "inbox"]
+        assert (inbox["messages"], inbox["distinct"]) == (7, 6)
+        c = _imap_client(imap)
+        c.select_folder("INBOX")
+        doomed = c.search(["SUBJECT", "m1"]) + c.search(["SUBJECT", "m2"])
+        c.delete_messages(doomed)  # the rep deletes two in their mail client
+        c.expunge()
+        c.logout()
+        [report] = app.sync()
+        assert [f.removed for f in report.folders if f.role == "inbox"] == [2]
+        [inbox] = [f for f in app.status()["accounts"][0]["folders"] if f["role"] == "inbox"]
+        assert (inbox["messages"], inbox["distinct"]) == (5, 4)
+        # the messages themselves stay: the history is the rep's record
+        assert app.store.mail.message_count() == 6
+        gone = _rows(
+            app,
+            "SELECT subject FROM messages m WHERE NOT EXISTS "
+            "(SELECT 1 FROM folder_messages fm WHERE fm.message_key = m.key) ORDER BY subject",
+        )
+        assert gone == [("m1",), ("m2",)]

@@ -248,6 +248,10 @@ class Mailbox(Protocol):
         """Every UID above `after_uid`, ascending."""
         ...
 
+    def all_uids(self, folder: str) -> list[int]:
+        """Every UID the folder holds now, ascending (to notice messages deleted there)."""
+        ...
+
     def fetch_batch(
         self, folder: str, uids: list[int], next_uids: list[int] | None = None
     ) -> list[Fetched]:

@@ -193,6 +193,13 @@ class ImapMailbox:
         # "n:*" always matches the highest UID, even when it is below n.
         return sorted(u for u in found if u > after_uid)
 
+    def all_uids(self, folder: str) -> list[int]:
+        self._examine(folder)
+        try:
+            return sorted(self._c().search(["ALL"]))
+        except NETWORK_ERRORS as e:
+            raise ConnectionLost(f"{self.account.name}: SEARCH in {folder} failed: {e}") from e
+
     def fetch_batch(
         self, folder: str, uids: list[int], next_uids: list[int] | None = None
     ) -> list[Fetched]:

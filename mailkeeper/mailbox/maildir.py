@@ -566,6 +566,9 @@ class MaildirMailbox:
         index = self._refresh_index(folder)
         return sorted(u for u in index if u > after_uid)
 
+    def all_uids(self, folder: str) -> list[int]:
+        return sorted(self._refresh_index(folder))
+
     def _refresh_index(self, folder: str) -> dict[int, Path]:
         folder_dir = self._folder_dir(folder)
         listing = list_messages(folder_dir)
