@@ -19,7 +19,7 @@ import stat
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Literal, TypedDict, TypeVar
 
@@ -116,6 +116,9 @@ class WorkingHours:
     days: tuple[str, ...]  # "mon" .. "sun"
     start: time
     end: time
+    holidays: str | None = None  # a country code for the `holidays` package, e.g. "CN"
+    extra_holidays: tuple[date, ...] = ()  # days off besides the country's
+    extra_workdays: tuple[date, ...] = ()  # make-up working days on a weekend (调休)
 
 
 @dataclass(frozen=True)
@@ -277,7 +280,7 @@ _TOP_KEYS = (
     "sync",
 )
 _ME_KEYS = ("name", "addresses", "company_domains", "signature")
-_HOURS_KEYS = ("days", "start", "end")
+_HOURS_KEYS = ("days", "start", "end", "holidays", "extra_holidays", "extra_workdays")
 _ACCOUNT_KEYS = (
     "host",
     "port",
@@ -408,7 +411,42 @@ def _read_hours(r: YamlReader, node: Node) -> WorkingHours | None:
             "start earlier than end on the same day",
         )
         return None
-    return WorkingHours(days, start, end)
+    country = None
+    if "holidays" in keys:
+        country = r.text(keys["holidays"], "working_hours.holidays", "a country code, e.g. CN")
+        if country is not None and not _known_country(country):
+            r.problem(
+                keys["holidays"],
+                f"working_hours.holidays: '{country}' is not a country the holidays package knows",
+                "a two-letter country code, e.g. CN, DE, US",
+            )
+            return None
+    extra = {
+        k: _read_dates(r, keys[k], f"working_hours.{k}") if k in keys else ()
+        for k in ("extra_holidays", "extra_workdays")
+    }
+    if any(v is None for v in extra.values()):
+        return None
+    return WorkingHours(
+        days, start, end, country, extra["extra_holidays"] or (), extra["extra_workdays"] or ()
+    )
+
+
+def _known_country(code: str) -> bool:
+    import holidays  # only when the rep names a country
+
+    return code.upper() in holidays.list_supported_countries()
+
+
+def _read_dates(r: YamlReader, node: Node, name: str) -> tuple[date, ...] | None:
+    out = []
+    for raw, item in r.text_list(node, name, "2026-10-09, 2026-10-10"):
+        try:
+            out.append(date.fromisoformat(raw.strip()))
+        except ValueError:
+            r.problem(item, f"{name}: '{raw}' is not a date", "a date like 2026-10-09")
+            return None
+    return tuple(out)
 
 
 def _read_days(r: YamlReader, node: Node) -> tuple[str, ...] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
@@ -46,8 +46,23 @@ class Owner(Protocol):
 class Tier:
     name: str
     contact_interval_days: int
-    issue_sla_hours: int
+    issue_sla_working_hours: int
     description: str = ""
+    # per issue category (complaint, quality, ...): its own SLA in working hours
+    category_sla_working_hours: tuple[tuple[str, int], ...] = ()
+
+    def sla_for(self, category: str) -> int:
+        return dict(self.category_sla_working_hours).get(category, self.issue_sla_working_hours)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """How findings are judged (tiers.yaml `detection:`)."""
+
+    dormant_after_days: int = 365  # silent both ways this long: dormant, not neglected
+    issue_lookback_days: int = 30  # only mail this recent can open an issue
+    promise_grace_hours: int = 24  # a promise is overdue this long after its due time
+    acknowledged_by: str = "contact"  # contact: the thread or that contact | customer: anyone there
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,7 @@ class Rules:
     tiers: dict[str, Tier]
     source_files: tuple[Path, ...]
     default_tier: str = DEFAULT_TIER
+    detection: Detection = Detection()
 
     def customer(self, name: str) -> CustomerRule | None:
         """The configured customer called `name` (or aliased so), ignoring case."""
@@ -98,8 +114,30 @@ def rule_file(rules_dir: Path, name: str) -> Path | None:
 _CUSTOMERS_KEYS = ("customers", "ignore", "extra_freemail")
 _CUSTOMER_KEYS = ("name", "domains", "addresses", "tier", "language", "owner", "notes", "aliases")
 _IGNORE_KEYS = ("domains", "addresses")
-_TIERS_KEYS = ("tiers", "default_tier")
-_TIER_KEYS = ("contact_interval_days", "issue_sla_hours", "description")
+_TIERS_KEYS = ("tiers", "default_tier", "detection")
+_TIER_KEYS = (
+    "contact_interval_days",
+    "issue_sla_working_hours",
+    "issue_sla_hours",  # the old name, read with a warning
+    "category_sla_working_hours",
+    "description",
+)
+_DETECTION_KEYS = (
+    "dormant_after_days",
+    "issue_lookback_days",
+    "promise_grace_hours",
+    "acknowledged_by",
+)
+ISSUE_CATEGORIES = (
+    "complaint",
+    "quality",
+    "delay",
+    "question",
+    "request",
+    "payment",
+    "cancellation",
+    "other",
+)
 _FREEMAIL_KEYS = ("domains", "extra_freemail")
 
 
@@ -144,7 +182,7 @@ def _rules_stamp(rules_dir: Path) -> tuple[tuple[str, int, int], ...]:
 def _read_rules_uncached(rules_dir: Path, me: Owner | None, problems: list[str]) -> Rules | None:
     before = len(problems)
     sources: list[Path] = []
-    tiers, default_tier = _read_tiers(rules_dir, problems, sources)
+    tiers, default_tier, detection = _read_tiers(rules_dir, problems, sources)
     freemail = _read_freemail(rules_dir, problems, sources)
     customers_file = rules_dir / "customers.yaml"
     result = _CustomersFile(freemail, tiers, default_tier, me)
@@ -161,19 +199,20 @@ def _read_rules_uncached(rules_dir: Path, me: Owner | None, problems: list[str])
         tiers=tiers,
         source_files=tuple(sources),
         default_tier=default_tier,
+        detection=detection,
     )
 
 
 def _read_tiers(
     rules_dir: Path, problems: list[str], sources: list[Path]
-) -> tuple[dict[str, Tier] | None, str]:
+) -> tuple[dict[str, Tier] | None, str, Detection]:
     path = rule_file(rules_dir, "tiers.yaml")
     if path is None:
         problems.append(
             f"{rules_dir / 'tiers.yaml'}: does not exist; expected the tier definitions "
             "(run `mailkeeper init` to get the default A/B/C tiers)"
         )
-        return None, DEFAULT_TIER
+        return None, DEFAULT_TIER, Detection()
     sources.append(path)
     r = YamlReader(path, problems)
     before = len(problems)
@@ -181,10 +220,10 @@ def _read_tiers(
     if root is None:
         if len(problems) == before:
             problems.append(f"{path}:1: the file is empty; expected tiers: with A, B, C ...")
-        return None, DEFAULT_TIER
+        return None, DEFAULT_TIER, Detection()
     keys = r.mapping(root, "tiers file", _TIERS_KEYS, required=("tiers",))
     if keys is None or "tiers" not in keys:
-        return None, DEFAULT_TIER
+        return None, DEFAULT_TIER, Detection()
     tiers: dict[str, Tier] = {}
     for name, _, node in r.entries(
         keys["tiers"], "tiers", "a mapping of tier names, e.g. A: {...}"
@@ -202,22 +241,74 @@ def _read_tiers(
         r.problem(
             node, f"default_tier '{default}' is not one of the tiers", f"one of {', '.join(tiers)}"
         )
-    return tiers, default
+    detection = _read_detection(r, keys["detection"]) if "detection" in keys else Detection()
+    return tiers, default, detection
+
+
+def _read_detection(r: YamlReader, node: Node) -> Detection:
+    keys = r.mapping(node, "detection", _DETECTION_KEYS)
+    if keys is None:
+        return Detection()
+    d = Detection()
+    values: dict[str, Any] = {}
+    for key, low, high in (
+        ("dormant_after_days", 30, 36500),
+        ("issue_lookback_days", 1, 3650),
+        ("promise_grace_hours", 0, 24 * 365),
+    ):
+        if key in keys:
+            values[key] = r.integer(keys[key], f"detection.{key}", low, high)
+    if "acknowledged_by" in keys:
+        how = r.text(keys["acknowledged_by"], "detection.acknowledged_by", "contact or customer")
+        if how not in ("contact", "customer"):
+            r.problem(
+                keys["acknowledged_by"],
+                f"detection.acknowledged_by is '{how}'",
+                "contact (the thread or the same contact) or customer (anyone there)",
+            )
+        else:
+            values["acknowledged_by"] = how
+    return Detection(**{k: (v if v is not None else getattr(d, k)) for k, v in values.items()})
 
 
 def _read_tier(r: YamlReader, name: str, node: Node) -> Tier | None:
     where = f"tiers.{name}"
-    keys = r.mapping(node, where, _TIER_KEYS, required=("contact_interval_days", "issue_sla_hours"))
-    if keys is None or "contact_interval_days" not in keys or "issue_sla_hours" not in keys:
+    keys = r.mapping(node, where, _TIER_KEYS, required=("contact_interval_days",))
+    if keys is None or "contact_interval_days" not in keys:
         return None
     interval = r.integer(keys["contact_interval_days"], f"{where}.contact_interval_days", 1, 3650)
-    sla = r.integer(keys["issue_sla_hours"], f"{where}.issue_sla_hours", 1, 24 * 365)
+    sla_key = "issue_sla_working_hours"
+    if sla_key not in keys and "issue_sla_hours" in keys:
+        sla_key = "issue_sla_hours"
+        r.warn(
+            keys[sla_key],
+            f"{where}.issue_sla_hours is now called issue_sla_working_hours (the SLA counts "
+            "working hours only); rename it",
+        )
+    if sla_key not in keys:
+        r.problem(node, f"{where} has no issue_sla_working_hours", "e.g. issue_sla_working_hours: 8")
+        return None
+    sla = r.integer(keys[sla_key], f"{where}.{sla_key}", 1, 24 * 365)
     description = ""
     if "description" in keys:
         description = r.text(keys["description"], f"{where}.description") or ""
+    per_category: list[tuple[str, int]] = []
+    if "category_sla_working_hours" in keys:
+        for cat, cat_node, value in r.entries(
+            keys["category_sla_working_hours"],
+            f"{where}.category_sla_working_hours",
+            "a mapping of category to working hours, e.g. complaint: 4",
+        ):
+            if cat not in ISSUE_CATEGORIES:
+                r.problem(cat_node, f"{where}: unknown issue category '{cat}'",
+                          f"one of {', '.join(ISSUE_CATEGORIES)}")
+                continue
+            hours = r.integer(value, f"{where}.category_sla_working_hours.{cat}", 1, 24 * 365)
+            if hours is not None:
+                per_category.append((cat, hours))
     if interval is None or sla is None:
         return None
-    return Tier(name, interval, sla, description)
+    return Tier(name, interval, sla, description, tuple(per_category))
 
 
 def _read_freemail(rules_dir: Path, problems: list[str], sources: list[Path]) -> set[str]:
@@ -466,3 +557,117 @@ class _CustomersFile:
             )
             return None
         return value
+
+
+# ----------------------------------------------------------------------------- issue phrases
+@dataclass(frozen=True)
+class CategoryRule:
+    name: str
+    severity: str
+    phrases: tuple[str, ...]
+    patterns: tuple[tuple[dict[str, Any], ...], ...]
+
+
+@dataclass(frozen=True)
+class LanguageRules:
+    """rules/issues.<lang>.yaml: what makes a customer's sentence need an answer."""
+
+    language: str
+    categories: tuple[CategoryRule, ...]
+    question: tuple[str, ...]
+    question_patterns: tuple[tuple[dict[str, Any], ...], ...]
+    ignore: tuple[str, ...]
+    ignore_patterns: tuple[tuple[dict[str, Any], ...], ...]
+    source: Path
+    marketing: tuple[str, ...] = ()  # anywhere in a message: no customer wrote it
+
+
+SEVERITIES = ("low", "normal", "high", "critical")
+_ISSUES_KEYS = ("categories", "question", "ignore", "marketing")
+_CATEGORY_KEYS = ("severity", "phrases", "patterns")
+_PHRASE_KEYS = ("phrases", "patterns")
+
+
+def issue_rule_files(rules_dir: Path) -> dict[str, Path]:
+    """language -> its issues.<lang>.yaml: the rep's, else the shipped one."""
+    found: dict[str, Path] = {}
+    for folder in (defaults.rules_dir(), rules_dir):  # the rep's copy wins
+        for path in sorted(folder.glob("issues.*.yaml")):
+            found[path.name.split(".")[1]] = path
+    return found
+
+
+def read_issue_rules(rules_dir: Path, problems: list[str]) -> dict[str, LanguageRules]:
+    out = {}
+    for lang, path in issue_rule_files(rules_dir).items():
+        if not _LANGUAGE.match(lang):
+            problems.append(f"{path}:1: '{lang}' is not a language code; name it issues.en.yaml")
+            continue
+        rules = _read_issue_file(YamlReader(path, problems), lang, path)
+        if rules is not None:
+            out[lang] = rules
+    return out
+
+
+def _read_issue_file(r: YamlReader, lang: str, path: Path) -> LanguageRules | None:
+    root = r.compose()
+    if root is None:
+        return None
+    keys = r.mapping(root, path.name, _ISSUES_KEYS, required=("categories",))
+    if keys is None or "categories" not in keys:
+        return None
+    categories = []
+    for name, name_node, node in r.entries(
+        keys["categories"], "categories", "a mapping of category names, e.g. complaint: {...}"
+    ):
+        if name not in ISSUE_CATEGORIES:
+            r.problem(name_node, f"unknown category '{name}'", f"one of {', '.join(ISSUE_CATEGORIES)}")
+            continue
+        ck = r.mapping(node, f"categories.{name}", _CATEGORY_KEYS, required=("severity",))
+        if ck is None or "severity" not in ck:
+            continue
+        severity = r.text(ck["severity"], f"categories.{name}.severity", "low|normal|high|critical")
+        if severity not in SEVERITIES:
+            r.problem(ck["severity"], f"categories.{name}.severity is '{severity}'",
+                      f"one of {', '.join(SEVERITIES)}")
+            continue
+        phrases, patterns = _phrases_and_patterns(r, ck, f"categories.{name}")
+        categories.append(CategoryRule(name, severity, phrases, patterns))
+    extra: dict[str, tuple[tuple[str, ...], tuple[tuple[dict[str, Any], ...], ...]]] = {}
+    for key in ("question", "ignore", "marketing"):
+        extra[key] = ((), ())
+        if key in keys:
+            sub = r.mapping(keys[key], key, _PHRASE_KEYS)
+            if sub is not None:
+                extra[key] = _phrases_and_patterns(r, sub, key)
+    return LanguageRules(
+        lang,
+        tuple(categories),
+        *extra["question"],
+        *extra["ignore"],
+        source=path,
+        marketing=extra["marketing"][0],
+    )
+
+
+def _phrases_and_patterns(
+    r: YamlReader, keys: dict[str, Node], where: str
+) -> tuple[tuple[str, ...], tuple[tuple[dict[str, Any], ...], ...]]:
+    phrases = tuple(
+        p.strip() for p, _ in (r.text_list(keys["phrases"], f"{where}.phrases", "'not acceptable'")
+                               if "phrases" in keys else []) if p.strip()
+    )
+    patterns: list[tuple[dict[str, Any], ...]] = []
+    if "patterns" in keys:
+        import yaml
+
+        node = keys["patterns"]
+        value = yaml.safe_load(yaml.serialize(node)) if node is not None else None
+        if not isinstance(value, list) or not all(
+            isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in value
+        ):
+            r.problem(node, f"{where}.patterns is not a list of spaCy token patterns",
+                      "a list of lists of token attributes, e.g. - [{LOWER: not}, {LOWER: happy}]")
+        else:
+            patterns = [tuple(p) for p in value]
+    return phrases, tuple(patterns)

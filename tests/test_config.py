@@ -124,7 +124,7 @@ def test_rules_load(tmp_path: Path) -> None:
     assert birch.domains == ("birch.co.uk",) and birch.addresses == ("tom.birch@gmail.com",)
     assert birch.line == 2 and maple.line == 7
     assert maple.tier == "B" and maple.language == "de" and maple.aliases == ("Maple Trading",)
-    assert rules.tiers["A"].contact_interval_days == 14 and rules.tiers["C"].issue_sla_hours
+    assert rules.tiers["A"].contact_interval_days == 14 and rules.tiers["C"].issue_sla_working_hours
     assert {"gmail.com", "qq.com", "yahoo.co.jp", "mylocalmail.example"} <= rules.freemail
     assert rules.ignore_domains == {"newsletter.example.com"}
     assert rules.customer("maple trading") is maple
@@ -507,7 +507,7 @@ def test_bad_tiers_file(tmp_path: Path) -> None:
     )
     problems = problems_of(path)
     assert_problem(problems, tiers, 2, "contact_interval_days is 0", "out of range")
-    assert_problem(problems, tiers, 3, "tiers.B has no 'issue_sla_hours'")
+    assert_problem(problems, tiers, 3, "tiers.B has no issue_sla_working_hours")
 
 
 # ----------------------------------------------------------------------------- finding the file

@@ -99,7 +99,7 @@ def test_init_then_load_validates(tmp_path: Path) -> None:
     rules = config.load_rules(settings)
     assert rules.customers == ()
     assert {t: rules.tiers[t].contact_interval_days for t in "ABC"} == {"A": 14, "B": 30, "C": 60}
-    assert all(rules.tiers[t].issue_sla_hours > 0 for t in "ABC")
+    assert all(rules.tiers[t].issue_sla_working_hours > 0 for t in "ABC")
 
 
 def test_init_config_mentions_every_setting() -> None:

@@ -136,8 +136,56 @@ M003_DIRECTION_AT_LINK_TIME = [
     )""",
 ]
 
+# Findings: what detection judged (a neglected account, an unanswered issue, a promise), one
+# row per situation, updated in place by each scan; their history; and snoozes.
+M004_FINDINGS = [
+    """CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,       -- what makes it the same situation across scans
+        kind TEXT NOT NULL,             -- neglect | issue | promise
+        customer_id INTEGER REFERENCES customers(id),
+        state TEXT NOT NULL,            -- per kind: see README (neglected, open, overdue, ...)
+        message_key TEXT,               -- the message it stands on (the first unanswered one)
+        thread_key TEXT,
+        opened_at TEXT NOT NULL,        -- when the situation began (UTC)
+        due_at TEXT,
+        closed_at TEXT,                 -- acknowledged, kept, resolved: when
+        rank REAL,                      -- ordering within its kind (larger: more urgent)
+        data TEXT NOT NULL,             -- JSON: the kind's fields (category, phrase, ...)
+        explain TEXT NOT NULL,          -- JSON: the rule, the messages, the arithmetic
+        first_seen_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX findings_kind_state ON findings(kind, state)",
+    "CREATE INDEX findings_customer ON findings(customer_id)",
+    """CREATE TABLE finding_events (
+        id INTEGER PRIMARY KEY,
+        finding_id INTEGER NOT NULL REFERENCES findings(id),
+        at TEXT NOT NULL,
+        state TEXT NOT NULL,
+        note TEXT
+    )""",
+    "CREATE INDEX finding_events_finding ON finding_events(finding_id)",
+    """CREATE TABLE snoozes (
+        customer_id INTEGER PRIMARY KEY REFERENCES customers(id),
+        until TEXT NOT NULL,
+        set_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE judgements (
+        message_key TEXT PRIMARY KEY REFERENCES messages(key),
+        rules TEXT NOT NULL,            -- fingerprint of the phrase rules that judged it
+        needs_answer INTEGER NOT NULL,
+        category TEXT,
+        severity TEXT,
+        phrase TEXT,
+        sentence TEXT,
+        promises TEXT NOT NULL          -- JSON [{sentence, phrase, kind, due_at}]
+    )""",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
     ("m003_direction_at_link_time", M003_DIRECTION_AT_LINK_TIME),
+    ("m004_findings", M004_FINDINGS),
 ]
