@@ -208,6 +208,11 @@ def guess_decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+# An IMAP server cannot send NUL bytes in a literal: Dovecot sends 0x80 for each. In UTF-8 a
+# lone 0x80 is never valid, so when only those spoil it they are dropped (text) or read as
+# spaces (headers), as the Maildir path drops or replaces the NULs themselves.
+NUL_AS_0X80 = "stray 0x80 bytes (NUL bytes, as an IMAP server sends them) removed"
+
 _HIGH_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
@@ -282,6 +287,10 @@ def _decode_declared(data: bytes, codec: str, label: str) -> tuple[str, str | No
         if text is not None:
             note = None if candidate == codec else f"charset {label!r}: decoded as {candidate}"
             return text, note
+    if codec == "utf-8" and b"\x80" in data:
+        text = _try(data.replace(b"\x80", b""), "utf-8")
+        if text is not None:
+            return text, f"charset {label!r}: {NUL_AS_0X80}"
     if codec.startswith(("utf-16", "utf-32")):
         return data.decode(codec, "replace"), f"charset {label!r}: undecodable bytes replaced"
     text, used = guess_decode(data)
@@ -333,6 +342,12 @@ def _raw_header_text(value: str, hint: str | None, notes: list[str] | None) -> s
     text = _try(data, "utf-8")
     if text is not None:
         return repair_double_encoding(text) or text
+    if b"\x80" in data:
+        text = _try(data.replace(b"\x80", b" "), "utf-8")
+        if text is not None:
+            if notes is not None:
+                notes.append(f"raw 8-bit header: {NUL_AS_0X80}")
+            return text
     codec = codec_for(hint)
     used = codec or ""
     text = _try(data, codec) if codec and codec not in _LATIN_CODECS else None
@@ -355,7 +370,7 @@ def decode_header_value(
         return ""
     value = _FOLD.sub("", value)
     if "=?" not in value:
-        return _CONTROL.sub(" ", _raw_header_text(value, hint, notes)).strip()
+        return _no_control(_raw_header_text(value, hint, notes), notes)
     value = _BLANK_BETWEEN_WORDS.sub("?=", value)
     out: list[str] = []
     pending: list[bytes] = []
@@ -383,4 +398,17 @@ def decode_header_value(
         pos = m.end()
     flush()
     out.append(_raw_header_text(value[pos:], hint, notes))
-    return _CONTROL.sub(" ", "".join(out)).strip()
+    return _no_control(("".join(out)), notes)
+
+
+CONTROL_NOTE = "control characters in a header (read as spaces)"
+
+
+def _no_control(text: str, notes: list[str] | None) -> str:
+    """Control characters (NUL, CR, LF ...) as spaces; noted when `notes` is given."""
+    if notes is None:
+        return _CONTROL.sub(" ", text).strip()
+    text, n = _CONTROL.subn(" ", text)
+    if n:
+        notes.append(CONTROL_NOTE)
+    return text.strip()

@@ -24,9 +24,28 @@ from mailkeeper.model import Fetched, Part
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["choose_text_sections", "content_params", "fetched_from_bytes"]
+__all__ = [
+    "DEPTH_NOTE",
+    "MAX_DEPTH",
+    "NO_ENVELOPE_NOTE",
+    "choose_text_sections",
+    "content_params",
+    "fetched_from_bytes",
+    "filename_notes",
+    "fix_bare_cr",
+]
 
-_MAX_DEPTH = 40  # MIME nesting deeper than this is treated as one opaque leaf
+MAX_DEPTH = 40  # MIME nesting deeper than this is treated as one opaque leaf
+DEPTH_NOTE = f"MIME nesting deeper than {MAX_DEPTH} levels: the parts below are not read"
+BARE_CR_NOTE = "bare CR in the header (read as a space)"
+# An attached message (message/rfc822) none of whose envelope fields (RFC 3501 ENVELOPE) can
+# be read: what an IMAP server shows as an all-NIL envelope.
+NO_ENVELOPE_NOTE = "attached message without a readable header"
+ENVELOPE_FIELDS = (
+    "date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc", "in-reply-to",
+    "message-id",
+)
+_MAX_TEXT_SECTIONS = MAX_DEPTH  # inline text parts joined into the text, at most
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADER_END = re.compile(rb"\r?\n\r?\n|\r\r")
 _EMPTY = 2  # a text part this size (bytes, as BODYSTRUCTURE counts) holds at most a line end
@@ -36,6 +55,36 @@ _PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]{1,80})\s*=\s*("(?:[^"\\]|\\.){0,1000}
 def _crlf_size(raw: bytes) -> int:
     """Size as an IMAP server reports it: every bare LF counted as CRLF."""
     return len(raw) + raw.count(b"\n") - raw.count(b"\r\n")
+
+
+_BARE_CR = re.compile(rb"\r(?!\n)")
+
+
+def fix_bare_cr(header: bytes) -> bytes | None:
+    """The header block with every bare CR (not before LF) read as a space, or None when it has
+    none. A header with LF line ends and a CR inside a line ("Subject: a\rb") is one line to an
+    IMAP server; the stdlib parser would end the line there and the header block at the next
+    line without a colon, losing every field after it. CR-only line ends (old Mac) are kept."""
+    if b"\r" not in header or b"\n" not in header:
+        return None
+    if header.count(b"\r") == header.count(b"\r\n"):
+        return None
+    return _BARE_CR.sub(b" ", header)
+
+
+_PERCENT_BROKEN = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def filename_notes(charset: str | None, value: str) -> list[str]:
+    """What could not be read in an RFC 2231 file name (`charset'lang'value`)."""
+    from mailkeeper.charsets import codec_for
+
+    notes = []
+    if charset and codec_for(charset) is None:
+        notes.append(f"attachment name: unknown charset {charset[:40]!r}")
+    if _PERCENT_BROKEN.search(value):
+        notes.append("attachment name: broken %-escapes")
+    return notes
 
 
 def _split_header(raw: bytes) -> bytes:
@@ -86,7 +135,9 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _param_text(params: list[tuple[str, str]], key: str, hint: str | None) -> str | None:
+def _param_text(
+    params: list[tuple[str, str]], key: str, hint: str | None, notes: list[str] | None = None
+) -> str | None:
     """A parameter's text: RFC 2231 (key*, key*0*, key*1 ...), RFC 2047 words or raw 8-bit."""
     plain: str | None = None
     pieces: list[tuple[int, str, bool]] = []
@@ -106,19 +157,23 @@ def _param_text(params: list[tuple[str, str]], key: str, hint: str | None) -> st
     for i, (_n, value, encoded) in enumerate(pieces):
         if encoded and i == 0 and value.count("'") >= 2:
             charset, _lang, value = value.split("'", 2)
+            if notes is not None:
+                notes.extend(filename_notes(charset, value))
+        elif encoded and notes is not None and _PERCENT_BROKEN.search(value):
+            notes.append("attachment name: broken %-escapes")
         raw = value.encode("utf-8", "surrogateescape")
         data += urllib.parse.unquote_to_bytes(raw) if encoded else raw
     return decode_text(data, charset or hint)[0]
 
 
-def _filename(part: EmailMessage, hint: str | None) -> str | None:
+def _filename(part: EmailMessage, hint: str | None, notes: list[str] | None = None) -> str | None:
     """The decoded file name: Content-Disposition filename, else Content-Type name."""
     for header, key in (("content-disposition", "filename"), ("content-type", "name")):
         value = _raw_header(part, header)
         if key not in value.lower():
             continue
         params = [(m.group(1).lower(), _unquote(m.group(2))) for m in _PARAM.finditer(value)]
-        name = _param_text(params, key, hint)
+        name = _param_text(params, key, hint, notes)
         if name and name.strip():
             return name.strip()
     return None
@@ -137,8 +192,15 @@ def _leaf_type(part: EmailMessage) -> str:
     return ctype
 
 
-def _part_of(section: str, part: EmailMessage) -> Part:
+def _part_of(section: str, part: EmailMessage, notes: list[str] | None = None) -> Part:
+    if getattr(part, "_mk_too_deep", False):  # the opaque rest below the nesting cap
+        return Part(section, "application/octet-stream", size=0)
     body = _payload_bytes(part)
+    if notes is not None and part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        if isinstance(inner, list) and inner and isinstance(inner[0], EmailMessage):
+            if not any(inner[0].get(name) for name in ENVELOPE_FIELDS):
+                notes.append(NO_ENVELOPE_NOTE)
     disposition = _hget(part, "content-disposition").split(";", 1)[0].strip().lower()
     content_id = _hget(part, "content-id")
     charset = _charset_param(part)
@@ -149,7 +211,7 @@ def _part_of(section: str, part: EmailMessage) -> Part:
         encoding=(_hget(part, "content-transfer-encoding").strip() or "7bit").lower(),
         size=_crlf_size(body),
         disposition=disposition or None,
-        filename=_filename(part, charset),
+        filename=_filename(part, charset, notes),
         content_id=content_id.strip().strip("<>") or None,
     )
 
@@ -161,7 +223,11 @@ def _leaves(msg: EmailMessage) -> Iterator[tuple[str, EmailMessage]]:
         prefix, node, depth = stack.pop()
         children = getattr(node, "_payload", None)
         is_container = node.get_content_maintype() == "multipart" and isinstance(children, list)
-        if not is_container or not children or depth >= _MAX_DEPTH:
+        if is_container and children and depth >= MAX_DEPTH:
+            node._mk_too_deep = True  # type: ignore[attr-defined]
+            yield (prefix or "1"), node
+            continue
+        if not is_container or not children:
             yield (prefix or "1"), node
             continue
         for i in range(len(children), 0, -1):
@@ -170,9 +236,24 @@ def _leaves(msg: EmailMessage) -> Iterator[tuple[str, EmailMessage]]:
                 stack.append((f"{prefix}.{i}" if prefix else str(i), child, depth + 1))
 
 
-def _defect_names(msg: EmailMessage) -> list[str]:
+def _nodes(msg: EmailMessage) -> Iterator[EmailMessage]:
+    """Every node down to the nesting cap, without recursion."""
+    stack: list[tuple[EmailMessage, int]] = [(msg, 0)]
+    while stack:
+        node, depth = stack.pop()
+        yield node
+        children = getattr(node, "_payload", None)
+        if depth < MAX_DEPTH and isinstance(children, list):
+            stack.extend((c, depth + 1) for c in reversed(children) if isinstance(c, EmailMessage))
+
+
+def _defect_names(msg: EmailMessage, too_deep: bool = False) -> list[str]:
     names: list[str] = []
-    for part in msg.walk() if msg.is_multipart() else [msg]:
+    if too_deep:  # walk() would go below the cap: every node above it
+        walked: Iterator[EmailMessage] = _nodes(msg)
+    else:
+        walked = msg.walk() if msg.is_multipart() else iter([msg])
+    for part in walked:
         for defect in getattr(part, "defects", ()):
             name = type(defect).__name__
             if name not in names:
@@ -197,12 +278,18 @@ def _parse_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes]
     msg = _parse_message(raw, header)
     parts: list[Part] = []
     encoded: dict[str, bytes] = {}
+    notes: list[str] = []
+    too_deep = False
     for section, leaf in _leaves(msg):
-        part = _part_of(section, leaf)
+        part = _part_of(section, leaf, notes)
+        too_deep = too_deep or getattr(leaf, "_mk_too_deep", False)
         parts.append(part)
         if part.content_type in ("text/plain", "text/html"):
             encoded[section] = _payload_bytes(leaf)
-    return parts, encoded, _defect_names(msg)
+    defects = _defect_names(msg, too_deep)
+    if too_deep:
+        defects.append(DEPTH_NOTE)
+    return parts, encoded, [*defects, *dict.fromkeys(notes)]
 
 
 def _fallback_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes]]:
@@ -224,6 +311,10 @@ def fetched_from_bytes(
     raw = bytes(raw or b"")
     header = _split_header(raw)
     notes: list[str] = []
+    fixed = fix_bare_cr(header)
+    if fixed is not None:  # read as an IMAP server reads it (see fix_bare_cr)
+        raw, header = fixed + raw[len(header) :], fixed
+        notes.append(BARE_CR_NOTE)
     if raw.startswith(_OLE2_MAGIC):
         notes.append("not a MIME message: OLE2 compound file (Outlook .msg?)")
         size = _crlf_size(raw)
@@ -262,15 +353,40 @@ def fetched_from_bytes(
 def choose_text_sections(parts: list[Part]) -> list[str]:
     """Sections to download for the text: the first text/plain leaf that is not an attachment
     (and not empty), else the first such text/html leaf, else an inline text part that merely
-    has a filename, else an empty text/plain one."""
+    has a filename, else an empty text/plain one. After a text/plain leaf, the further inline
+    text/plain leaves that are not alternatives of an html one (a multipart/mixed of several
+    text parts, nested ones) are text too: they follow, in order."""
     for wanted in ("text/plain", "text/html"):
-        for part in parts:
+        for i, part in enumerate(parts):
             if part.content_type == wanted and not part.is_attachment and part.size > _EMPTY:
+                if wanted == "text/plain" and i + 1 < len(parts):
+                    return _more_plain(parts, i)
                 return [part.section]
     for part in parts:
         if part.content_type in ("text/plain", "text/html") and part.disposition != "attachment":
             return [part.section]
     return []
+
+
+def _more_plain(parts: list[Part], first: int) -> list[str]:
+    """parts[first] and the inline text/plain leaves after it whose parent has no text/html
+    leaf (those are alternatives, not more text)."""
+    sections = [parts[first].section]
+    rest = parts[first + 1 :]
+    if not any(p.content_type == "text/plain" for p in rest):
+        return sections
+    html_parents = {p.section.rpartition(".")[0] for p in parts if p.content_type == "text/html"}
+    for part in rest:
+        if (
+            part.content_type == "text/plain"
+            and not part.is_attachment
+            and part.size > _EMPTY
+            and part.section.rpartition(".")[0] not in html_parents
+        ):
+            sections.append(part.section)
+            if len(sections) >= _MAX_TEXT_SECTIONS:
+                break
+    return sections
 
 
 def content_params(value: str) -> dict[str, str]:

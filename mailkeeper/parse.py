@@ -21,7 +21,7 @@ from email.utils import getaddresses, parsedate_tz
 from mailparser.dates import parse_mail_date
 
 from mailkeeper.charsets import decode_base64, decode_header_value, decode_text
-from mailkeeper.mime import choose_text_sections, content_params
+from mailkeeper.mime import BARE_CR_NOTE, choose_text_sections, content_params, fix_bare_cr
 from mailkeeper.model import Address, Attachment, Fetched, Message, Part
 from mailkeeper.textclean import guess_language, html_to_text, strip_reply
 
@@ -86,6 +86,17 @@ def _header_fields(header: bytes) -> tuple[list[tuple[str, bytes]], list[str]]:
     return [(name, b"".join(source)) for name, source in fields], defects
 
 
+def _after_fields(header: bytes) -> bytes:
+    """The bytes from the first line of `header` that _header_fields does not read as a field."""
+    pos = 0
+    for line in header.splitlines(True):
+        c = line[0]
+        if not (c == 32 or c == 9 or line.startswith(b"From ") or _FIELD_START(line)):
+            return header[pos:]
+        pos += len(line)
+    return b""
+
+
 def _field_value(source: bytes) -> str:
     """The raw value of a field as compat32 keeps it (see Policy.header_source_parse)."""
     value = source[source.index(b":") + 1 :].lstrip(b" \t").rstrip(b"\r\n")
@@ -100,13 +111,23 @@ class _Headers:
     content_type = "text/plain"
     report_type = ""
     charset: str | None = None
+    # What follows the first line that is not a header field, when no blank line came first:
+    # text that a server (Dovecot) keeps in the header block of a message without headers.
+    rest = b""
 
     def __init__(self, header: bytes, defects: list[str]) -> None:
         self.values: dict[str, bytes] = {}
         self._decoded: dict[str, str] = {}
         try:
             if isinstance(header, (bytes, bytearray)) and header:
-                fields, found = _header_fields(bytes(header))
+                header = bytes(header)
+                fixed = fix_bare_cr(header)
+                if fixed is not None:
+                    header = fixed
+                    defects.append(BARE_CR_NOTE)
+                fields, found = _header_fields(header)
+                if found and found[0] == "MissingHeaderBodySeparatorDefect":
+                    self.rest = _after_fields(header)
             else:
                 fields, found = self._parser_fields(header)
         except Exception as exc:  # noqa: BLE001
@@ -204,15 +225,37 @@ def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
     return pairs
 
 
-def _addresses(value: str | None, hint: str | None, keep_nameless: bool = False) -> list[Address]:
+_ENCODED_WORDS = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:[ \t]*=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)*")
+
+
+def _quote_encoded_words(value: str, hint: str | None, notes: list[str] | None) -> str:
+    """Encoded words as the quoted strings they stand for: a name that decodes to specials
+    (":", "<", CR LF ...) must not be read as address syntax."""
+
+    def quoted(m: re.Match[str]) -> str:
+        text = decode_header_value(m.group(0), hint, notes)
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return _ENCODED_WORDS.sub(quoted, value)
+
+
+def _addresses(
+    value: str | None,
+    hint: str | None,
+    keep_nameless: bool = False,
+    notes: list[str] | None = None,
+) -> list[Address]:
     """Mailboxes of an address header; groups, garbage and CR/LF in names never raise.
 
     With `keep_nameless`, a display name without a usable address ("MAILER-DAEMON <>")
-    is kept as Address(name, "")."""
+    is kept as Address(name, ""). What could not be read in a name goes to `notes`."""
     if not value:
         return []
     value = _UNFOLD.sub(" ", value[:_MAX_ADDRESS_HEADER])
     pairs = _simple_addresses(value)
+    if pairs is None and "=?" in value and '"' not in value:
+        value = _quote_encoded_words(value, hint, notes)
+        pairs = _simple_addresses(value)
     if pairs is None:
         try:
             # The stdlib's non-strict parser, the same on every patch level. The strict one
@@ -236,7 +279,7 @@ def _addresses(value: str | None, hint: str | None, keep_nameless: bool = False)
             m = _EMAIL_RE.search(name)
             email, name = (m.group(0).lower(), "") if m else ("", name)
         if email or (keep_nameless and name.strip()):
-            out.append(Address(name=decode_header_value(name, hint), email=email))
+            out.append(Address(name=decode_header_value(name, hint, notes), email=email))
     if not any(a.email for a in out):
         found = [Address("", m.lower()) for m in _EMAIL_RE.findall(value)[:100]]
         out = found or out[:1]
@@ -349,14 +392,56 @@ _BINARY_JUNK = re.compile("[" + "".join(_JUNK_CHARS) + "]+")
 _IDENTITY_ENCODINGS = frozenset({"7bit", "8bit", "binary", "", "7-bit", "8-bit", "plain", "none"})
 
 
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+# "=" not followed by two hex digits or a (soft) line end.
+_QP_BAD_ESCAPE = re.compile(rb"=(?![0-9A-Fa-f]{2}|[ \t]*(?:\r?\n|\Z))")
+
+
+def _base64_body(data: bytes, defects: list[str]) -> bytes:
+    """Base64 body bytes. Clean input is decoded in one strict pass; otherwise what can be read
+    is kept: runs of base64 lines are decoded, lines that are not base64 are kept as they are,
+    and a defect says so (a padding slip alone is no defect)."""
+    try:
+        return binascii.a2b_base64(data.translate(None, b" \t\r\n"), strict_mode=True)
+    except binascii.Error:
+        pass
+    out: list[bytes] = []
+    run: list[bytes] = []
+    foreign = 0
+    for line in data.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.translate(None, _B64_ALPHABET):  # characters base64 does not have
+            if run:
+                out.append(decode_base64(b"".join(run)))
+                run = []
+            out.append(line + b"\n")
+            foreign += 1
+            continue
+        run.append(line)
+        if line.endswith(b"="):  # padding: the end of one encoded chunk
+            out.append(decode_base64(b"".join(run)))
+            run = []
+    if run:
+        out.append(decode_base64(b"".join(run)))
+    if foreign:
+        defects.append(f"base64: {foreign} line(s) not base64, kept as they are")
+    return b"".join(out)
+
+
 def transfer_decode(data: bytes, encoding: str, defects: list[str]) -> bytes:
     """Undo a content-transfer-encoding; tolerant of broken input."""
     encoding = encoding.strip().lower()
     try:
         if encoding == "base64":
-            return decode_base64(data)
+            return _base64_body(data, defects)
         if encoding == "quoted-printable":
-            return binascii.a2b_qp(data)
+            out = binascii.a2b_qp(data)
+            # A decoded "=" is legal (=3D); only then is the input searched for bad escapes.
+            if b"=" in out and _QP_BAD_ESCAPE.search(data):
+                defects.append("quoted-printable: invalid escapes kept as they are")
+            return out
         if encoding in ("x-uuencode", "uuencode", "x-uue", "uue"):
             return _uudecode(data)
     except (binascii.Error, ValueError) as exc:
@@ -383,10 +468,16 @@ def _body_text(f: Fetched, defects: list[str]) -> tuple[str, bool]:
         if part.content_type == "text/html":
             text, html_only = html_to_text(text), True
         texts.append(text)
-    text = "\n".join(texts).replace("\r\n", "\n").replace("\r", "\n")[:_MAX_TEXT_CHARS]
+    return _clean_text("\n".join(texts), defects), html_only
+
+
+def _clean_text(text: str, defects: list[str]) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")[:_MAX_TEXT_CHARS]
     if any(ch in text for ch in _JUNK_CHARS):  # much faster than a regex scan when clean
+        if "\x00" in text:
+            defects.append("NUL bytes removed from the text")
         text = _BINARY_JUNK.sub("", text)
-    return text, html_only
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -573,11 +664,20 @@ def _parse(f: Fetched) -> Message:
     hint = _charset_hint(h, f.parts)
     header_notes: list[str] = []
     subject = decode_header_value(h.get("subject"), hint, header_notes)
-    senders = _addresses(h.get("from"), hint, True) or _addresses(h.get("sender"), hint, True)
+    senders = _addresses(h.get("from"), hint, True, header_notes) or _addresses(
+        h.get("sender"), hint, True, header_notes
+    )
     sender = senders[0] if senders else None
     message_id = _first_id(h.get("message-id"))
     header_date, offset, date_problem = _date(h.get("date"))
     text, html_only = _body_text(f, defects)
+    if h.rest and not text.strip():
+        # No blank line ended the header block: the server kept the text in it (Dovecot,
+        # for a message without headers); the Maildir path finds it as the body.
+        body, note = decode_text(h.rest, hint)
+        text = _clean_text(body, defects).lstrip("\n")
+        if note:
+            defects.append(f"body: {note}")
     attachments = _attachments(f.parts)
     defects.extend(_header_defects(message_id, sender, date_problem, f, header_notes))
     defects.extend(n for n in f.notes if n not in defects)

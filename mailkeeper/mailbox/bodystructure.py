@@ -8,11 +8,15 @@ import logging
 from typing import Any
 from urllib.parse import unquote
 
+from mailkeeper.mime import DEPTH_NOTE, MAX_DEPTH, NO_ENVELOPE_NOTE, filename_notes
 from mailkeeper.model import Part
 
 logger = logging.getLogger(__name__)
 
-MAX_DEPTH = 50
+# A multipart without a boundary parameter: the server sees no parts in it (Dovecot reports
+# one empty text/plain child), a reader sees its body as plain text. The Maildir path gets
+# the stdlib parser's name for it.
+NO_BOUNDARY_NOTE = "NoBoundaryInMultipartDefect"
 
 
 def _s(value: Any) -> str | None:
@@ -36,14 +40,17 @@ def _params(raw: Any) -> dict[str, str]:
     return out
 
 
-def decode_filename(params: dict[str, str]) -> str | None:
-    """filename / filename* (RFC 2231) / name, with RFC 2047 encoded words decoded."""
+def decode_filename(params: dict[str, str], notes: list[str] | None = None) -> str | None:
+    """filename / filename* (RFC 2231) / name, with RFC 2047 encoded words decoded; what could
+    not be read is added to `notes`."""
     for key in ("filename*", "name*"):
         if key in params:
             value = params[key]
             charset, _, rest = value.partition("'")
             if rest:
                 _, _, encoded = rest.partition("'")
+                if notes is not None:
+                    notes.extend(filename_notes(charset, encoded))
                 try:
                     return unquote(encoded, encoding=charset or "utf-8", errors="replace")
                 except LookupError:
@@ -70,24 +77,39 @@ def _disposition(raw: Any) -> tuple[str | None, dict[str, str]]:
     return None, {}
 
 
-def parts_from_bodystructure(bs: Any) -> list[Part]:
-    """Every leaf, numbered as IMAP sections ("1" for a single-part message)."""
+def parts_from_bodystructure(bs: Any, notes: list[str] | None = None) -> list[Part]:
+    """Every leaf, numbered as IMAP sections ("1" for a single-part message). What cannot be
+    read (nesting below MAX_DEPTH, a multipart without boundary, a broken file name) is added
+    to `notes`, as the Maildir path (mime.fetched_from_bytes) records it."""
     out: list[Part] = []
-    _walk(bs, "", out, 0)
+    found: list[str] = []
+    _walk(bs, "", out, 0, found)
+    if notes is not None:
+        notes.extend(n for n in dict.fromkeys(found) if n not in notes)
     return out
 
 
-def _walk(bs: Any, prefix: str, out: list[Part], depth: int) -> None:
-    if depth > MAX_DEPTH or not isinstance(bs, (tuple, list)) or not bs:
+def _walk(bs: Any, prefix: str, out: list[Part], depth: int, notes: list[str]) -> None:
+    if not isinstance(bs, (tuple, list)) or not bs:
         return
     if isinstance(bs[0], list):  # multipart: [children], subtype, params, disposition, ...
+        if depth >= MAX_DEPTH:
+            out.append(Part(prefix or "1", "application/octet-stream", size=0))
+            notes.append(DEPTH_NOTE)
+            return
+        if len(bs) > 2 and "boundary" not in _params(bs[2]):
+            # The whole body is its text: BODY[TEXT] at the top, BODY[n] below. Its size is
+            # not in the structure (the adapter fills it in for TEXT).
+            out.append(Part(prefix or "TEXT", "text/plain", size=0))
+            notes.append(NO_BOUNDARY_NOTE)
+            return
         for i, child in enumerate(bs[0], start=1):
-            _walk(child, f"{prefix}.{i}" if prefix else str(i), out, depth + 1)
+            _walk(child, f"{prefix}.{i}" if prefix else str(i), out, depth + 1, notes)
         return
-    out.append(_leaf(bs, prefix or "1"))
+    out.append(_leaf(bs, prefix or "1", notes))
 
 
-def _leaf(bs: Any, section: str) -> Part:
+def _leaf(bs: Any, section: str, notes: list[str] | None = None) -> Part:
     maintype = (_s(bs[0]) or "application").lower()
     subtype = (_s(bs[1]) or "octet-stream").lower() if len(bs) > 1 else "octet-stream"
     params = _params(bs[2] if len(bs) > 2 else None)
@@ -102,10 +124,13 @@ def _leaf(bs: Any, section: str) -> Part:
         ext = 8
     elif maintype == "message" and subtype in ("rfc822", "global"):
         ext = 10
+        envelope = bs[7] if len(bs) > 7 else None
+        if notes is not None and isinstance(envelope, (tuple, list)) and not any(envelope):
+            notes.append(NO_ENVELOPE_NOTE)
     else:
         ext = 7
     disposition, dparams = _disposition(bs[ext + 1] if len(bs) > ext + 1 else None)
-    filename = decode_filename({**params, **dparams})
+    filename = decode_filename({**params, **dparams}, notes)
     return Part(
         section=section,
         content_type=f"{maintype}/{subtype}",

@@ -8,6 +8,7 @@ No string that came from mail is ever put into an IMAP command.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 from collections.abc import Callable
@@ -357,16 +358,20 @@ class ImapMailbox:
     def _fetched_from_response(self, folder: str, uid: int, data: dict[bytes, Any]) -> Fetched:
         notes: list[str] = []
         try:
-            parts = parts_from_bodystructure(data.get(b"BODYSTRUCTURE"))
+            parts = parts_from_bodystructure(data.get(b"BODYSTRUCTURE"), notes)
         except Exception as e:  # noqa: BLE001 - a strange BODYSTRUCTURE is a defect, not a stop
             parts = []
             notes.append(f"BODYSTRUCTURE unreadable: {type(e).__name__}")
         header = data.get(b"BODY[HEADER]") or b""
+        header = header if isinstance(header, bytes) else bytes(header)
+        size = int(data.get(b"RFC822.SIZE") or 0)
+        if parts and parts[0].section == "TEXT":  # a multipart without boundary: all text
+            parts[0] = dataclasses.replace(parts[0], size=max(0, size - len(header)))
         return Fetched(
             folder=folder,
             uid=uid,
-            size=int(data.get(b"RFC822.SIZE") or 0),
-            header=header if isinstance(header, bytes) else bytes(header),
+            size=size,
+            header=header,
             parts=parts,
             flags=_flags(data.get(b"FLAGS")),
             internaldate=_utc(data.get(b"INTERNALDATE")),
