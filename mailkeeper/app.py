@@ -7,12 +7,15 @@ The CLI (and later the daemon) call these methods; the work itself is done by th
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from mailkeeper import config as config_mod
-from mailkeeper.errors import LockedError, UserError
-from mailkeeper.link import Linker, LinkStats, Party, party_from
+from mailkeeper.check import CheckResult, database_problems
+from mailkeeper.check import check as check_config
+from mailkeeper.errors import ConfigError, LockedError, StoreError, UserError
+from mailkeeper.link import Linker, LinkStats, Party, party_from, unlinked_messages
 from mailkeeper.lock import daemon_lock, sync_lock
 from mailkeeper.store import Store
 from mailkeeper.sync import RETRY_DELAYS, ProgressFn, SyncReport, Syncer
@@ -42,8 +45,32 @@ class App:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self.settings.database)
+            try:
+                self._store = Store(self.settings.database)
+            except StoreError as e:
+                # An unwritable path is advice with its line, not FileNotFoundError text; a
+                # file that is not a mailkeeper database keeps its own message.
+                problems = database_problems(self.settings)
+                if not problems:
+                    raise
+                raise ConfigError(str(e), problems) from e
         return self._store
+
+    def _writable_store(self, what: str) -> Store:
+        """The store, or advice naming the `database:` line when it is read-only."""
+        store = self.store
+        if store.readonly:
+            raise ConfigError(
+                f"the database is read-only, so {what} cannot run",
+                database_problems(self.settings)
+                or [f"{self.settings.database}: expected a database file this user can write"],
+            )
+        return store
+
+    @staticmethod
+    def check(config: Path | None, offline: bool = False) -> CheckResult:
+        """Everything a sync would trip over (check.py); the configuration need not load."""
+        return check_config(config_mod.find_config_path(config), offline=offline)
 
     def close(self) -> None:
         if self._store is not None:
@@ -70,20 +97,29 @@ class App:
 
     # ------------------------------------------------------------------ sync
     def sync(
-        self, account: str | None = None, progress: ProgressFn | None = None
+        self,
+        account: str | None = None,
+        progress: ProgressFn | None = None,
+        reports: list[SyncReport] | None = None,
     ) -> list[SyncReport]:
-        reports = []
+        """Sync `account` (None: all). `reports`: a list to collect the reports in, which
+        keeps the failing account's (its `error` filled) when an error is raised."""
+        reports = [] if reports is None else reports
+        accounts = self.accounts(account)
+        store = self._writable_store("sync")
         with sync_lock(self.settings.database):
             syncer = Syncer(
-                self.store,
+                store,
                 self.settings,
                 self.rules,
                 self.party,
                 progress=progress,
                 retry_delays=self.retry_delays,
             )
-            for acct in self.accounts(account):
-                reports.append(syncer.sync_account(acct))
+            for acct in accounts:
+                report = SyncReport(account=acct.name)
+                reports.append(report)
+                syncer.sync_account(acct, report)
         return reports
 
     # ------------------------------------------------------------------ linking
@@ -93,19 +129,31 @@ class App:
 
     def relink(self) -> LinkStats:
         """Link every stored message again, under the sync lock."""
+        self._writable_store("relink")
         with sync_lock(self.settings.database).acquire(wait=5.0):
             return self.link(None)
 
     # ------------------------------------------------------------------ reports
-    def customers(self) -> list[dict[str, Any]]:
+    def customers(self, sort: str = "tier") -> list[dict[str, Any]]:
+        """Every customer; `sort`: tier (configured first, by tier and name) or silence
+        (longest since the last real mail either way first; never in touch last)."""
         self._refresh_rules()
-        return self.store.customers.report()
+        return self.store.customers.report(sort=sort)
+
+    def unlinked(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Messages linked to no customer, newest first, each with the reason."""
+        self._refresh_rules()
+        return unlinked_messages(self.store, self.party, limit)
 
     def _refresh_rules(self) -> None:
         """After a rules edit, relink before reporting, under the sync lock. When another
-        process holds the lock the data is shown as it is and `relink_pending` says so."""
+        process holds the lock (or the database is read-only) the data is shown as it is
+        and `relink_pending` says so."""
         self.relink_pending = False
         if not Linker(self.store, self.settings, self.rules).rules_changed():
+            return
+        if self.store.readonly:
+            self.relink_pending = True
             return
         lock = sync_lock(self.settings.database)
         try:
@@ -121,13 +169,20 @@ class App:
     def customer(self, name: str, limit: int | None = 50) -> dict[str, Any]:
         self._refresh_rules()
         customers = self.store.customers
-        c = customers.find(name)
+        aliases = {a: c.name for c in self.rules.customers for a in c.aliases}
+        found = customers.lookup(name, aliases)
+        if len(found) > 1:
+            raise UserError(
+                f"'{name.strip()}' matches {len(found)} customers",
+                [f"{', '.join(found[:10])}: give more of the name"],
+            )
+        c = customers.find(found[0]) if found else None
         if c is None:
             import difflib
 
-            close = difflib.get_close_matches(name, customers.names(), n=3)
+            close = difflib.get_close_matches(name.strip(), customers.names(), n=3)
             hint = f"did you mean: {', '.join(close)}?" if close else "see `mailkeeper customers`"
-            raise UserError(f"no customer named '{name}'", [hint])
+            raise UserError(f"no customer named '{name.strip()}'", [hint])
         cid = c.pop("id")
         [report] = customers.report(cid)
         c.update(report)
@@ -163,3 +218,99 @@ class App:
             "last_error": last_error,
             "last_error_at": last_error_at,
         }
+
+    # ---- detection (scan, neglected, issues, promises, explain, snooze, resolve)
+    def scan(self, as_of: datetime | None = None) -> Any:
+        """Judge what is new and bring the findings up to date, as of `as_of` (default now)."""
+        from mailkeeper.detect.scan import Scanner  # spaCy comes only with scanning
+
+        self._refresh_rules()
+        with sync_lock(self.settings.database).acquire(wait=5.0):
+            return Scanner(self.store, self.settings, self.rules).run(as_of or _now())
+
+    def _findings(self, kind: str, states: tuple[str, ...] | None, as_of: datetime | None,
+                  fields: tuple[str, ...]) -> list[dict[str, Any]]:
+        self.scan(as_of)
+        names = self.store.customers.names_by_id()
+        out = []
+        for f in self.store.findings.listing(kind, states):
+            row = {"id": f["id"], "customer": names.get(f["customer_id"]), "state": f["state"]}
+            row.update({k: f["data"].get(k) for k in fields if k not in row})
+            out.append(row)
+        return out
+
+    def neglected(self, as_of: datetime | None = None) -> list[dict[str, Any]]:
+        """Neglected accounts, most overdue (weighted by tier) first; then snoozed, dormant."""
+        rows = self._findings("neglect", ("neglected", "snoozed", "dormant"), as_of, (
+            "tier", "last_contact", "last_inbound", "last_outbound", "days_since_contact",
+            "interval_days", "overdue_days", "status", "snoozed_until",
+        ))  # fmt: skip
+        order = {"neglected": 0, "snoozed": 1, "dormant": 2}
+        return sorted(rows, key=lambda r: order[r["state"]])
+
+    def issues(self, which: str = "open", as_of: datetime | None = None) -> list[dict[str, Any]]:
+        states = {"open": ("open", "overdue"), "overdue": ("overdue",), "all": None}[which]
+        return self._findings("issue", states, as_of, (
+            "category", "severity", "message_id", "received_at", "due_at", "acknowledged_at",
+            "phrase", "sentence", "contact", "subject",
+        ))  # fmt: skip
+
+    def promises(self, which: str = "open", as_of: datetime | None = None) -> list[dict[str, Any]]:
+        states = {"open": ("open", "overdue"), "overdue": ("overdue",), "all": None}[which]
+        return self._findings("promise", states, as_of, (
+            "message_id", "text", "made_at", "due_at", "kept_at", "subject",
+        ))  # fmt: skip
+
+    def explain(self, finding_id: int) -> dict[str, Any]:
+        f = self.store.findings.get(finding_id)
+        if f is None:
+            raise UserError(
+                f"no finding with id {finding_id}",
+                ["the ids are in `mailkeeper neglected`, `issues --all` and `promises --all`"],
+            )
+        names = self.store.customers.names_by_id()
+        return {
+            "id": f["id"],
+            "kind": f["kind"],
+            "customer": names.get(f["customer_id"]),
+            "state": f["state"],
+            "opened_at": f["opened_at"],
+            "due_at": f["due_at"],
+            "closed_at": f["closed_at"],
+            "rule": f["explain"].get("rule"),
+            "steps": f["explain"].get("steps", []),
+            "data": f["data"],
+            "history": self.store.findings.events(f["id"]),
+        }
+
+    def snooze(self, name: str, until: datetime) -> dict[str, Any]:
+        c = self._customer_row(name)
+        with sync_lock(self.settings.database).acquire(wait=5.0), self.store.transaction():
+            self.store.findings.snooze(c["id"], _iso(until))
+        return {"customer": c["name"], "until": _iso(until)}
+
+    def resolve(self, finding_id: int, note: str | None = None) -> dict[str, Any]:
+        f = self.store.findings.get(finding_id)
+        if f is None:
+            raise UserError(f"no finding with id {finding_id}", ["see `mailkeeper issues --all`"])
+        with sync_lock(self.settings.database).acquire(wait=5.0), self.store.transaction():
+            self.store.findings.set_state(finding_id, "resolved", _iso(_now()), note or "by you")
+        return {"id": finding_id, "state": "resolved"}
+
+    def _customer_row(self, name: str) -> dict[str, Any]:
+        c = self.store.customers.find(name)
+        if c is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, self.store.customers.names(), n=3)
+            hint = f"did you mean: {', '.join(close)}?" if close else "see `mailkeeper customers`"
+            raise UserError(f"no customer named '{name}'", [hint])
+        return c
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -47,15 +47,66 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except UserError as e:
             _fail(e.args[0] if e.args else str(type(e).__name__), e.problems)
         except MailkeeperError as e:
-            _fail(str(e), [] if verbose else ["run with -v for details"])
+            problems = list(getattr(e, "problems", []))  # a refused connection says where
+            _fail(str(e), problems or ([] if verbose else ["run with -v for details"]))
         except KeyboardInterrupt:
             _fail("interrupted; the next sync resumes where this one stopped", [], 130)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except Exception as e:  # noqa: BLE001 - the one place that catches everything
             if verbose:
                 logger.exception("unexpected error")
             _fail(f"{type(e).__name__}: {e}", [] if verbose else ["run with -v for details"])
 
     return wrapper
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (`mailkeeper customers | head`): stop quietly, like cat does.
+    stdout is pointed at /dev/null so that flushing it at exit does not raise again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a killed writer
+
+
+class _Group(click.Group):
+    """Global options are accepted after the command too: `mailkeeper customers --config X`
+    is `mailkeeper --config X customers` (unless the command has an option of that name)."""
+
+    GLOBAL = {"--config": True, "-v": False, "-vv": False, "-vvv": False, "--verbose": False}
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = list(args)
+        i, n = None, 0
+        while n < len(args):  # the command: the first word that is not a global option's value
+            if args[n] in self.commands:
+                i = n
+                break
+            n += 2 if args[n] == "--config" else 1
+        if i is None:
+            return super().parse_args(ctx, args)
+        command = self.commands[args[i]]
+        own = {o for p in command.params for o in getattr(p, "opts", [])}
+        head, tail, rest = args[: i + 1], [], args[i + 1 :]
+        j = 0
+        while j < len(rest):
+            a = rest[j]
+            if a == "--":
+                tail += rest[j:]
+                break
+            name = a.split("=", 1)[0]
+            if name in self.GLOBAL and name not in own:
+                takes_value = self.GLOBAL[name] and "=" not in a
+                moved = rest[j : j + 1 + takes_value]
+                head = head[:i] + moved + head[i:]
+                i += len(moved)
+                j += len(moved)
+                continue
+            tail.append(a)
+            j += 1
+        return super().parse_args(ctx, head + tail)
 
 
 def _app(ctx: click.Context) -> Any:
@@ -83,12 +134,28 @@ def _table(columns: list[str], rows: list[list[Any]], title: str | None = None) 
     Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
-def _day(iso: str | None) -> str:
-    return (iso or "")[:10]
+def _local(iso: str | None, tz: Any = None, fmt: str = "%Y-%m-%d") -> str:
+    """A stored UTC time as the rep's local date (mailkeeper.yaml timezone) for tables;
+    --json keeps UTC."""
+    if not iso:
+        return ""
+    if tz is None:
+        return iso[:10]
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso[:10]
+    return when.astimezone(tz).strftime(fmt)
+
+
+def _day(iso: str | None, tz: Any = None) -> str:
+    return _local(iso, tz)
 
 
 # ----------------------------------------------------------------------------- commands
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config",
@@ -160,27 +227,31 @@ def demo(directory: Path | None) -> None:
     with App.from_config(cfg) as app:
         for r in app.sync():
             click.echo(f"synced {r.new_messages} messages of the demo mailbox in {dest}")
-        _customers_table(app.customers())
+        _customers_table(app.customers(), app.settings.tz)
     click.echo(f'\nTry: mailkeeper --config {cfg} customer "Birch & Co"')
 
 
 @cli.command()
+@click.option("--offline", is_flag=True, help="Skip the network: no login, no folder list.")
 @click.pass_context
 @handle_errors
-def check(ctx: click.Context) -> None:
-    """Validate mailkeeper.yaml and the rules; print every problem with file and line.
+def check(ctx: click.Context, offline: bool) -> None:
+    """Find what a sync would trip over: mailkeeper.yaml and the rules, each account's
+    secret, login and folders, the database path, the templates. Every problem with file
+    and line.
 
-    Example: mailkeeper --config ~/mailkeeper/mailkeeper.yaml check
+    Example: mailkeeper --config ~/mailkeeper/mailkeeper.yaml check --offline
     """
-    from mailkeeper import config as cfg
+    from mailkeeper.app import App
 
-    path = cfg.find_config_path(ctx.obj["config"])
-    problems, warnings = cfg.check_with_warnings(path)
-    for w in warnings:
+    result = App.check(ctx.obj["config"], offline=offline)
+    for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
-    if problems:
-        _fail(f"{len(problems)} problem(s) in the configuration", problems)
-    click.echo(f"{path}: ok")
+    if result.problems:
+        _fail(f"{len(result.problems)} problem(s) found", result.problems)
+    for line in result.passed:
+        click.echo(line)
+    click.echo(f"{result.path}: ok")
 
 
 @cli.command()
@@ -196,20 +267,37 @@ def sync(ctx: click.Context, account: str | None, as_json: bool) -> None:
     Example: mailkeeper sync --account work
     """
     app = _app(ctx)
-    with _progress(enabled=not as_json and sys.stderr.isatty()) as progress:
-        reports = app.sync(account, progress=progress)
+    reports: list[Any] = []
+    try:
+        with _progress(enabled=not as_json and sys.stderr.isatty()) as progress:
+            app.sync(account, progress=progress, reports=reports)
+    except Exception:
+        if as_json:  # the usual array, the failing account's `error` filled; then advice
+            _json([r.as_dict() for r in reports])
+        raise
     if as_json:
         _json([r.as_dict() for r in reports])
         return
     for r in reports:
         folders = ", ".join(f"{f.name} +{f.new}" for f in r.folders)
-        extra = (
-            f"; discovered: {', '.join(r.link.discovered)}" if r.link and r.link.discovered else ""
-        )
+        found = r.link.discovered if r.link else []
+        extra = f"; discovered: {_summary(found)}" if found else ""
         click.echo(
             f"{r.account}: {r.new_messages} new message(s) ({folders}) "
             f"in {r.timings.get('total', 0):.1f}s{extra}"
         )
+        for note in r.link.notes if r.link else []:
+            click.echo(f"  {note}")
+
+
+def _summary(names: list[str], show: int = 5) -> str:
+    """A list of names, summarised when long: the first few and how many more."""
+    if len(names) <= show + 1:
+        return ", ".join(names)
+    return (
+        f"{len(names)} customers: {', '.join(names[:show])} and {len(names) - show} more "
+        "(see `mailkeeper customers`)"
+    )
 
 
 @cli.command()
@@ -244,22 +332,30 @@ def relink(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--sort",
+    type=click.Choice(["tier", "silence"]),
+    default="tier",
+    show_default=True,
+    help="tier: configured first, by tier and name; silence: longest since the last mail first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.pass_context
 @handle_errors
-def customers(ctx: click.Context, as_json: bool) -> None:
+def customers(ctx: click.Context, sort: str, as_json: bool) -> None:
     """Every customer with tier, status, message count, last inbound and outbound mail.
 
-    Example: mailkeeper customers --json
+    Example: mailkeeper customers --sort silence
     """
-    rows = _app(ctx).customers()
+    app = _app(ctx)
+    rows = app.customers(sort=sort)
     if as_json:
         _json(rows)
         return
-    _customers_table(rows)
+    _customers_table(rows, app.settings.tz)
 
 
-def _customers_table(rows: list[dict[str, Any]]) -> None:
+def _customers_table(rows: list[dict[str, Any]], tz: Any = None) -> None:
     _table(
         ["name", "tier", "status", "messages", "last inbound", "last outbound"],
         [
@@ -268,8 +364,8 @@ def _customers_table(rows: list[dict[str, Any]]) -> None:
                 r["tier"],
                 r["status"],
                 r["messages"],
-                _day(r["last_inbound"]),
-                _day(r["last_outbound"]),
+                _day(r["last_inbound"], tz),
+                _day(r["last_outbound"], tz),
             ]
             for r in rows
         ],
@@ -278,35 +374,45 @@ def _customers_table(rows: list[dict[str, Any]]) -> None:
 
 @cli.command()
 @click.argument("name")
-@click.option("--limit", default=30, show_default=True, help="Timeline entries to show (0: all).")
+@click.option(
+    "--limit",
+    default=30,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Timeline entries to show (0: all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 @handle_errors
 def customer(ctx: click.Context, name: str, limit: int, as_json: bool) -> None:
-    """One customer: its domains, contacts and the timeline of its mail.
+    """One customer: its domains, contacts and the timeline of its mail. NAME may be the
+    name or a unique part of it (a word, the start), an alias, a domain or an address.
 
-    Example: mailkeeper customer "Birch & Co"
+    Example: mailkeeper customer Huamei
     """
-    c = _app(ctx).customer(name, limit or None)
+    app = _app(ctx)
+    c = app.customer(name, limit or None)
     if as_json:
         _json(c)
         return
+    tz = app.settings.tz
+    own = app.party.own
     click.echo(
         f"{c['name']}  tier {c['tier'] or '-'}  {c['status']}  {c['messages']} messages  "
         f"domains: {', '.join(c['domains']) or '-'}"
     )
     _table(
         ["contact", "name", "messages", "last seen"],
-        [[x["email"], x["name"], x["messages"], _day(x["last_seen"])] for x in c["contacts"]],
+        [[x["email"], x["name"], x["messages"], _day(x["last_seen"], tz)] for x in c["contacts"]],
         title="Contacts",
     )
     _table(
-        ["date", "", "from", "subject", "link"],
+        ["date", "", "from / to", "subject", "link"],
         [
             [
-                _day(t["date"]),
+                _day(t["date"], tz),
                 "→" if t["direction"] == "outbound" else "←",
-                t["from"],
+                _recipient(t["to"], own) if t["direction"] == "outbound" else t["from"],
                 t["subject"][:70],
                 t["link"],
             ]
@@ -314,6 +420,14 @@ def customer(ctx: click.Context, name: str, limit: int, as_json: bool) -> None:
         ],
         title="Timeline",
     )
+
+
+def _recipient(to: list[str], own: Any) -> str:
+    """Who outbound mail went to: the first recipient who is not the rep, and how many more."""
+    others = [a for a in to if a not in own] or to
+    if not others:
+        return ""
+    return others[0] + (f" +{len(others) - 1}" if len(others) > 1 else "")
 
 
 @cli.command()
@@ -325,13 +439,16 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     Example: mailkeeper status --json
     """
-    s = _app(ctx).status()
+    app = _app(ctx)
+    s = app.status()
     if as_json:
         _json(s)
         return
+    tz = app.settings.tz
+    last = _local(s["last_sync_at"], tz, "%Y-%m-%d %H:%M") or "never"
     click.echo(
         f"database: {s['database']} ({s['database_bytes'] / 1e6:.1f} MB), "
-        f"{s['messages']} messages, last sync {s['last_sync_at'] or 'never'}"
+        f"{s['messages']} messages, last sync {last}"
     )
     if s["last_error"]:
         click.echo(f"last error: {s['last_error']}")
@@ -345,12 +462,46 @@ def status(ctx: click.Context, as_json: bool) -> None:
                     f["uidvalidity"],
                     f["last_uid"],
                     f["messages"],
-                    f["last_sync_at"],
+                    _local(f["last_sync_at"], tz, "%Y-%m-%d %H:%M"),
                 ]
                 for f in a["folders"]
             ],
             title=f"{a['name']} ({a['username']}@{a['host']})",
         )
+
+
+@cli.command()
+@click.option(
+    "--limit",
+    default=0,
+    type=click.IntRange(min=0),
+    help="Show at most this many (newest first; 0: all).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.pass_context
+@handle_errors
+def unlinked(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Messages linked to no customer, newest first, and why: internal, bulk, auto,
+    ignored, freemail (an address not listed), one_way (an unknown domain with mail one way
+    only). To see that nothing important fell through.
+
+    Example: mailkeeper unlinked --limit 50
+    """
+    app = _app(ctx)
+    rows = app.unlinked(limit or None)
+    if as_json:
+        _json(rows)
+        return
+    tz = app.settings.tz
+    _table(
+        ["date", "from", "subject", "reason"],
+        [[_day(r["date"], tz), r["from"], r["subject"][:60], r["reason"]] for r in rows],
+    )
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["reason"]] = counts.get(r["reason"], 0) + 1
+    if counts:
+        click.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=lambda x: -x[1])))
 
 
 class _progress:
@@ -382,8 +533,185 @@ class _progress:
             self.bar.stop()
 
 
+# ---- detection
+class _Timestamp(click.ParamType):
+    """--as-of and --until: an ISO date or time; a date alone is midnight UTC, a time without
+    a zone is UTC."""
+
+    name = "TIMESTAMP"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from datetime import UTC, datetime
+
+        if isinstance(value, datetime):
+            return value
+        try:
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"'{value}' is not a date or time like 2026-11-30 or 2026-11-30T09:00Z")
+        return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+AS_OF = click.option(
+    "--as-of", type=_Timestamp(), help="Judge as of this time (default: now), to replay a day."
+)
+TIMESTAMP = _Timestamp()
+
+
+@cli.command()
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@handle_errors
+def scan(ctx: click.Context, as_of: Any, as_json: bool) -> None:
+    """Judge new mail and bring the findings up to date (neglect, issues, promises).
+
+    Example: mailkeeper scan --as-of 2026-11-30T18:00Z
+    """
+    r = _app(ctx).scan(as_of)
+    if as_json:
+        _json(r.as_dict())
+        return
+    states = ", ".join(f"{n} {s}" for s, n in sorted(r.by_state.items()))
+    click.echo(
+        f"{r.findings} findings ({states}); {r.opened} new, {r.changed} changed, "
+        f"{r.closed} closed; {r.judged} messages judged in {r.seconds:.1f}s"
+    )
+
+
+@cli.command()
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.pass_context
+@handle_errors
+def neglected(ctx: click.Context, as_of: Any, as_json: bool) -> None:
+    """Customers you have not written to for longer than their tier allows, most overdue first
+    (weighted by tier); snoozed and dormant ones after them; discovered ones marked.
+
+    Example: mailkeeper neglected --as-of 2026-11-30
+    """
+    app = _app(ctx)
+    rows = app.neglected(as_of)
+    tz = app.settings.tz
+    if as_json:
+        _json(rows)
+        return
+    _table(
+        ["id", "customer", "tier", "state", "you wrote", "they wrote", "days", "overdue"],
+        [
+            [r["id"], r["customer"] + (" (discovered)" if r["status"] == "discovered" else ""),
+             r["tier"], r["state"], _day(r["last_outbound"], tz), _day(r["last_inbound"], tz),
+             r["days_since_contact"], r["overdue_days"]]  # fmt: skip
+            for r in rows
+        ],
+    )
+
+
+@cli.command()
+@click.option("--open", "which", flag_value="open", default=True, help="Open and overdue (default).")
+@click.option("--overdue", "which", flag_value="overdue", help="Only overdue ones.")
+@click.option("--all", "which", flag_value="all", help="Also acknowledged and resolved ones.")
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.pass_context
+@handle_errors
+def issues(ctx: click.Context, which: str, as_of: Any, as_json: bool) -> None:
+    """Customer mail that needs your answer: complaints, questions, requests.
+
+    Example: mailkeeper issues --overdue
+    """
+    app = _app(ctx)
+    rows = app.issues(which, as_of)
+    tz = app.settings.tz
+    if as_json:
+        _json(rows)
+        return
+    _table(
+        ["id", "customer", "category", "state", "received", "due", "subject"],
+        [[r["id"], r["customer"], r["category"], r["state"], _day(r["received_at"], tz),
+          _day(r["due_at"], tz), r["subject"]] for r in rows],  # fmt: skip
+    )
+
+
+@cli.command()
+@click.option("--open", "which", flag_value="open", default=True, help="Open and overdue (default).")
+@click.option("--overdue", "which", flag_value="overdue", help="Only overdue ones.")
+@click.option("--all", "which", flag_value="all", help="Also kept and resolved ones.")
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.pass_context
+@handle_errors
+def promises(ctx: click.Context, which: str, as_of: Any, as_json: bool) -> None:
+    """Promises you made in your mail ("I will send the quotation by Friday") and their due time.
+
+    Example: mailkeeper promises --all
+    """
+    app = _app(ctx)
+    rows = app.promises(which, as_of)
+    tz = app.settings.tz
+    if as_json:
+        _json(rows)
+        return
+    _table(
+        ["id", "customer", "state", "due", "subject"],
+        [[r["id"], r["customer"], r["state"], _day(r["due_at"], tz), r["text"]] for r in rows],
+    )
+
+
+@cli.command()
+@click.argument("finding_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+@handle_errors
+def explain(ctx: click.Context, finding_id: int, as_json: bool) -> None:
+    """Why a finding is what it is: the rule, the messages, the phrase, the arithmetic.
+
+    Example: mailkeeper explain 12
+    """
+    e = _app(ctx).explain(finding_id)
+    if as_json:
+        _json(e)
+        return
+    click.echo(f"#{e['id']} {e['kind']} · {e['customer']} · {e['state']}")
+    for step in e["steps"]:
+        click.echo(f"  - {step}")
+    for h in e["history"]:
+        click.echo(f"  {h['at']}  {h['state']}" + (f"  ({h['note']})" if h["note"] else ""))
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--until", type=TIMESTAMP, required=True, help="Silence it until this date.")
+@click.pass_context
+@handle_errors
+def snooze(ctx: click.Context, name: str, until: Any) -> None:
+    """Do not list a customer as neglected until a date (kept in the database).
+
+    Example: mailkeeper snooze "Birch & Co" --until 2027-01-15
+    """
+    r = _app(ctx).snooze(name, until)
+    click.echo(f"{r['customer']}: snoozed until {r['until']}")
+
+
+@cli.command()
+@click.argument("finding_id", type=int)
+@click.option("--note", help="Why (kept in the finding's history).")
+@click.pass_context
+@handle_errors
+def resolve(ctx: click.Context, finding_id: int, note: str | None) -> None:
+    """Mark an issue or promise as dealt with (it stays resolved in later scans).
+
+    Example: mailkeeper resolve 12 --note "answered by phone"
+    """
+    r = _app(ctx).resolve(finding_id, note)
+    click.echo(f"#{r['id']}: {r['state']}")
+
+
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except BrokenPipeError:  # raised outside a command, e.g. by click's own output
+        _quiet_broken_pipe()
 
 
 if __name__ == "__main__":

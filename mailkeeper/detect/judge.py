@@ -117,7 +117,7 @@ class Judge:
         for paragraph in _PARAGRAPH.split(text[:20000]):
             doc = nlp(paragraph.strip())
             found: dict[int, list[tuple[str, int, int]]] = {}
-            for match_id, start, end in [*phrases(doc), *tokens(doc)]:
+            for match_id, start, end in [*phrases(doc), *(tokens(doc) if len(tokens) else [])]:
                 label = nlp.vocab.strings[match_id]
                 if label == "marketing":
                     return Verdict(False, rule=f"marketing: '{doc[start:end].text}'")
@@ -145,7 +145,8 @@ def _sentence_verdict(
     cats = [
         (label[4:], s, e)
         for label, s, e in hits
-        if label.startswith("cat:") and not covered(s, e)
+        if label.startswith("cat:")
+        and not covered(s, e)
         and not (ignored and severity_of[label[4:]] in ("low", "normal"))
     ]
     if cats:

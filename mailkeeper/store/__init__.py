@@ -4,7 +4,8 @@
 one small class per table family over it, so a call shows which tables it touches:
 `store.mail` (messages, addresses, folders, folder_messages, sync_runs, account_warnings),
 `store.customers` (customers, customer_domains, customer_addresses), `store.links` (links,
-and what linking reads), `store.state` (meta). Column names are plain English so a rep can
+and what linking reads), `store.state` (meta), `store.findings` (findings, finding_events,
+snoozes, judgements), `store.activity` (what detection reads of mail and customers). Column names are plain English so a rep can
 open the file with sqlite-utils or Datasette.
 """
 
@@ -14,8 +15,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from mailkeeper.store.activity import ActivityStore
 from mailkeeper.store.customers import CustomerStore
-from mailkeeper.store.db import Database, iso, now_iso
+from mailkeeper.store.db import Database, ReadOnlyError, iso, now_iso
+from mailkeeper.store.findings import FindingStore
 from mailkeeper.store.links import LinkStore
 from mailkeeper.store.mail import MESSAGE_COLUMNS, FolderEntry, FolderState, MailStore, MessageRows
 from mailkeeper.store.state import StateStore
@@ -25,6 +28,7 @@ __all__ = [
     "FolderEntry",
     "FolderState",
     "MessageRows",
+    "ReadOnlyError",
     "Store",
     "iso",
     "now_iso",
@@ -42,6 +46,16 @@ class Store:
         self.customers = CustomerStore(self.db)
         self.links = LinkStore(self.db)
         self.state = StateStore(self.db)
+        self.findings = FindingStore(self.db)
+        self.activity = ActivityStore(self.db)
+
+    @property
+    def readonly(self) -> bool:
+        """Opened read-only: this user may not write the file (reads work, writes refused)."""
+        return self.db.readonly
+
+    def refuse_writes(self, what: str) -> None:
+        self.db.refuse_writes(what)
 
     def close(self) -> None:
         self.db.close()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mailkeeper.store.db import Database, now_iso
@@ -22,6 +23,12 @@ _REPORT = """
     ORDER BY CASE c.status WHEN 'configured' THEN 0 WHEN 'discovered' THEN 1 ELSE 2 END,
              c.tier IS NULL, c.tier, c.name COLLATE NOCASE
 """
+
+
+def normalize_name(name: str) -> str:
+    """How names compare in a look-up: NFKC (full-width letters, compatibility forms),
+    case-folded, whitespace trimmed and collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 class CustomerStore:
@@ -98,9 +105,13 @@ class CustomerStore:
         return list(self.conn.execute("SELECT id, name, status FROM customers ORDER BY id"))
 
     # ------------------------------------------------------------------ reads
-    def report(self, customer_id: int | None = None) -> list[dict[str, Any]]:
-        """Every customer (or the one with `customer_id`) with its counts and last dates."""
+    def report(self, customer_id: int | None = None, sort: str = "tier") -> list[dict[str, Any]]:
+        """Every customer (or the one with `customer_id`) with its counts and last dates.
+        `sort`: tier (configured first, then by tier and name) or silence (the longest since
+        the last real message either way first; customers with no mail at all last)."""
         rows = self.conn.execute(_REPORT, (customer_id, customer_id)).fetchall()
+        if sort == "silence":
+            rows.sort(key=lambda r: (r[4] is None and r[5] is None, max(r[4] or "", r[5] or "")))
         return [
             {
                 "name": r[0],
@@ -123,6 +134,76 @@ class CustomerStore:
             return None
         keys = ("id", "name", "tier", "status", "language", "owner", "notes")
         return dict(zip(keys, row, strict=True))
+
+    def lookup(self, query: str, aliases: Mapping[str, str] | None = None) -> list[str]:
+        """Names of the customers `query` means, best kind of match first; more than one
+        name means it is ambiguous. Names compare NFKC-normalised, case- and
+        whitespace-insensitively. Tried in turn, the first that finds any wins: the whole
+        name or an alias (`aliases`: old name -> current name, from customers.yaml); an
+        e-mail address (listed, else its domain); a domain (subdomains included); a
+        prefix of the name; a run of whole words of the name; the start of a word."""
+        q = normalize_name(query)
+        if not q:
+            return []
+        names = self.names()
+        by_norm: dict[str, list[str]] = {}
+        for n in names:
+            by_norm.setdefault(normalize_name(n), []).append(n)
+        hit = by_norm.get(q)
+        if hit:
+            return hit
+        for alias, current in (aliases or {}).items():
+            if normalize_name(alias) == q and current in names:
+                return [current]
+        if " " not in q and "." in q:
+            found = self._by_address_or_domain(q)
+            if found:
+                return found
+        words = {n: normalize_name(n).split() for n in names}
+        qw = q.split()
+        for test in (
+            lambda n: normalize_name(n).startswith(q),
+            lambda n: any(words[n][i : i + len(qw)] == qw for i in range(len(words[n]))),
+            lambda n: len(qw) == 1 and any(w.startswith(q) for w in words[n]),
+        ):
+            found = [n for n in names if test(n)]
+            if found:
+                return found
+        return []
+
+    def _by_address_or_domain(self, q: str) -> list[str]:
+        email = q if "@" in q else None
+        domain = q.rpartition("@")[2].strip(".")
+        ids: list[int] = []
+        if email:
+            ids = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT customer_id FROM customer_addresses WHERE email = ?", (email,)
+                )
+            ]
+        labels = domain.split(".")
+        for i in range(len(labels) - 1):  # eu.birch.co.uk, birch.co.uk, co.uk
+            if ids:
+                break
+            ids = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT customer_id FROM customer_domains WHERE domain = ?",
+                    (".".join(labels[i:]),),
+                )
+            ]
+        if not ids:
+            return []
+        return [
+            r[0]
+            for r in self.db.select_in(
+                "SELECT name FROM customers WHERE id IN ({ids}) ORDER BY name", sorted(set(ids))
+            )
+        ]
+
+    def names_by_id(self) -> dict[int, str]:
+        return dict(self.conn.execute("SELECT id, name FROM customers"))
 
     def names(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT name FROM customers ORDER BY name")]

@@ -1,0 +1,183 @@
+"""The scan: judge what is new, run the detectors, and keep the findings table current.
+
+Each run re-examines the customers' contact dates and the linked mail of the look-back window
+(plus the threads of findings still open), which makes a deadline crossed since the last run
+show at once. The costly part, judging a message's text with spaCy, is done once per message
+and rules version (the judgements table), so a scan after a few new messages judges only
+those. The same situation is one finding, updated in place (its key); a change of state is
+added to its history; a finding the rep resolved stays resolved; one that no longer applies
+(the rep wrote back, the rules changed) is closed with a note.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from mailkeeper.clock import WorkingTime
+from mailkeeper.detect.finding import Finding, parse_ts, ts
+from mailkeeper.detect.issues import issue_findings, promise_findings
+from mailkeeper.detect.neglect import neglect_findings
+from mailkeeper.store import Store
+
+logger = logging.getLogger(__name__)
+
+LIVE = {
+    "neglect": ("neglected", "snoozed", "dormant"),
+    "issue": ("open", "overdue"),
+    "promise": ("open", "overdue"),
+}
+# a finding whose situation ended by itself: the state it is closed with
+ENDED = {"neglect": "resolved", "issue": "resolved", "promise": "resolved"}
+
+
+@dataclass
+class ScanReport:
+    judged: int = 0
+    findings: int = 0
+    opened: int = 0
+    changed: int = 0
+    closed: int = 0
+    by_state: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Scanner:
+    def __init__(self, store: Store, settings: Any, rules: Any) -> None:
+        self.store = store
+        self.settings = settings
+        self.rules = rules
+        self.wt = WorkingTime.from_config(settings.timezone, settings.working_hours)
+        self._judge: Any = None
+
+    def judge(self) -> Any:
+        if self._judge is None:
+            from mailkeeper.detect.judge import Judge  # spaCy: only when something is judged
+            from mailkeeper.rules import read_issue_rules
+
+            problems: list[str] = []
+            rules = read_issue_rules(self.settings.rules_dir, problems)
+            if problems:
+                from mailkeeper.errors import ConfigError
+
+                raise ConfigError("the issue rules have problems", problems)
+            self._judge = Judge(rules)
+        return self._judge
+
+    def fingerprint(self) -> str:
+        import hashlib
+
+        from mailkeeper.rules import issue_rule_files
+
+        digest = hashlib.sha256(b"judge-v1")
+        for lang, path in sorted(issue_rule_files(self.settings.rules_dir).items()):
+            digest.update(lang.encode() + path.read_bytes())
+        wt = self.wt
+        digest.update(repr((wt.timezone, wt.days, wt.start, wt.end, wt.holidays)).encode())
+        return digest.hexdigest()[:16]
+
+    def run(self, now: datetime) -> ScanReport:
+        import time
+
+        t0 = time.perf_counter()
+        report = ScanReport()
+        store = self.store
+        det = self.rules.detection
+        window_start = now - timedelta(days=det.issue_lookback_days)
+        live = store.findings.live(["issue", "promise"], ["open", "overdue"])
+        since = min([window_start, *(parse_ts(f["opened_at"]) for f in live)])  # type: ignore[type-var]
+        customers = store.activity.contact(ts(now) or "", ts(now - timedelta(days=365)) or "")
+        messages = store.activity.recent(ts(since) or "", ts(now) or "")
+        report.judged = self._attach_judgements(messages)
+        snoozes = {cid: parse_ts(u) for cid, u in store.findings.snoozes().items()}
+        snoozes = self._with_rule_snoozes(customers, snoozes)
+        tiers = {c["id"]: c["tier"] for c in customers}
+        still_open = frozenset(f["message_key"] for f in live if f["message_key"])
+        findings = [
+            *neglect_findings(customers, self.rules, snoozes, now),  # type: ignore[arg-type]
+            *issue_findings(messages, tiers, self.rules, self.wt, now, window_start, still_open),
+            *promise_findings(messages, self.rules, now, window_start, still_open),
+        ]
+        self._save(findings, now, report)
+        report.findings = len(findings)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _with_rule_snoozes(
+        self, customers: list[dict[str, Any]], snoozes: dict[int, datetime | None]
+    ) -> dict[int, datetime | None]:
+        """customers.yaml `snooze_until:` and `mailkeeper snooze`: the later one wins."""
+        for c in customers:
+            rule = self.rules.customer(c["name"])
+            until = getattr(rule, "snooze_until", None) if rule else None
+            if until is not None:
+                mine = snoozes.get(c["id"])
+                snoozes[c["id"]] = until if mine is None or until > mine else mine
+        return snoozes
+
+    def _attach_judgements(self, messages: list[dict[str, Any]]) -> int:
+        """Each message that may open an issue or hold a promise gets its judgement: from
+        the cache, else judged now and cached."""
+        wanted = {
+            m["key"]: m
+            for m in messages
+            if (m["direction"] == "inbound" and not m["is_auto"] and not m["is_bulk"])
+            or (m["direction"] == "outbound" and not m["is_auto"])
+        }
+        rules = self.fingerprint()
+        cached = self.store.findings.judgements(wanted, rules)
+        todo = {k: m for k, m in wanted.items() if k not in cached}
+        if todo:
+            judged = {k: self._judge_one(m) for k, m in todo.items()}
+            self.store.findings.save_judgements(rules, judged)
+            cached.update(judged)
+        for m in messages:
+            m["judgement"] = cached.get(m["key"])
+        return len(todo)
+
+    def _judge_one(self, m: dict[str, Any]) -> dict[str, Any]:
+        from mailkeeper.detect.judge import judged_text
+        from mailkeeper.detect.promises import commitments
+
+        if m["direction"] == "outbound":
+            sent = parse_ts(m["date"])
+            promises = commitments(m["text"], m["language"], sent, self.wt) if sent else []
+            return {"needs_answer": False, "promises": promises}
+        v = self.judge().judge(judged_text(m["subject"], m["text"]), m["language"])
+        return {
+            "needs_answer": v.needs_answer,
+            "category": v.category,
+            "severity": v.severity,
+            "phrase": v.phrase,
+            "sentence": v.sentence,
+            "rule": v.rule,
+            "promises": [],
+        }
+
+    def _save(self, findings: list[Finding], now: datetime, report: ScanReport) -> None:
+        store = self.store
+        at = ts(now) or ""
+        produced = {f.key for f in findings}
+        with store.transaction():
+            old = store.findings.by_keys(produced)
+            for f in findings:
+                prev = old.get(f.key)
+                report.by_state[f.state] = report.by_state.get(f.state, 0) + 1
+                if prev is not None and prev["state"] == "resolved":
+                    continue  # the rep resolved it: it stays resolved
+                event = None
+                if prev is None:
+                    event, report.opened = f.state, report.opened + 1
+                elif prev["state"] != f.state:
+                    event, report.changed = f.state, report.changed + 1
+                store.findings.save(f.as_row(), at, event, None)
+            for kind, states in LIVE.items():
+                for f in store.findings.live([kind], list(states)):
+                    if f["key"] not in produced:
+                        store.findings.set_state(f["id"], ENDED[kind], at, "no longer applies")
+                        report.closed += 1

@@ -1,0 +1,72 @@
+"""What detection reads of the mail and customer tables: per-customer contact dates and the
+recent linked messages. Read-only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mailkeeper.store.db import Database
+
+# Real contact: not an auto-reply; the direction is decided at link time (link.direction_of).
+_CONTACT = """
+    SELECT c.id, c.name, c.tier, c.status, c.language,
+           MAX(CASE WHEN m.direction = 'outbound' AND m.is_auto = 0 THEN m.date END),
+           MAX(CASE WHEN m.direction = 'inbound' AND m.is_auto = 0 AND m.is_bulk = 0
+                    THEN m.date END),
+           MIN(m.date), COUNT(m.key),
+           COUNT(CASE WHEN m.date >= ? THEN 1 END),
+           COUNT(DISTINCT CASE WHEN m.date >= ? AND m.direction = 'inbound' THEN m.from_email END)
+    FROM customers c
+    LEFT JOIN links l ON l.customer_id = c.id
+    LEFT JOIN messages m ON m.key = l.message_key AND (m.date IS NULL OR m.date <= ?)
+    GROUP BY c.id ORDER BY c.id
+"""
+
+_RECENT = """
+    SELECT m.key, l.customer_id, m.date, m.direction, m.is_auto, m.is_bulk, m.thread_key,
+           m.message_id, m.in_reply_to, m.from_email, m.from_name, m.to_json, m.cc_json,
+           m.subject, m.reply_body, m.body, m.language, m.rowid
+    FROM messages m JOIN links l ON l.message_key = m.key
+    WHERE m.date >= ? AND m.date <= ?
+    ORDER BY m.date, m.rowid
+"""
+
+
+class ActivityStore:
+    def __init__(self, db: Database) -> None:
+        self.conn = db.conn
+
+    def contact(self, as_of: str, year_ago: str) -> list[dict[str, Any]]:
+        """Every customer with its last real outbound and inbound dates as of `as_of`, the
+        date of its first message, and its activity since `year_ago` (messages, contacts)."""
+        keys = (
+            "id", "name", "tier", "status", "language", "last_outbound", "last_inbound",
+            "first_message", "messages", "messages_year", "contacts_year",
+        )  # fmt: skip
+        return [
+            dict(zip(keys, r, strict=True))
+            for r in self.conn.execute(_CONTACT, (year_ago, year_ago, as_of))
+        ]
+
+    def recent(self, since: str, until: str) -> list[dict[str, Any]]:
+        """Linked messages dated from `since` to `until`, oldest first; one row per message
+        and customer it is linked to."""
+        out = []
+        for r in self.conn.execute(_RECENT, (since, until)):
+            to = [e for _, e in json.loads(r[11] or "[]")]
+            cc = [e for _, e in json.loads(r[12] or "[]")]
+            out.append(
+                {
+                    "key": r[0], "customer_id": r[1], "date": r[2], "direction": r[3],
+                    "is_auto": bool(r[4]), "is_bulk": bool(r[5]), "thread_key": r[6],
+                    "message_id": r[7], "in_reply_to": r[8], "from": r[9], "from_name": r[10],
+                    "to": to, "cc": cc, "subject": r[13] or "",
+                    "text": r[14] if (r[14] or "").strip() else (r[15] or ""),
+                    "language": r[16], "rowid": r[17],
+                }  # fmt: skip
+            )
+        return out
+
+    def last_rowid(self) -> int:
+        return int(self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM messages").fetchone()[0])
