@@ -48,6 +48,7 @@ from mailkeeper.yamlreader import (
     _summary,
     normalize_address,
     normalize_domain,
+    timezone_hint,
 )
 
 __all__ = [
@@ -378,7 +379,7 @@ def _read_timezone(r: YamlReader, node: Node) -> str | None:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        hint = _suggest(name, sorted(zoneinfo.available_timezones()))
+        hint = timezone_hint(name)
         r.problem(
             node,
             f"timezone: unknown time zone '{name}'{hint}",

@@ -131,6 +131,10 @@ accounts:
     #                                                       # mark them (SPECIAL-USE)
     # extra_folders: [Archive]                              # more folders to read
     # timeout: 60                                           # seconds per server answer
+    # ca_file: ./company-ca.pem   # the CA certificate (PEM) of a server whose certificate
+    #                             # this computer does not trust (e.g. a company server)
+    # verify_tls: true            # false: do not check the certificate at all; only on a
+    #                             # network you trust (anyone in between could read your password)
 
 # How mail is fetched (all optional).
 # sync:

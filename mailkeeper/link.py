@@ -43,6 +43,7 @@ class LinkStats:
     discovered: list[str] = field(default_factory=list)
     by_method: dict[str, int] = field(default_factory=dict)
     full: bool = False
+    notes: list[str] = field(default_factory=list)  # why a discovered name reads as it does
 
 
 @dataclass(frozen=True)
@@ -263,20 +264,33 @@ class Linker:
         if not candidates:
             return []
         found = self.store.links.domain_directions(sorted(candidates))
-        names = {n for n, _ in info.values()}
+        names = {n: [d for d, c in domains.items() if c == cid] for cid, (n, _) in info.items()}
         made = []
         for org in sorted(candidates):
             d = found.get(org)
             if not d or d["inbound"] == 0 or d["outbound"] == 0:
                 continue
             name = name_from_domain(org)
+            note = None
             if name in names:
+                # Never two look-alike names without saying why: the domain tells them apart,
+                # and the note says how to merge them if they are one company.
+                other = names[name]
+                note = (
+                    f"named with its domain: '{name}' is already a customer"
+                    + (f" ({', '.join(sorted(other))})" if other else "")
+                    + f"; if it is the same company, add {org} to its domains in customers.yaml"
+                )
                 name = f"{name} ({org})"
-            cid = self.store.customers.upsert(name, "discovered", tier=self.rules.default_tier)
+            cid = self.store.customers.upsert(
+                name, "discovered", tier=self.rules.default_tier, notes=note
+            )
             self.store.customers.add_domain(org, cid)
-            names.add(name)
+            names[name] = [org]
             made.append(org)
             stats.discovered.append(name)
+            if note:
+                stats.notes.append(f"{name}: {note}")
         if made:
             logger.info("discovered %d customer(s): %s", len(made), ", ".join(stats.discovered))
         return made
@@ -352,3 +366,51 @@ class Linker:
             if p in domains:
                 return domains[p], "domain", p
         return None
+
+
+# ----------------------------------------------------------------------------- unlinked
+# Why a message linked to no customer (`mailkeeper unlinked`), in the order they are tested.
+UNLINKED_REASONS = {
+    "bulk": "bulk mail (a list or a mailing service): never linked",
+    "auto": "an auto-reply, bounce or receipt from no known customer",
+    "internal": "only you and colleagues (company domains) on it",
+    "ignored": "every outside address is under ignore: in customers.yaml",
+    "freemail": "a freemail address not listed under a customer's addresses",
+    "one_way": "an unknown domain with mail one way only (discovery needs both ways)",
+}
+
+
+def unlinked_reason(m: dict[str, Any], party: Party) -> str:
+    """Why message `m` (store.links.unlinked's fields) is linked to no customer: one of
+    UNLINKED_REASONS."""
+    if m["bulk"]:
+        return "bulk"
+    outside = [
+        email
+        for role, email, _ in m["addresses"]
+        if role != "reply_to" and domain_of(email) and party.is_external(email)
+    ]
+    if m["auto"] and outside:
+        return "auto"
+    if not outside:
+        return "internal"
+    kept = [e for e in outside if not party.is_ignored(e)]
+    if not kept:
+        return "ignored"
+    if all(party.is_freemail(domain_of(e)) for e in kept):
+        return "freemail"
+    return "one_way"
+
+
+def unlinked_messages(store: Store, party: Party, limit: int | None) -> list[dict[str, Any]]:
+    """`unlinked` rows: message_id, date, from, subject, reason (newest first)."""
+    return [
+        {
+            "message_id": m["message_id"],
+            "date": m["date"],
+            "from": m["from"],
+            "subject": m["subject"],
+            "reason": unlinked_reason(m, party),
+        }
+        for m in store.links.unlinked(limit)
+    ]

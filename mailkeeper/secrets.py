@@ -17,6 +17,7 @@ import shlex
 import signal
 import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from mailkeeper.config import AccountConfig
@@ -180,9 +181,10 @@ def _command_error(account: str, key: str, command: str, what: str, fix: str = "
     return AuthError(
         f"account '{account}': {key} failed",
         [
-            f"{_program(command)} (accounts.{account}.{key}) {what}",
+            f"accounts.{account}.{key}: {_program(command)} {what}",
             fix or f"run the command by hand to see its output, then fix accounts.{account}.{key}",
         ],
+        key=key,
     )
 
 
@@ -193,11 +195,28 @@ def _from_env(account: AccountConfig) -> str:
         raise AuthError(
             f"account '{account.name}': environment variable {var} is not set",
             [
-                f"set {var} before running mailkeeper, "
-                f"or change accounts.{account.name}.password_env"
+                f"accounts.{account.name}.password_env: {var} is not set; set it before "
+                f"running mailkeeper, or change accounts.{account.name}.password_env"
             ],
+            key="password_env",
         )
     return value
+
+
+def keyring_install_hint() -> str:
+    """How to add the keyring extra to this installation: from a source checkout (where
+    pyproject.toml sits next to the package) the extra is installed from `.`; otherwise
+    from the package index."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        return (
+            f"install the keyring extra from the checkout: cd {checkout} && "
+            "pip install '.[keyring]' (with pipx: pipx install --force '.[keyring]')"
+        )
+    return (
+        "install the keyring extra: pip install 'mailkeeper[keyring]' in mailkeeper's "
+        "environment (with pipx: pipx inject mailkeeper keyring)"
+    )
 
 
 def _from_keyring(account: AccountConfig) -> str:
@@ -207,7 +226,11 @@ def _from_keyring(account: AccountConfig) -> str:
     except ImportError:
         raise AuthError(
             f"account '{account.name}': keyring support is not installed",
-            ["pip install 'mailkeeper[keyring]', or use password_command instead"],
+            [
+                f"accounts.{account.name}.keyring: the keyring package is missing; "
+                f"{keyring_install_hint()}, or use password_command instead"
+            ],
+            key="keyring",
         ) from None
     try:
         for user in dict.fromkeys([account.name, account.username]):
@@ -218,12 +241,18 @@ def _from_keyring(account: AccountConfig) -> str:
         raise AuthError(
             f"account '{account.name}': the system keyring is not usable ({type(exc).__name__})",
             [
-                f"{exc}".splitlines()[0] if f"{exc}" else "no keyring backend available",
+                f"accounts.{account.name}.keyring: "
+                + (f"{exc}".splitlines()[0] if f"{exc}" else "no keyring backend available"),
                 "install and unlock a keyring (e.g. gnome-keyring, KWallet, macOS Keychain), "
                 "or use password_command instead",
             ],
+            key="keyring",
         ) from None
     raise AuthError(
         f"account '{account.name}': no password in the system keyring",
-        [f"store it once with: keyring set {KEYRING_SERVICE} {account.name}"],
+        [
+            f"accounts.{account.name}.keyring: store it once with: "
+            f"keyring set {KEYRING_SERVICE} {account.name}"
+        ],
+        key="keyring",
     )

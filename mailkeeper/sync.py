@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from mailkeeper import secrets
-from mailkeeper.errors import ConnectionLost, MailboxError, UserError
+from mailkeeper.errors import ConnectionLost, MailboxError, UserError, classify
 from mailkeeper.link import Linker, LinkStats, Party, direction_of
 from mailkeeper.mailbox.base import Mailbox
 from mailkeeper.model import Fetched
 from mailkeeper.rows import message_rows
 from mailkeeper.store import FolderEntry, MessageRows, Store, now_iso
 from mailkeeper.store.links import DRAFT_ROLES
+from mailkeeper.yamlreader import key_lines, locate
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ WORKER_NICE = 10
 RETRY_DELAYS = (2.0, 5.0, 15.0)
 
 ProgressFn = Callable[[str, int, int], None]  # (label, done, total)
+# Every report has each of these (seconds), zero when that stage had nothing to do.
+TIMING_KEYS = ("connect", "status", "fetch", "parse_cpu", "store", "folders", "link", "total")
 
 
 @dataclass
@@ -63,7 +66,7 @@ class SyncReport:
     folders: list[FolderReport] = field(default_factory=list)
     new_messages: int = 0
     link: LinkStats | None = None
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TIMING_KEYS, 0.0))
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -93,22 +96,75 @@ class SyncReport:
 
 
 # ----------------------------------------------------------------------------- workers
-def _init_worker(nice: int) -> None:
+def _init_worker(nice: int, sync_pid: int | None = None) -> None:
+    """Each parse worker once, at its start: a lower priority, and a quiet end when the sync
+    process is gone (a SIGKILL, the OOM killer). Its parent, the forkserver, outlives the sync
+    (every worker holds the forkserver's "alive" pipe, and the task queue's write end), so
+    PR_SET_PDEATHSIG would never fire and an orphan would wait for tasks forever: a daemon
+    thread waits on the sync process instead (a pidfd on Linux, else a check per second) and
+    ends the worker at once, without a traceback. A result written to a pipe nobody reads
+    kills the worker by SIGPIPE rather than with a BrokenPipeError traceback. Set once per
+    worker: no cost per message."""
     if nice:
         os.nice(nice)
+    import signal
+    import threading
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if sync_pid is not None:
+        threading.Thread(target=_exit_with, args=(sync_pid,), daemon=True).start()
+
+
+def _exit_with(pid: int) -> None:
+    """Return only after process `pid` ended, then end this process at once, quietly."""
+    try:
+        import select
+
+        fd = os.pidfd_open(pid)  # Linux >= 5.3: readable when the process ends
+        select.select([fd], [], [])
+    except ProcessLookupError:
+        pass  # gone already
+    except (AttributeError, OSError):
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+    os._exit(0)
+
+
+def _quiet_resource_tracker() -> None:
+    """After a SIGKILL of the sync process, multiprocessing's resource tracker unlinks the
+    pool's semaphores and warns about each as "leaked": expected then, and noise. The tracker
+    is a separate interpreter started with this process's -W flags (sys.warnoptions), so the
+    filter is added there before the pool (and with it the tracker) is started; warnings in
+    this process are not affected (their filters were read at start-up)."""
+    import sys
+
+    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+    if quiet not in sys.warnoptions:
+        sys.warnoptions.append(quiet)
 
 
 def _parse_batch(
     batch: list[Fetched], role: str, party: Party
 ) -> tuple[list[MessageRows], float]:
     """Parse a batch and turn it into the rows the store writes: all the CPU work of a
-    message, done in a worker process so that the main one only fetches and inserts."""
+    message, done in a worker process so that the main one only fetches and inserts. A
+    message an adapter handed over unsplit (`Fetched.deferred`: a Maildir file's bytes) has
+    its MIME tree walked here first."""
     from mailkeeper.parse import parse  # imported on first use: a no-change sync never parses
 
     t = time.perf_counter()
     out = []
     draft_folder = role in DRAFT_ROLES
     for f in batch:
+        if f.deferred is not None:
+            f = f.deferred()
         m = parse(f)
         sender = m.sender.email if m.sender else None
         draft = draft_folder or "\\Draft" in f.flags
@@ -128,7 +184,10 @@ class Parser:
             import multiprocessing
 
             ctx = multiprocessing.get_context("forkserver")
-            self.pool = ctx.Pool(workers, initializer=_init_worker, initargs=(WORKER_NICE,))
+            _quiet_resource_tracker()
+            self.pool = ctx.Pool(
+                workers, initializer=_init_worker, initargs=(WORKER_NICE, os.getpid())
+            )
         self.pending: deque[tuple[list[Fetched], Any]] = deque()
         self.cpu = 0.0
 
@@ -171,8 +230,10 @@ def cores() -> int:
 
 
 # ----------------------------------------------------------------------------- adapters
-def open_mailbox(settings: Any, account: Any) -> Mailbox:
-    """The adapter for `account` (not yet connected: use it as a context manager)."""
+def open_mailbox(settings: Any, account: Any, credential: Any = None) -> Mailbox:
+    """The adapter for `account` (not yet connected: use it as a context manager).
+    `credential`: a secrets.Credential already fetched (by `check`), so that the password
+    command is not run twice; by default it is fetched when the connection logs in."""
     if account.kind == "maildir":
         from mailkeeper.mailbox.maildir import MaildirMailbox  # only Maildir users pay for it
 
@@ -188,6 +249,15 @@ def open_mailbox(settings: Any, account: Any) -> Mailbox:
     from mailkeeper.mailbox.imap import ImapMailbox
 
     oauth = account.oauth2_token_command is not None
+    if credential is not None:
+        secret = credential.secret
+        return ImapMailbox(
+            account,
+            password=None if oauth else (lambda: secret),
+            oauth2_token=(lambda: secret) if oauth else None,
+            max_message_size=settings.sync.max_message_size,
+            max_text_bytes=settings.sync.max_text_bytes,
+        )
     return ImapMailbox(
         account,
         password=None if oauth else (lambda: secrets.get_password(account)),
@@ -217,23 +287,28 @@ class Syncer:
         self.progress = progress
         self.retry_delays = retry_delays
 
-    def sync_account(self, acct: Any) -> SyncReport:
-        """Sync every folder of `acct`, retrying a dropped connection, then link. On an error
-        that retries did not heal, what was committed is linked all the same, the run is
-        recorded with its error, and the error is raised with report.error filled."""
-        report = SyncReport(account=acct.name)
+    def sync_account(self, acct: Any, report: SyncReport | None = None) -> SyncReport:
+        """Sync every folder of `acct`, retrying a dropped connection, then link. An error
+        that waiting will not heal (errors.classify: unknown host, wrong password, refused
+        certificate ...) ends the sync at once, naming its line in mailkeeper.yaml. On an
+        error, what was committed is linked all the same, the run is recorded with its error,
+        and the error is raised with report.error filled (`report`: the caller's, to keep)."""
+        report = report if report is not None else SyncReport(account=acct.name)
         started = now_iso()
         t0 = time.perf_counter()
         attempt = 0
+        logged_in = False
         while True:
             try:
                 with open_mailbox(self.settings, acct) as mb:
+                    logged_in = True
                     report.timings["connect"] = time.perf_counter() - t0
                     for folder, role in self._folders(mb, acct, report):
                         self._sync_folder(mb, acct.name, folder, role, report)
                 break
             except ConnectionLost as e:
-                if attempt >= len(self.retry_delays):
+                if classify(e, logged_in) == "permanent" or attempt >= len(self.retry_delays):
+                    self._locate(e)
                     self._finish(report, started, t0, str(e))
                     raise
                 wait = self.retry_delays[attempt]
@@ -247,10 +322,18 @@ class Syncer:
                 )
                 time.sleep(wait)
             except Exception as e:
+                self._locate(e)
                 self._finish(report, started, t0, str(e))
                 raise
         self._finish(report, started, t0, None)
         return report
+
+    def _locate(self, e: BaseException) -> None:
+        """Put mailkeeper.yaml's FILE:LINE in front of the problems that name a key."""
+        problems = getattr(e, "problems", None)
+        if problems:
+            lines = key_lines(self.settings.path)
+            e.problems = [locate(self.settings.path, p, lines) for p in problems]  # type: ignore[attr-defined]
 
     def _finish(self, report: SyncReport, started: str, t0: float, error: str | None) -> None:
         report.error = error
@@ -284,6 +367,9 @@ class Syncer:
         by_name = {name: role for role, name in roles.items() if role not in ("inbox", "sent")}
         seen = {n for n, _ in out}
         out += [(f, by_name.get(f, "extra")) for f in found.extra_folders if f not in seen]
+        # A folder the configuration no longer names (an extra folder dropped, Sent renamed)
+        # is no longer shown as if current; its entries stay, so the history is kept.
+        self.store.mail.forget_folders(acct.name, [f for f, _ in out])
         return out
 
     def _sync_folder(

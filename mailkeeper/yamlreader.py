@@ -267,6 +267,53 @@ class YamlReader:
         return list(node.value)
 
 
+# ----------------------------------------------------------------------------- naming a line
+def key_lines(path: Path) -> dict[str, int]:
+    """The line of every mapping key of a YAML file by its dotted path
+    (`accounts.work.host` -> 31); {} when the file cannot be read. For errors found after
+    the file was loaded (a login refused, a folder missing), so they can name the line."""
+    try:
+        with path.open("rb") as fh:
+            root = yaml.compose(fh, Loader=_LOADER)
+    except (OSError, yaml.YAMLError):
+        return {}
+    out: dict[str, int] = {}
+
+    def walk(node: Node, prefix: str) -> None:
+        if not isinstance(node, MappingNode):
+            return
+        for key_node, value in node.value:
+            if isinstance(key_node, ScalarNode):
+                name = f"{prefix}{key_node.value}"
+                out.setdefault(name, int(key_node.start_mark.line) + 1)
+                walk(value, name + ".")
+
+    if root is not None:
+        walk(root, "")
+    return out
+
+
+_DOTTED = re.compile(r"^[\w-]+(?:\.[\w.-]+)*")
+
+
+def locate(path: Path, text: str, lines: dict[str, int] | None = None) -> str:
+    """`text` with "FILE:LINE: " in front when it starts with a dotted key of the file (the
+    longest prefix of it that the file has: `accounts.work.extra_folders` ... falls back to
+    `accounts.work`); unchanged when it names no key or already starts with the file."""
+    if text.startswith(str(path)):
+        return text
+    m = _DOTTED.match(text)
+    if not m:
+        return text
+    lines = key_lines(path) if lines is None else lines
+    parts = m.group(0).rstrip(".").split(".")
+    for n in range(len(parts), 0, -1):
+        line = lines.get(".".join(parts[:n]))
+        if line is not None:
+            return f"{path}:{line}: {text}"
+    return text
+
+
 # ----------------------------------------------------------------------------- value checks
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOCAL_PART = re.compile(r"^[^@\s<>()\[\],;:\"]+$")
@@ -308,6 +355,54 @@ def normalize_address(raw: str) -> tuple[str | None, str | None]:
     if domain is None:
         return None, f"its domain is {why}"
     return f"{local}@{domain}", None
+
+
+_UTC_OFFSET = re.compile(r"^\s*(?:GMT|UTC)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*$", re.IGNORECASE)
+# A well-known zone per UTC offset (hours, minutes), for "timezone: GMT+8" and the like.
+_ZONE_FOR_OFFSET = {
+    (-10, 0): "Pacific/Honolulu",
+    (-8, 0): "America/Los_Angeles",
+    (-7, 0): "America/Denver",
+    (-6, 0): "America/Chicago",
+    (-5, 0): "America/New_York",
+    (-3, 0): "America/Sao_Paulo",
+    (0, 0): "Europe/London",
+    (1, 0): "Europe/Berlin",
+    (2, 0): "Europe/Athens",
+    (3, 0): "Europe/Moscow",
+    (4, 0): "Asia/Dubai",
+    (5, 0): "Asia/Karachi",
+    (5, 30): "Asia/Kolkata",
+    (7, 0): "Asia/Bangkok",
+    (8, 0): "Asia/Shanghai",
+    (9, 0): "Asia/Tokyo",
+    (10, 0): "Australia/Sydney",
+    (12, 0): "Pacific/Auckland",
+}
+
+
+def timezone_hint(name: str) -> str:
+    """' (did you mean ...?)' for an unknown time zone. An offset such as GMT+8 or UTC-5
+    gets a city zone and the Etc/ name, whose sign is reversed (POSIX): GMT+8 is
+    Etc/GMT-8; never the nearest spelling (GMT+0)."""
+    import zoneinfo
+
+    m = _UTC_OFFSET.match(name)
+    if m:
+        sign = 1 if m.group(1) == "+" else -1
+        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+        choices = []
+        note = ""
+        city = _ZONE_FOR_OFFSET.get((sign * hours, minutes))
+        if city:
+            choices.append(city)
+        if minutes == 0 and 0 < hours <= 14:
+            etc = f"Etc/GMT{'-' if sign > 0 else '+'}{hours}"
+            choices.append(etc)
+            ahead = "ahead of" if sign > 0 else "behind"
+            note = f" The sign of an Etc/ name is reversed: {etc} is {hours} h {ahead} UTC."
+        return f" (did you mean {' or '.join(choices)}?{note})" if choices else ""
+    return _suggest(name, sorted(zoneinfo.available_timezones()))
 
 
 def _parse_time(raw: str) -> time | None:

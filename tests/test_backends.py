@@ -9,7 +9,6 @@ snapshot of everything a mail client would call the messages' state (their flags
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,6 +17,7 @@ from conftest import BIRCH, ME, MaildirBox, make_mail, write_config
 from imapclient import IMAPClient
 
 from mailkeeper.app import App
+from mailkeeper.sync import TIMING_KEYS
 
 CUSTOMERS = BIRCH
 
@@ -151,7 +151,8 @@ class TestBackend:
             [again] = app.sync()
             assert again.new_messages == 0
             assert all(f.fetched == 0 for f in again.folders)
-            assert "fetch" not in again.timings  # status said nothing is new: nothing read
+            assert again.timings["fetch"] == 0  # status said nothing is new: nothing read
+            assert list(again.timings) == list(TIMING_KEYS)  # the keys of any other sync
             assert app.store.mail.message_count() == 3
 
     def test_new_message_arrives(self, backend: Backend, tmp_path: Path) -> None:

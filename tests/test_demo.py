@@ -176,5 +176,14 @@ def test_the_demo_command_end_to_end(tmp_path: Path) -> None:
     for line, (name, tier, status, messages, inbound, outbound) in zip(rows, EXPECTED, strict=True):
         cells = [c.strip() for c in line.replace("│", "|").split("|")]
         assert cells[:4] == [name, tier, status, str(messages)]
-        assert inbound[:10] in line and outbound[:10] in line
+        # Tables show the rep's local dates (the demo's timezone: Asia/Shanghai); JSON is UTC.
+        assert _local_day(inbound) in line and _local_day(outbound) in line
     assert (dest / "mailkeeper.yaml").is_file()
+
+
+def _local_day(iso: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return when.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d")

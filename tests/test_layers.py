@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mailkeeper"
 LAYERS: list[set[str]] = [
     {"cli", "daemon", "__main__", "demo", "demo_mail"},
     {"app"},
-    {"sync", "rows", "detect", "draft", "publish", "report", "orders", "lock"},
+    {"sync", "rows", "detect", "draft", "publish", "report", "orders", "lock", "check"},
     {"link"},
     {"store", "mailbox", "parse", "mime", "charsets", "textclean"},
     {"config", "rules", "yamlreader", "secrets", "defaults"},

@@ -13,9 +13,9 @@ from imapclient import IMAPClient
 from mailkeeper.app import App
 from mailkeeper.store import Store
 from mailkeeper.store.migrations import MIGRATIONS
+from mailkeeper.sync import TIMING_KEYS
 
 MIGRATION_NAMES = [name for name, _ in MIGRATIONS]
-from mailkeeper.sync import TIMING_KEYS
 
 pytestmark = pytest.mark.imap
 

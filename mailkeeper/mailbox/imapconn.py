@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import imaplib
 import logging
+import socket
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,13 @@ from typing import Any
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_exc
 
-from mailkeeper.errors import AuthError, ConnectionLost, MailboxError
+from mailkeeper.errors import (
+    AuthError,
+    ConnectionLost,
+    ConnectionRefused,
+    HostNotFound,
+    TlsRefused,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +61,10 @@ def connect(
     """A logged-in IMAPClient for `account` (host, port, tls, verify_tls, ca_file, username).
 
     `oauth2_token` (XOAUTH2) wins over `password`; each is called once, only when needed.
-    `timeout`: seconds per socket operation, `account.timeout` when None. Raises MailboxError
-    (TLS failed), ConnectionLost (unreachable, or cut during login), AuthError (refused, or no
-    credential source). imaplib's debug output is off."""
+    `timeout`: seconds per socket operation, `account.timeout` when None. Raises the errors
+    `errors.classify` sorts: HostNotFound, TlsRefused (certificate, or TLS against a plain
+    port), ConnectionRefused, ConnectionLost (unreachable, or cut during login), AuthError
+    (refused, or no credential source). imaplib's debug output is off."""
     acct = account
     timeout = acct.timeout if timeout is None else timeout
     try:
@@ -72,8 +80,42 @@ def connect(
             client = IMAPClient(acct.host, port=acct.port, ssl=False, timeout=timeout)
             if acct.tls == "starttls":
                 client.starttls(ssl_context(acct.verify_tls, acct.ca_file))
+    except ssl.SSLCertVerificationError as e:
+        raise _certificate_refused(acct, e) from e
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as e:  # cut during the handshake
+        raise ConnectionLost(f"{acct.name}: connection to {acct.host}:{acct.port} lost: {e}") from e
     except ssl.SSLError as e:
-        raise MailboxError(f"{acct.name}: TLS with {acct.host}:{acct.port} failed: {e}") from e
+        raise _tls_failed(acct, e) from e
+    except socket.gaierror as e:
+        raise HostNotFound(
+            f"{acct.name}: cannot find the server {acct.host} ({e.strerror or e})",
+            [
+                f"accounts.{acct.name}.host: {acct.host} is not a name this computer can find; "
+                "expected your provider's IMAP server name (e.g. imap.gmail.com, "
+                "outlook.office365.com, imap.exmail.qq.com)"
+            ],
+            key="host",
+        ) from e
+    except ConnectionRefusedError as e:
+        raise ConnectionRefused(
+            f"{acct.name}: {acct.host} refused the connection on port {acct.port}",
+            [
+                f"accounts.{acct.name}.port: nothing answers on {acct.host}:{acct.port}; expected "
+                "the server's IMAP port (993 with tls: implicit, 143 with tls: starttls)"
+            ],
+            key="port",
+        ) from e
+    except TimeoutError as e:
+        if acct.tls != "implicit" and acct.port == 993:
+            raise TlsRefused(
+                f"{acct.name}: {acct.host}:993 did not greet: it expects TLS from the start",
+                [
+                    f"accounts.{acct.name}.tls: {acct.tls} on port 993, which speaks TLS "
+                    "from the first byte; expected tls: implicit (or port: 143 for starttls)"
+                ],
+                key="tls",
+            ) from e
+        raise ConnectionLost(f"{acct.name}: cannot reach {acct.host}:{acct.port}: {e}") from e
     except NETWORK_ERRORS as e:
         raise ConnectionLost(f"{acct.name}: cannot reach {acct.host}:{acct.port}: {e}") from e
     # imapclient 4.x turns on imaplib's debug output, which repr()s every literal: 4-5x
@@ -88,9 +130,16 @@ def connect(
             client.login(acct.username, password())
     except imap_exc.LoginError as e:
         _shutdown(client)
+        source = getattr(acct, "credential_source", None) or "password source"
         raise AuthError(
             f"{acct.name}: the server refused the login for {acct.username}",
-            [f"check the username and the password source of account '{acct.name}'"],
+            [
+                f"accounts.{acct.name}.username: {acct.host} refused {acct.username} with the "
+                f"secret from {source}; expected the right username and "
+                f"accounts.{acct.name}.{source} giving its current password (or an app "
+                "password, where the provider asks for one)"
+            ],
+            key="username",
         ) from e
     except NETWORK_ERRORS as e:
         _shutdown(client)
@@ -100,3 +149,43 @@ def connect(
         raise
     logger.info("connected to %s:%s as %s", acct.host, acct.port, acct.username)
     return client
+
+
+# OpenSSL's reasons when the other side does not speak TLS (a plain IMAP greeting came back).
+_PLAIN_PORT = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL", "HTTP_REQUEST")
+
+
+def _certificate_refused(acct: Any, e: ssl.SSLCertVerificationError) -> TlsRefused:
+    why = e.verify_message or e.reason or "not trusted"
+    key = "ca_file" if acct.ca_file else "host"
+    return TlsRefused(
+        f"{acct.name}: TLS with {acct.host}:{acct.port} failed: the server's certificate was "
+        f"refused ({why})",
+        [
+            f"accounts.{acct.name}.{key}: the certificate of {acct.host} is not trusted "
+            f"({why}); expected ca_file: PATH to the CA certificate (PEM) that signed it "
+            f"(ask your mail admin), or verify_tls: false, only on a network you trust"
+        ],
+        key=key,
+    )
+
+
+def _tls_failed(acct: Any, e: ssl.SSLError) -> TlsRefused:
+    if (e.reason or "") in _PLAIN_PORT:
+        return TlsRefused(
+            f"{acct.name}: TLS with {acct.host}:{acct.port} failed: that port speaks plain IMAP",
+            [
+                f"accounts.{acct.name}.tls: {acct.tls} on port {acct.port}, which answers "
+                "without TLS; expected port: 993 with tls: implicit, or tls: starttls on 143"
+            ],
+            key="tls",
+        )
+    return TlsRefused(
+        f"{acct.name}: TLS with {acct.host}:{acct.port} failed: {e.reason or e}",
+        [
+            f"accounts.{acct.name}.tls: the TLS handshake with {acct.host}:{acct.port} failed "
+            f"({e.reason or e}); expected the server's TLS mode and port (993 implicit, "
+            "143 starttls)"
+        ],
+        key="tls",
+    )

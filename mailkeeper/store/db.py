@@ -7,6 +7,7 @@ Database, so a call such as `store.mail.save_batch(...)` shows which tables it t
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -51,34 +52,78 @@ def chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
         yield values[i : i + size]
 
 
+def writable(path: Path) -> bool:
+    """Whether this process may write the database file at `path` and its WAL beside it."""
+    if not os.access(path, os.W_OK):
+        return False
+    if os.access(path.parent, os.W_OK):
+        return True
+    side = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
+    return all(os.access(p, os.W_OK) for p in side)
+
+
+class ReadOnlyError(StoreError):
+    """A write was asked of a database opened read-only."""
+
+
 class Database:
-    """One SQLite connection in WAL mode, migrated to the current schema."""
+    """One SQLite connection in WAL mode, migrated to the current schema.
+
+    A database file this process may not write (another user's, a read-only mount) is
+    opened read-only: reading works, and any write raises ReadOnlyError with the reason."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
         self._bulk = False
         self._bulk_pending = 0
         self._bulk_since = 0.0
+        self.readonly = self.path is not None and self.path.is_file() and not writable(self.path)
         try:
-            if self.path is not None:
+            if self.path is None:
+                conn = sqlite3.connect(":memory:", isolation_level=None)
+            elif self.readonly:
+                conn = self._open_readonly(self.path)
+            else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-            else:
-                conn = sqlite3.connect(":memory:", isolation_level=None)
             self.conn = conn
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            if not self.readonly:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA cache_size={CACHE_KB}")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA foreign_keys=OFF")
             self._migrate()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open the database {path}: {e}") from e
-        if self.path is not None:
+        except OSError as e:  # the folder cannot be made: under a file, no permission ...
+            raise StoreError(f"cannot open the database {path}: {e.strerror or e}") from e
+        if self.path is not None and not self.readonly:
             try:
                 self.path.chmod(0o600)
             except OSError:
                 pass
+
+    @staticmethod
+    def _open_readonly(path: Path) -> sqlite3.Connection:
+        """mode=ro reads a WAL database when its -shm file exists or can be made; on a
+        read-only mount without one, `immutable` (nobody can write there either)."""
+        uri = path.absolute().as_uri()
+        try:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            logger.info("opening %s immutable: its WAL index cannot be made", path)
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+
+    def refuse_writes(self, what: str) -> None:
+        """Raise ReadOnlyError when the database is read-only; `what` names the write."""
+        if self.readonly:
+            raise ReadOnlyError(
+                f"the database {self.path} is read-only for this user, so {what} cannot write "
+                "to it (customers, customer and status still work)"
+            )
 
     def close(self) -> None:
         self.conn.close()
@@ -94,6 +139,7 @@ class Database:
         done = self._applied()
         if done is not None and all(name in done for name, _ in MIGRATIONS):
             return
+        self.refuse_writes("upgrading its tables")
         # Take the write lock before deciding what to apply: two processes opening a new
         # database at once must not both create its tables.
         with self.transaction():
@@ -138,6 +184,7 @@ class Database:
     # ------------------------------------------------------------------ transactions
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        self.refuse_writes("this command")
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield

@@ -178,3 +178,38 @@ class LinkStore:
                 "SELECT DISTINCT message_key FROM addresses WHERE org_domain IN ({ids})", domains
             )
         }
+
+    def unlinked(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Messages linked to no customer, newest first, with what deciding why needs:
+        message_id, date, from, subject, direction, auto, bulk, addresses (role, email,
+        org_domain)."""
+        sql = (
+            "SELECT m.key, m.message_id, m.date, m.from_email, m.subject, m.direction, "
+            "m.is_auto, m.is_bulk FROM messages m WHERE NOT EXISTS "
+            "(SELECT 1 FROM links l WHERE l.message_key = m.key) "
+            "ORDER BY m.date IS NULL, m.date DESC, m.rowid DESC"
+        )
+        params: tuple[Any, ...] = ()
+        if limit:
+            sql += " LIMIT ?"
+            params = (limit,)
+        out = {
+            r[0]: {
+                "message_id": r[1],
+                "date": r[2],
+                "from": r[3],
+                "subject": r[4] or "",
+                "direction": r[5],
+                "auto": bool(r[6]),
+                "bulk": bool(r[7]),
+                "addresses": [],
+            }
+            for r in self.conn.execute(sql, params)
+        }
+        for key, role, email, org in self.db.select_in(
+            "SELECT message_key, role, email, org_domain FROM addresses "
+            "WHERE message_key IN ({ids}) ORDER BY rowid",
+            list(out),
+        ):
+            out[key]["addresses"].append((role, email, org))
+        return list(out.values())

@@ -1,0 +1,205 @@
+"""`mailkeeper check`: find everything a sync would trip over, before it runs.
+
+The configuration and rules (file:line problems from config.py), then per account: a
+placeholder host, the secret (password command, environment variable, keyring), and unless
+offline the login and the folders (a configured folder or extra folder the server lacks is a
+problem here, where sync only warns); the database path (can the file be made or written?);
+and every template in the templates folder (Jinja2 syntax). Every problem names its file and
+line and says what is expected. Nothing here writes: the database is not created, and a
+probe file is removed at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mailkeeper import config as config_mod
+from mailkeeper import secrets
+from mailkeeper.errors import MailkeeperError, UserError
+from mailkeeper.sync import open_mailbox
+from mailkeeper.yamlreader import key_lines, locate
+
+logger = logging.getLogger(__name__)
+
+# Host names that stand for "fill in your server" (RFC 2606 / 6761).
+_PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net")
+_PLACEHOLDER_TLDS = (".example", ".invalid", ".test")
+
+
+@dataclass
+class CheckResult:
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    passed: list[str] = field(default_factory=list)  # what was checked and is fine
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(path: Path, offline: bool = False) -> CheckResult:
+    """Every problem `mailkeeper sync` would meet with the configuration at `path`."""
+    problems, warnings = config_mod.check_with_warnings(path)
+    result = CheckResult(path, warnings=warnings)
+    if problems:
+        result.problems = problems
+        return result
+    settings = config_mod.load_settings(path)
+    lines = key_lines(settings.path)
+    for acct in settings.accounts.values():
+        found = account_problems(settings, acct, offline, lines)
+        result.problems += found
+        if not found:
+            how = "offline: secret found" if offline and acct.kind == "imap" else "login, folders"
+            result.passed.append(f"account {acct.name}: ok ({how})")
+    placeholder = [p for p in result.problems if "placeholder" in p]
+    if placeholder:  # the loader's warning about the example host is now a problem
+        result.warnings = [w for w in result.warnings if ".host is still the example" not in w]
+    db = database_problems(settings, lines)
+    result.problems += db
+    if not db:
+        result.passed.append(f"database {settings.database}: writable")
+    tpl = template_problems(settings.templates_dir)
+    result.problems += tpl
+    if not tpl:
+        result.passed.append(f"templates in {settings.templates_dir}: ok")
+    return result
+
+
+# ----------------------------------------------------------------------------- accounts
+def is_placeholder(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in _PLACEHOLDER_DOMAINS) or (
+        host.endswith(_PLACEHOLDER_TLDS)
+    )
+
+
+def account_problems(
+    settings: Any, acct: Any, offline: bool, lines: dict[str, int] | None = None
+) -> list[str]:
+    """What would stop `acct` from syncing: placeholder host, secret, login, folders."""
+    lines = key_lines(settings.path) if lines is None else lines
+
+    def here(text: str) -> str:
+        return locate(settings.path, text, lines)
+
+    where = f"accounts.{acct.name}"
+    if acct.kind == "imap" and is_placeholder(acct.host):
+        return [
+            here(
+                f"{where}.host: {acct.host} is the placeholder from the template; expected "
+                "your provider's IMAP server name (e.g. imap.gmail.com, outlook.office365.com)"
+            )
+        ]
+    credential = None
+    if acct.kind == "imap":
+        try:
+            credential = secrets.get_credential(acct)
+        except UserError as e:
+            return [here(p) for p in e.problems] or [here(f"{where}: {e.args[0]}")]
+        if offline:
+            return []
+    try:
+        with open_mailbox(settings, acct, credential) as mb:
+            found = mb.resolve_folders()
+    except MailkeeperError as e:
+        problems = list(getattr(e, "problems", []))
+        head = e.args[0] if e.args else type(e).__name__
+        return [here(p) for p in problems] or [here(f"{where}: {head}")]
+    except OSError as e:  # a Maildir that cannot be read
+        return [here(f"{where}: {e.strerror or e}")]
+    return [here(_folder_key(where, p)) for p in found.problems]
+
+
+def _folder_key(where: str, problem: str) -> str:
+    """A folder problem from resolve_roles, prefixed with the key it is about."""
+    if problem.startswith("folders."):
+        return f"{where}.{problem}"
+    if problem.startswith("extra folder "):
+        return f"{where}.extra_folders: {problem}"
+    return f"{where}.folders: {problem}"
+
+
+# ----------------------------------------------------------------------------- database
+def database_problems(settings: Any, lines: dict[str, int] | None = None) -> list[str]:
+    """Whether the database file can be made (or written, when it exists), probed for real:
+    a folder root may write, /proc, a path under a regular file, a read-only mount. The
+    probe file is removed at once; no folder is made."""
+    lines = key_lines(settings.path) if lines is None else lines
+    path = Path(settings.database)
+    line = lines.get("database")
+    where = f"{settings.path}:{line}" if line else str(settings.path)
+    expected = "expected a file in a folder you can write, e.g. database: ./mailkeeper.db"
+    if path.exists():
+        if path.is_dir():
+            return [f"{where}: database: {path} is a folder; {expected}"]
+        why = _cannot_write(path) or _cannot_create_in(path.parent)
+        if why:
+            return [
+                f"{where}: database: {path} is read-only for this user ({why}): sync cannot "
+                f"store mail (customers, customer and status still read it); {expected}"
+            ]
+        return []
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return [
+            f"{where}: database: {path} is under {ancestor}, which is a file, not a folder; "
+            f"{expected}"
+        ]
+    why = _cannot_create_in(ancestor)
+    if why:
+        return [f"{where}: database: cannot create {path} ({why} in {ancestor}); {expected}"]
+    return []
+
+
+def _cannot_write(path: Path) -> str | None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    except OSError as e:
+        return e.strerror or str(e)
+    os.close(fd)
+    return None
+
+
+def _cannot_create_in(folder: Path) -> str | None:
+    try:
+        fd, name = tempfile.mkstemp(prefix=".mailkeeper-check-", dir=folder)
+    except OSError as e:
+        return e.strerror or str(e)
+    os.close(fd)
+    os.unlink(name)
+    return None
+
+
+# ----------------------------------------------------------------------------- templates
+def template_problems(folder: Path) -> list[str]:
+    """Every Jinja2 syntax error in the templates folder, as FILE:LINE: problems."""
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment()
+    problems = []
+    for path in sorted(Path(folder).rglob("*.j2")):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            problems.append(f"{path}: cannot be read ({e}); expected a UTF-8 text file")
+            continue
+        try:
+            env.parse(source, name=path.name, filename=str(path))
+        except TemplateSyntaxError as e:
+            problems.append(
+                f"{path}:{e.lineno}: template syntax error: {e.message}; expected Jinja2 "
+                "syntax ({{ variable }}, {% if %}...{% endif %})"
+            )
+    return problems
