@@ -226,3 +226,23 @@ def test_30mb_cases_over_both_paths(huge_cases, dovecot_server, tmp_path: Path) 
         assert rows["attachment_30mb"]["subject"] == "Case attachment_30mb"
     for name in huge_cases:
         assert imap_rows[name]["body"] == local_rows[name]["body"]
+
+
+@pytest.mark.imap
+def test_server_error_text_keeps_a_non_ascii_folder_name(
+    imap, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 8.8: Dovecot answers in UTF-8 ("NO Mailbox doesn't exist: 已发送"); the error
+    keeps the name the server quoted, with no decode warning."""
+    from mailkeeper.errors import MailboxError
+    from mailkeeper.mailbox.imap import ImapMailbox
+
+    cfg = write_config(tmp_path / "cfg", imap, imap.user)
+    with App.from_config(cfg) as app:
+        account = next(iter(app.settings.accounts.values()))
+    with ImapMailbox(account, password=lambda: "secret") as mb:
+        with pytest.raises(MailboxError) as err:
+            mb.status("已发送")
+    server_part = str(err.value).split("failed:", 1)[1]
+    assert "已发送" in server_part, str(err.value)
+    assert not [r for r in caplog.records if "decoding" in r.getMessage()]

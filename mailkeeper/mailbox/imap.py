@@ -53,6 +53,23 @@ def _text(value: Any) -> str | None:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+def server_text(value: Any) -> str:
+    """A text the server sent (a NO or BAD answer): UTF-8, as Dovecot writes folder names into
+    its error texts; anything else keeps its readable part."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
+def _utf8_check_resp(expected: str, command: str, typ: str, data: list[Any]) -> None:
+    """IMAPClient._check_resp, with the server's text read as UTF-8: imapclient reads it as
+    ASCII, drops every other byte (a non-ASCII folder name vanishes) and logs a warning."""
+    if typ != expected:
+        raise imap_exc.IMAPClientError(
+            f"{command} failed: {server_text(data[0] if data else b'')}"
+        )
+
+
 def _body_item(data: dict[bytes, Any], section: str) -> bytes | None:
     """The body of `BODY[section]<0>` in a FETCH response, whatever origin suffix it has."""
     want = f"BODY[{section}]".encode()
@@ -98,6 +115,7 @@ class ImapMailbox:
     def connect(self) -> None:
         client = imapconn.connect(self.account, self._password, self._oauth2_token)
         wire.install(client._imap)  # untagged FETCH lines without imaplib's per-line overhead
+        client._check_resp = _utf8_check_resp  # type: ignore[method-assign]
         self.client = client
         self._selected = None
         self._lost()
