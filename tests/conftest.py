@@ -57,7 +57,7 @@ def dovecot_server(tmp_path_factory: pytest.TempPathFactory):
     # Not under pytest's 0700 temp dirs: Dovecot's own users must reach the files.
     root = Path(tempfile.mkdtemp(prefix="mailkeeper-dovecot-"))
     root.chmod(0o755)
-    users = {f"user{i}": "secret" for i in range(60)}
+    users = {f"user{i}": "secret" for i in range(120)}
     users["amy"] = "secret"
     users["vault"] = VAULT_SECRET  # a user whose password tests look for in logs and files
     try:
