@@ -139,7 +139,7 @@ def first_sync(size: str, figs: dict[str, Fig]) -> list[str]:
         "| what | seconds | msg/s | peak RSS MB (process) | peak RSS MB (tree) |",
         "|---|---:|---:|---:|---:|",
     ]
-    for key in ("mk_first", "raw", "raw_cold", "mbsync"):
+    for key in ("mk_first", "mk_maildir", "raw", "raw_cold", "mbsync"):
         fig = figs.get(key)
         if fig is None:
             continue
@@ -157,9 +157,14 @@ def first_sync(size: str, figs: dict[str, Fig]) -> list[str]:
         f"{verdict(vs_raw, 0.8, True)} |",
         f"| mailkeeper ÷ mbsync | {fmt_ratio(vs_mbsync)} | ≥ 2× | "
         f"{verdict(vs_mbsync, 2.0, True)} |",
-        "",
     ]
-    return rows
+    if figs.get("mk_maildir"):  # issue 10: a local Maildir at least as fast as IMAP
+        vs_imap = ratio(rate(figs.get("mk_maildir")), mk)
+        rows.append(
+            f"| mailkeeper on mbsync's Maildir ÷ mailkeeper over IMAP | {fmt_ratio(vs_imap)} | "
+            f"≥ 1× | {verdict(vs_imap, 1.0, True)} |"
+        )
+    return [*rows, ""]
 
 
 def staying(figs: dict[str, Fig]) -> list[str]:

@@ -57,6 +57,8 @@ accounts:
     username: {user}
     password_env: MK_BENCH_PASSWORD
 """
+# The same, reading the Maildir mbsync pulled from the same Dovecot (issue 10: local Maildir).
+MAILDIR_CONFIG = CONFIG.split("accounts:", 1)[0] + "accounts:\n  work:\n    maildir: {maildir}\n"
 
 
 # ---------------------------------------------------------------------------- figures
@@ -128,6 +130,7 @@ class Bench:
     port: int  # what the clients connect to: the proxy or Dovecot
     world: World
     args: argparse.Namespace
+    maildir: Path | None = None  # mbsync's last pull, kept for mailkeeper's Maildir row
 
     @property
     def timeout(self) -> float:
@@ -221,7 +224,9 @@ def measure_mbsync(b: Bench) -> dict[str, Figure]:
                 again.fail(run)
                 break
             again.add(run)
-    shutil.rmtree(work, ignore_errors=True)
+        b.maildir = work / "Maildir"  # mailkeeper's Maildir row reads it; gone with b.root
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return {"mbsync": full, "mbsync_nochange": again}
 
 
@@ -235,9 +240,10 @@ def count_maildir(root: Path) -> int:
 class Mailkeeper:
     """mailkeeper driven through its command line, as a rep would run it."""
 
-    def __init__(self, b: Bench, command: str | None) -> None:
+    def __init__(self, b: Bench, command: str | None, maildir: Path | None = None) -> None:
         self.b = b
-        self.dir = b.root / "mk"
+        self.maildir = maildir  # a `maildir:` account instead of IMAP
+        self.dir = b.root / ("mk-maildir" if maildir else "mk")
         self.config = self.dir / "mailkeeper.yaml"
         if command:
             self.argv = shlex.split(command)
@@ -255,7 +261,10 @@ class Mailkeeper:
                 shutil.copy(src, rules / src.name)
         shutil.copytree(REPO / "templates", templates, dirs_exist_ok=True)
         write_customers_yaml(self.b.world, rules / "customers.yaml", 0)
-        self.config.write_text(CONFIG.format(port=self.b.port, user=USER))
+        if self.maildir:
+            self.config.write_text(MAILDIR_CONFIG.format(maildir=self.maildir))
+        else:
+            self.config.write_text(CONFIG.format(port=self.b.port, user=USER))
 
     def unavailable(self) -> str | None:
         """Why mailkeeper cannot be measured, or None when its CLI answers."""
@@ -269,6 +278,7 @@ class Mailkeeper:
     def fresh_db(self) -> None:
         for p in self.dir.glob("mailkeeper.db*"):
             p.unlink()
+        shutil.rmtree(self.dir / "maildir-state", ignore_errors=True)  # Maildir UID maps
 
     def run(self, *command: str) -> measure.Run:
         argv = [*self.argv, "--config", str(self.config), *command, "--json"]
@@ -292,6 +302,7 @@ def measure_mailkeeper(b: Bench) -> dict[str, Figure]:
         k: Figure(n)
         for k, n in (
             ("mk_first", "mailkeeper first sync"),
+            ("mk_maildir", "mailkeeper first sync, local Maildir (mbsync's pull)"),
             ("mk_nochange", "mailkeeper no-change sync"),
             ("mk_new", f"mailkeeper sync after {NEW_MESSAGES} new messages"),
             ("mk_relink", "mailkeeper relink after customers.yaml changed"),
@@ -305,10 +316,20 @@ def measure_mailkeeper(b: Bench) -> dict[str, Figure]:
             f.error = f"not available: {reason}"
         return figs
     figs["mk_first"].messages = b.size
+    # The Maildir row runs interleaved with the IMAP one (IMAP, Maildir, IMAP, ...).
+    md = Mailkeeper(b, b.args.mailkeeper, b.maildir) if b.maildir else None
+    if md:
+        md.write_config()
+        figs["mk_maildir"].messages = count_maildir(b.maildir)
+    else:
+        figs["mk_maildir"].error = "not available: no mbsync Maildir (mbsync skipped or failed)"
     for _ in range(b.args.repeat):
         mk.fresh_db()
         if not _mk_step(mk, figs["mk_first"], "sync"):
             return figs
+        if md and figs["mk_maildir"].error is None:
+            md.fresh_db()
+            _mk_step(md, figs["mk_maildir"], "sync")
     b.repeat(lambda _: _mk_step(mk, figs["mk_nochange"], "sync"))
     base = b.size
     for i in range(b.args.repeat):

@@ -5,6 +5,7 @@ Nothing here does I/O. Times are timezone-aware datetimes in UTC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,6 +53,11 @@ class Fetched:
     notes: list[str] = field(
         default_factory=list
     )  # e.g. "larger than max_message_size: headers only"
+    # Set by an adapter that leaves the MIME walk to the parse worker (Maildir reads each file
+    # once in the fetching process and hands over its bytes): called in the worker, it returns
+    # this message complete, with parts, bodies and notes. It must pickle (a functools.partial
+    # over a module-level function). IMAP never sets it.
+    deferred: Callable[[], Fetched] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -6,22 +6,36 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import ME, make_mail
+from conftest import CORPUS, ME, make_mail
 from imapclient import IMAPClient
-from test_backends import CUSTOMERS, MaildirBox
+from test_backends import CUSTOMERS, MALFORMED, MaildirBox
 
 from mailkeeper.app import App
 from mailkeeper.errors import MailboxError, UserError
-from mailkeeper.mailbox.maildir import MaildirMailbox, find_folders, split_name
+from mailkeeper.link import Party
+from mailkeeper.mailbox.maildir import (
+    SPLIT_IN_WORKER_MAX,
+    MaildirMailbox,
+    _quick_fetched,
+    find_folders,
+    split_message,
+    split_name,
+)
+from mailkeeper.mime import fetched_from_bytes
+from mailkeeper.model import Fetched
+from mailkeeper.sync import _parse_batch
 
 
 def _mail(n: int, folder: str = "INBOX") -> bytes:
@@ -353,3 +367,161 @@ def test_kill_9_mid_sync_then_resume(tmp_path: Path) -> None:
         [report] = app.sync()
     assert report.new_messages == 3000 - partial
     assert _stored(db) == (3000, 3000)
+
+
+# ----------------------------------------------------------------------------- splitting
+# A Maildir file's MIME tree is walked in the parse worker by `split_message`, which must give
+# exactly what `mime.fetched_from_bytes` gives (its quick path finds parts by their boundary
+# lines; anything unusual goes to fetched_from_bytes itself).
+def _nested(pdf_bytes: int = 10_240) -> bytes:
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = "jane@birch.co.uk", ME, "Order 88"
+    m["Message-ID"] = "<nested@birch.co.uk>"
+    m.set_content("Dear Amy,\n\nthe order is attached.\n\nJane")
+    m.add_alternative("<p>Dear Amy,</p><p>the order is <b>attached</b>.</p><img src='cid:logo'>")
+    m.get_payload()[1].add_related(b"\x89PNG fake", "image", "png", cid="<logo>")
+    m.add_attachment(
+        b"%PDF-1.4 " + bytes(range(256)) * (pdf_bytes // 256),
+        "application",
+        "pdf",
+        filename="订单 88.pdf",
+    )
+    m.add_attachment("a,b\n1,2\n", subtype="csv", filename="prices.csv")
+    return m.as_bytes()
+
+
+def _multipart(body: str, ctype: str = "multipart/alternative", extra: str = "") -> bytes:
+    return (
+        "From: jane@birch.co.uk\nTo: amy@lumen-furniture.com\nSubject: crafted\n"
+        f'MIME-Version: 1.0\n{extra}Content-Type: {ctype}; boundary="BND"\n\n{body}'
+    ).encode("utf-8", "surrogateescape")
+
+
+_TEXT = "Content-Type: text/plain; charset=utf-8\n\n"
+_HTML = "Content-Type: text/html; charset=utf-8\n\n"
+SPLIT_CASES = {
+    "single part": _mail(1),
+    "nested, attachments, RFC 2231 name": _nested(),
+    "nested, CRLF": _nested().replace(b"\n", b"\r\n"),
+    "bare CR": _multipart(f"--BND\n{_TEXT}one\rtwo\n--BND--\n"),
+    "boundary-like lines in a body": _multipart(
+        f"pre\n--BND\n{_TEXT}--BNDx\n --BND\n--BND text\nend\n--BND \t\n{_HTML}<p>x</p>\n\n"
+        "--BND--  \nepilogue\n--BND\n"
+    ),
+    "missing close boundary": _multipart(f"--BND\n{_TEXT}hello\n--BND\n{_HTML}<p>hi</p>\n"),
+    "no start boundary": _multipart("just text\n--BND--\n"),
+    "part without a header": _multipart(f"--BND\n\nhello\n--BND\n{_HTML}<p>hi</p>\n--BND--\n"),
+    "part that starts with text": _multipart("--BND\nhello there\n\nmore\n--BND--\n"),
+    "two boundaries in a row": _multipart(f"--BND\n--BND\n{_TEXT}hello\n--BND--\n"),
+    "empty parts": _multipart(f"--BND\n{_TEXT}--BND\n{_HTML}\n--BND--\n"),
+    "digest": _multipart("--BND\n\nFrom: x@y.z\n\nhi\n--BND--\n", "multipart/digest"),
+    "message/rfc822 inside": _multipart(
+        f"--BND\n{_TEXT}see below\n--BND\nContent-Type: message/rfc822\n\n"
+        "From: x@y.z\nSubject: inner\n\ninner body\n--BND--\n",
+        "multipart/mixed",
+    ),
+    "base64 container": _multipart(
+        f"--BND\n{_TEXT}hi\n--BND--\n", extra="Content-Transfer-Encoding: base64\n"
+    ),
+    "header defect": b" folded first line\n" + _multipart(f"--BND\n{_TEXT}hi\n--BND--\n"),
+    "envelope line in the header": _multipart(
+        f"--BND\n{_TEXT}hi\n--BND--\n", extra="From someone Tue Oct 1 2024\n"
+    ),
+    "odd case and repeated fields": _multipart(
+        '--BND\nCONTENT-TYPE: Text/HTML; Charset="GB2312"\ncontent-type: text/plain\n'
+        "Content-Transfer-Encoding: BASE64\n\nPGI+aGk8L2I+\n--BND--\n",
+        extra="Content-type: text/plain\n",
+    ),
+    "no boundary parameter": b"From: a@b.c\nContent-Type: multipart/mixed\n\nhello\n",
+    "8-bit header and body": "From: 张 <a@b.c>\nSubject: 报价\nContent-Type: text/plain; "
+    "charset=gbk\n\n你好\n".encode("gbk", "replace"),
+    "malformed (test_backends)": MALFORMED,
+    "no body at all": b"From: a@b.c\nSubject: header only",
+    "OLE2": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(300),
+}
+
+
+def _fields(f: Fetched) -> tuple[object, ...]:
+    return (f.folder, f.uid, f.size, f.header, f.parts, f.bodies, f.flags, f.internaldate, f.notes)
+
+
+@pytest.mark.parametrize("case", sorted(SPLIT_CASES))
+@pytest.mark.parametrize("max_text", [None, 12])
+def test_split_message_is_fetched_from_bytes(case: str, max_text: int | None) -> None:
+    raw = SPLIT_CASES[case]
+    args = ("INBOX", 7, ("\\Seen",), datetime(2026, 1, 2, tzinfo=UTC), max_text)
+    assert _fields(split_message(raw, *args)) == _fields(fetched_from_bytes(raw, *args))
+
+
+def test_the_quick_path_takes_clean_multipart_mail() -> None:
+    """Clean cases must not all fall back: the point is not to run the email parser."""
+    for case in (
+        "single part",
+        "nested, attachments, RFC 2231 name",
+        "nested, CRLF",
+        "boundary-like lines in a body",
+        "empty parts",
+    ):
+        assert _quick_fetched(SPLIT_CASES[case], "INBOX", 1, (), None, None) is not None, case
+    for case in (
+        "bare CR",
+        "missing close boundary",
+        "part without a header",
+        "digest",
+        "message/rfc822 inside",
+        "header defect",
+        "base64 container",
+    ):
+        assert _quick_fetched(SPLIT_CASES[case], "INBOX", 1, (), None, None) is None, case
+
+
+@pytest.mark.corpus
+def test_split_message_is_fetched_from_bytes_on_the_corpus() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    files = [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.parent != CORPUS]
+    assert len(files) > 1000
+    for path in files:
+        raw = path.read_bytes()
+        for limit in (256 * 1024, 100):
+            args = ("F", 1, (), None, limit)
+            assert _fields(split_message(raw, *args)) == _fields(fetched_from_bytes(raw, *args)), (
+                path
+            )
+
+
+def test_small_files_are_split_in_the_worker_large_ones_here(tmp_path: Path) -> None:
+    box = MaildirBox(tmp_path / "Maildir")
+    small = box.deliver("INBOX", _nested(), flags="S")
+    big_raw = _nested(SPLIT_IN_WORKER_MAX)
+    assert len(big_raw) > SPLIT_IN_WORKER_MAX
+    big = box.deliver("INBOX", big_raw)
+    with _mailbox(box.root, tmp_path / "state", max_text_bytes=20) as mb:
+        f_small, f_big = mb.fetch_batch("INBOX", mb.new_uids("INBOX", 0))
+    assert f_small.deferred is not None and f_small.parts == [] and f_small.bodies == {}
+    assert f_small.header == small.read_bytes().split(b"\n\n", 1)[0] + b"\n\n"
+    assert f_big.deferred is None and len(f_big.parts) == 5
+    mtime = datetime.fromtimestamp(small.stat().st_mtime, UTC)
+    args = ("INBOX", 1, ("\\Seen",), mtime, 20)
+    done = pickle.loads(pickle.dumps(f_small)).deferred()  # what a worker gets and does
+    assert _fields(done) == _fields(fetched_from_bytes(small.read_bytes(), *args))
+    assert "text section 1.1 cut to 20 bytes" in done.notes
+    mtime = datetime.fromtimestamp(big.stat().st_mtime, UTC)
+    assert _fields(f_big) == _fields(fetched_from_bytes(big_raw, "INBOX", 2, (), mtime, 20))
+    # The worker's step gives the same rows as for a message split beforehand.
+    party = Party(frozenset({ME}), frozenset({"lumen-furniture.com"}), *[frozenset()] * 3)
+    rows, _ = _parse_batch([f_small], "inbox", party)
+    assert rows == _parse_batch([done], "inbox", party)[0]
+
+
+def test_a_batch_hands_over_a_bounded_number_of_bytes(tmp_path: Path, monkeypatch) -> None:
+    from mailkeeper.mailbox import maildir
+
+    monkeypatch.setattr(maildir, "BATCH_HANDOVER_MAX", len(_nested()) * 2)
+    box = MaildirBox(tmp_path / "Maildir")
+    for _ in range(4):
+        box.deliver("INBOX", _nested())
+    with _mailbox(box.root, tmp_path / "state") as mb:
+        got = mb.fetch_batch("INBOX", mb.new_uids("INBOX", 0))
+    assert [f.deferred is not None for f in got] == [True, True, False, False]
+    assert [bool(f.parts) for f in got] == [False, False, True, True]
