@@ -42,7 +42,15 @@ BARE_CR_NOTE = "bare CR in the header (read as a space)"
 # be read: what an IMAP server shows as an all-NIL envelope.
 NO_ENVELOPE_NOTE = "attached message without a readable header"
 ENVELOPE_FIELDS = (
-    "date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc", "in-reply-to",
+    "date",
+    "subject",
+    "from",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "bcc",
+    "in-reply-to",
     "message-id",
 )
 _MAX_TEXT_SECTIONS = MAX_DEPTH  # inline text parts joined into the text, at most

@@ -225,7 +225,9 @@ def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
     return pairs
 
 
-_ENCODED_WORDS = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:[ \t]*=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)*")
+_ENCODED_WORDS = re.compile(
+    r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:[ \t]*=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)*"
+)
 
 
 def _quote_encoded_words(value: str, hint: str | None, notes: list[str] | None) -> str:

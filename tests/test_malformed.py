@@ -107,7 +107,6 @@ def synced(cases, dovecot_server, tmp_path_factory):
         return _sync_imap(dovecot_server, cases, work), _sync_maildir(cases, work)
 
 
-
 # case: (text that must be kept, a defect must be recorded, {column: expected value})
 EXPECT: dict[str, tuple[list[str], bool, dict[str, Any]]] = {
     "control": (["the 200 oak chairs ship on Friday."], False, {"from_name": "Tom Birch"}),
@@ -118,8 +117,13 @@ EXPECT: dict[str, tuple[list[str], bool, dict[str, Any]]] = {
     "references_30k": (["Thread reply."], False, {}),
     "nul_bytes": (["Before the nulafter the nul."], True, {"subject": "Nul in subject"}),
     "base64_invalid": (
-        ["Please confirm the order of 200 chairs.", "This line is not base64 at all!",
-         "Delivery to Leeds by March."], True, {},
+        [
+            "Please confirm the order of 200 chairs.",
+            "This line is not base64 at all!",
+            "Delivery to Leeds by March.",
+        ],
+        True,
+        {},
     ),
     "charset_unknown_body": (["Café chairs: the order is ready."], True, {}),
     "charset_unknown_word": (["Body of an odd subject."], True, {"subject": "Café order"}),
@@ -127,14 +131,17 @@ EXPECT: dict[str, tuple[list[str], bool, dict[str, Any]]] = {
     "multipart_no_boundary": (["Text of a multipart without a boundary."], True, {}),
     "nested_200": ([f"level {n}\n" for n in range(1, 40)] + ["level 40"], True, {}),
     "from_encoded_crlf": (
-        ["Sender name hides a line break."], True,
+        ["Sender name hides a line break."],
+        True,
         {"from_email": "tom@birch.co.uk", "from_name": "Tom Bcc: evil@x.test"},
     ),
     "date_feb30_1850": (["Dated on a day that never was."], True, {}),
     "date_year_9999": (["Dated far ahead."], True, {}),
     "date_garbage": (["Dated with garbage."], True, {}),
     "header_8bit_invalid_utf8": (
-        ["From has raw 8-bit bytes."], True, {"from_name": "Tom ÿþ Birch Ãté"},
+        ["From has raw 8-bit bytes."],
+        True,
+        {"from_name": "Tom ÿþ Birch Ãté"},
     ),
     "qp_broken": (["Price € 42 =ZZ per chair soft break, then =4\nend"], True, {}),
     "utf16_odd": (["Chairs in UTF-16, odd length"], True, {}),
@@ -142,7 +149,8 @@ EXPECT: dict[str, tuple[list[str], bool, dict[str, Any]]] = {
     "rfc2231_bogus": (["See the attached drawing."], True, {}),
     "empty_addresses": (["Nobody sent this."], True, {"from_email": None}),
     "bare_cr_headers": (
-        ["Headers with a bare CR."], True,
+        ["Headers with a bare CR."],
+        True,
         {"subject": "Order confirmed", "message_id": "bare_cr_headers@malformed.test"},
     ),
     "rfc822_broken": (["Forwarding the message below."], True, {}),
@@ -163,7 +171,9 @@ def test_every_case_has_an_expectation() -> None:
 
 def test_committed_cases_are_what_make_py_writes() -> None:
     for name, build in make.SMALL.items():
-        assert (HERE / f"{name}.eml").read_bytes() == build(), f"rerun tests/malformed/make.py ({name})"
+        assert (HERE / f"{name}.eml").read_bytes() == build(), (
+            f"rerun tests/malformed/make.py ({name})"
+        )
 
 
 def _check(row: dict[str, Any], name: str, imap: bool) -> None:

@@ -18,9 +18,9 @@ from cutproxy import CutProxy
 
 from mailkeeper import sync as sync_module
 from mailkeeper.app import App
+from mailkeeper.errors import AuthError, ConnectionLost, LockedError
 from mailkeeper.lock import sync_lock
 from mailkeeper.store import db as store_db
-from mailkeeper.errors import AuthError, ConnectionLost, LockedError
 
 pytestmark = pytest.mark.imap
 

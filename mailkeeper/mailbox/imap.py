@@ -65,9 +65,7 @@ def _utf8_check_resp(expected: str, command: str, typ: str, data: list[Any]) -> 
     """IMAPClient._check_resp, with the server's text read as UTF-8: imapclient reads it as
     ASCII, drops every other byte (a non-ASCII folder name vanishes) and logs a warning."""
     if typ != expected:
-        raise imap_exc.IMAPClientError(
-            f"{command} failed: {server_text(data[0] if data else b'')}"
-        )
+        raise imap_exc.IMAPClientError(f"{command} failed: {server_text(data[0] if data else b'')}")
 
 
 def _body_item(data: dict[bytes, Any], section: str) -> bytes | None:

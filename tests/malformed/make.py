@@ -22,13 +22,17 @@ _HEAD = (
 )
 
 
-def _mail(name: str, headers: bytes = b"", body: bytes = b"", subject: bytes | None = None) -> bytes:
+def _mail(
+    name: str, headers: bytes = b"", body: bytes = b"", subject: bytes | None = None
+) -> bytes:
     """A message with the usual From/To/Date, a Message-ID named after the case, `headers`
     (each ending in CRLF) and `body`."""
     subj = subject if subject is not None else f"Case {name}".encode()
     return (
         _HEAD
-        + b"Subject: " + subj + b"\r\n"
+        + b"Subject: "
+        + subj
+        + b"\r\n"
         + f"Message-ID: <{name}@malformed.test>\r\n".encode()
         + headers
         + b"\r\n"
@@ -87,12 +91,16 @@ def base64_invalid() -> bytes:
 def charset_unknown_body() -> bytes:
     headers = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=x-klingon\r\n"
     headers += b"Content-Transfer-Encoding: 8bit\r\n"
-    return _mail("charset_unknown_body", headers, "Caf\u00e9 chairs: the order is ready.\r\n".encode())
+    return _mail(
+        "charset_unknown_body", headers, "Caf\u00e9 chairs: the order is ready.\r\n".encode()
+    )
 
 
 def charset_unknown_word() -> bytes:
     return _mail(
-        "charset_unknown_word", _PLAIN, b"Body of an odd subject.\r\n",
+        "charset_unknown_word",
+        _PLAIN,
+        b"Body of an odd subject.\r\n",
         subject=b"=?x-klingon?Q?Caf=C3=A9_order?=",
     )
 
@@ -102,7 +110,7 @@ def multipart_unclosed() -> bytes:
     body = (
         b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         b"First part: the oak samples.\r\n"
-        b"--XX\r\nContent-Type: application/pdf; name=\"spec.pdf\"\r\n"
+        b'--XX\r\nContent-Type: application/pdf; name="spec.pdf"\r\n'
         b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
     )
     return _mail("multipart_unclosed", headers, body)
@@ -200,7 +208,9 @@ def empty_addresses() -> bytes:
 
 def bare_cr_headers() -> bytes:
     return _mail(
-        "bare_cr_headers", _PLAIN + b"X-Odd: one\rtwo\r\n", b"Headers with a bare CR.\r\n",
+        "bare_cr_headers",
+        _PLAIN + b"X-Odd: one\rtwo\r\n",
+        b"Headers with a bare CR.\r\n",
         subject=b"Order\rconfirmed",
     )
 
@@ -232,7 +242,9 @@ def shared_id_a() -> bytes:
 
 
 def shared_id_b() -> bytes:
-    return _mail("shared", _PLAIN, b"Second, different message, same id.\r\n", subject=b"Shared id B")
+    return _mail(
+        "shared", _PLAIN, b"Second, different message, same id.\r\n", subject=b"Shared id B"
+    )
 
 
 def text_3mb() -> bytes:
@@ -252,7 +264,7 @@ def attachment_30mb() -> bytes:
     blob = base64.encodebytes(bytes(range(256)) * (22_500_000 // 256)).replace(b"\n", b"\r\n")
     body = (
         b"--AA\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe catalogue is attached.\r\n"
-        b'--AA\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; '
+        b"--AA\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
         b'filename="catalogue.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
         + blob
         + b"--AA--\r\n"
@@ -263,11 +275,31 @@ def attachment_30mb() -> bytes:
 SMALL: dict[str, Callable[[], bytes]] = {
     f.__name__: f
     for f in (
-        control, no_headers, no_headers_blank_line, nul_bytes, base64_invalid,
-        charset_unknown_body, charset_unknown_word, multipart_unclosed, multipart_no_boundary,
-        nested_200, from_encoded_crlf, date_feb30_1850, date_year_9999, date_garbage,
-        header_8bit_invalid_utf8, qp_broken, utf16_odd, params_1000, rfc2231_bogus,
-        empty_addresses, bare_cr_headers, rfc822_broken, uuencode, shared_id_a, shared_id_b,
+        control,
+        no_headers,
+        no_headers_blank_line,
+        nul_bytes,
+        base64_invalid,
+        charset_unknown_body,
+        charset_unknown_word,
+        multipart_unclosed,
+        multipart_no_boundary,
+        nested_200,
+        from_encoded_crlf,
+        date_feb30_1850,
+        date_year_9999,
+        date_garbage,
+        header_8bit_invalid_utf8,
+        qp_broken,
+        utf16_odd,
+        params_1000,
+        rfc2231_bogus,
+        empty_addresses,
+        bare_cr_headers,
+        rfc822_broken,
+        uuencode,
+        shared_id_a,
+        shared_id_b,
     )
 }
 # Too large to commit: written at test time.
