@@ -297,6 +297,72 @@ class App:
             self.store.findings.set_state(finding_id, "resolved", _iso(_now()), note or "by you")
         return {"id": finding_id, "state": "resolved"}
 
+    # ---- orders (order add / event / problem, orders)
+    def order_add(self, customer: str, ref: str, confirmed: Any, plan: str | None = None,
+                  ship_by: Any = None) -> dict[str, Any]:  # fmt: skip
+        """Declare an order; when rules/orders.yaml declares `ref`, the file wins (`added`
+        False, `declared_in` its file:line)."""
+        from mailkeeper import orders
+
+        order_rules = orders.load_order_rules(self.settings)
+        store = self._writable_store("order add")
+        self._refresh_rules()
+        c = self._one_customer(customer)
+        with sync_lock(self.settings.database).acquire(wait=5.0), store.transaction():
+            return orders.add(store, order_rules, self.rules, self.settings.tz, c, ref,
+                              confirmed, plan, ship_by)  # fmt: skip
+
+    def order_event(self, ref: str, milestone: str, at: Any = None,
+                    note: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """Record that the order reached `milestone` (at `at`, default now)."""
+        from mailkeeper import orders
+
+        order_rules = orders.load_order_rules(self.settings)
+        store = self._writable_store("order event")
+        with sync_lock(self.settings.database).acquire(wait=5.0), store.transaction():
+            orders.sync_declared(store, order_rules, self.rules, self.settings.tz)
+            when = orders.day_start(at or _now(), self.settings.tz)
+            return orders.record_event(store, order_rules, ref, milestone, when, note)
+
+    def order_problem(self, ref: str, note: str, at: Any = None) -> dict[str, Any]:
+        """Record a problem with the order (a finding until the customer is told)."""
+        from mailkeeper import orders
+
+        order_rules = orders.load_order_rules(self.settings)
+        store = self._writable_store("order problem")
+        with sync_lock(self.settings.database).acquire(wait=5.0), store.transaction():
+            orders.sync_declared(store, order_rules, self.rules, self.settings.tz)
+            when = orders.day_start(at or _now(), self.settings.tz)
+            return orders.record_problem(store, ref, when, note)
+
+    def orders(self, which: str = "open", as_of: datetime | None = None) -> list[dict[str, Any]]:
+        """Orders with their last and next milestone, due date and lateness, as of `as_of`;
+        `which`: open (not closed) or all. Problems first, then late, shipped, open."""
+        from mailkeeper import orders
+        from mailkeeper.detect.progress import order_statuses
+
+        order_rules = orders.load_order_rules(self.settings)
+        self._refresh_rules()
+        store = self.store
+        if order_rules.orders and not store.readonly:
+            with sync_lock(self.settings.database).acquire(wait=5.0), store.transaction():
+                orders.sync_declared(store, order_rules, self.rules, self.settings.tz)
+        now = as_of or _now()
+        rows = order_statuses(orders.gather(store, order_rules, now), now, self.settings.tz)
+        if which != "all":
+            rows = [r for r in rows if r["state"] != "closed"]
+        rank = {"problem": 0, "late": 1, "shipped": 2, "open": 3, "closed": 4}
+        return sorted(rows, key=lambda r: (rank[r["state"]], -r["days_late"], r["confirmed_at"]))
+
+    def _one_customer(self, name: str) -> dict[str, Any]:
+        """The customer `name` means (any spelling `customer NAME` accepts), or advice."""
+        aliases = {a: c.name for c in self.rules.customers for a in c.aliases}
+        found = self.store.customers.lookup(name, aliases)
+        if len(found) > 1:
+            raise UserError(f"'{name.strip()}' matches {len(found)} customers",
+                            [f"{', '.join(found[:10])}: give more of the name"])  # fmt: skip
+        return self._customer_row(found[0] if found else name)
+
     def _customer_row(self, name: str) -> dict[str, Any]:
         c = self.store.customers.find(name)
         if c is None:

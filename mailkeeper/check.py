@@ -21,6 +21,7 @@ from typing import Any
 from mailkeeper import config as config_mod
 from mailkeeper import secrets
 from mailkeeper.errors import MailkeeperError, UserError
+from mailkeeper.orders_rules import order_rules_problems
 from mailkeeper.sync import open_mailbox
 from mailkeeper.yamlreader import key_lines, locate
 
@@ -69,6 +70,13 @@ def check(path: Path, offline: bool = False) -> CheckResult:
     result.problems += tpl
     if not tpl:
         result.passed.append(f"templates in {settings.templates_dir}: ok")
+    orders_found, orders_warned = order_rules_problems(
+        settings.rules_dir, tuple(c.name for c in config_mod.load_rules(settings).customers)
+    )
+    result.problems += orders_found
+    result.warnings += orders_warned
+    if not orders_found:
+        result.passed.append("rules/orders.yaml: ok")
     return result
 
 

@@ -707,6 +707,120 @@ def resolve(ctx: click.Context, finding_id: int, note: str | None) -> None:
     click.echo(f"#{r['id']}: {r['state']}")
 
 
+# ---- orders
+class _Day(click.ParamType):
+    """A date (the start of that day in your `timezone:`) or a time (UTC unless it has a zone)."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from datetime import date
+
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        if len(text) == 10:
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                self.fail(f"'{value}' is not a date like 2026-11-30")
+        return TIMESTAMP.convert(value, param, ctx)
+
+
+DAY = _Day()
+
+
+@cli.group()
+def order() -> None:
+    """Declare orders and record their milestones and problems (see `mailkeeper orders`).
+
+    Example: mailkeeper order add "Birch & Co" LF-2291 --confirmed 2026-11-27
+    """
+
+
+@order.command("add")
+@click.argument("customer")
+@click.argument("ref")
+@click.option("--confirmed", type=DAY, required=True, help="When it was confirmed (deposit, PI).")
+@click.option("--plan", help="A milestone plan in rules/orders.yaml (default: default_plan).")
+@click.option("--ship-by", type=DAY, help="When it must ship (replaces the plan's last date).")
+@click.pass_context
+@handle_errors
+def order_add(ctx: click.Context, customer: str, ref: str, confirmed: Any, plan: str | None,
+              ship_by: Any) -> None:  # fmt: skip
+    """Declare an order of CUSTOMER with reference REF. rules/orders.yaml wins over this.
+
+    Example: mailkeeper order add "Birch & Co" LF-2291 --confirmed 2026-11-27 --ship-by 2027-01-31
+    """
+    app = _app(ctx)
+    r = app.order_add(customer, ref, confirmed, plan, ship_by)
+    if not r["added"] and r.get("declared_in"):
+        click.echo(f"{r['ref']} is declared in {r['declared_in']}; the file wins: change it "
+                   "there (nothing changed here)")  # fmt: skip
+        return
+    how = "added" if r["added"] else "updated"
+    click.echo(f"{r['ref']}: {how} for {r['customer']} (confirmed "
+               f"{_day(r['confirmed_at'], app.settings.tz)}, plan {r['plan']})")  # fmt: skip
+
+
+@order.command("event")
+@click.argument("ref")
+@click.argument("milestone")
+@click.option("--date", "at", type=DAY, help="When it was reached (default: now).")
+@click.option("--note", help="What to tell the customer about it.")
+@click.pass_context
+@handle_errors
+def order_event(ctx: click.Context, ref: str, milestone: str, at: Any, note: str | None) -> None:
+    """Record that order REF reached MILESTONE (a name of its plan, e.g. deposit_received).
+
+    Example: mailkeeper order event LF-2291 production_started --date 2026-12-21
+    """
+    app = _app(ctx)
+    r = app.order_event(ref, milestone, at, note)
+    click.echo(f"{r['ref']}: {r['milestone']} on {_day(r['at'], app.settings.tz)}")
+
+
+@order.command("problem")
+@click.argument("ref")
+@click.option("--note", required=True, help="What went wrong, and the plan.")
+@click.option("--date", "at", type=DAY, help="When it happened (default: now).")
+@click.pass_context
+@handle_errors
+def order_problem(ctx: click.Context, ref: str, note: str, at: Any) -> None:
+    """Record a problem with order REF: a finding until you tell the customer.
+
+    Example: mailkeeper order problem LF-2291 --note "Power cut at the factory: 3 days lost"
+    """
+    app = _app(ctx)
+    r = app.order_problem(ref, note, at)
+    click.echo(f"{r['ref']}: problem recorded on {_day(r['at'], app.settings.tz)}")
+
+
+@cli.command()
+@click.option("--all", "which", flag_value="all", help="Also closed orders.")
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.pass_context
+@handle_errors
+def orders(ctx: click.Context, which: str | None, as_of: Any, as_json: bool) -> None:
+    """Open orders: last and next milestone, when it is due, how late; problems first.
+
+    Example: mailkeeper orders --as-of 2027-01-06
+    """
+    app = _app(ctx)
+    rows = app.orders(which or "open", as_of)
+    tz = app.settings.tz
+    if as_json:
+        _json(rows)
+        return
+    _table(
+        ["ref", "customer", "state", "confirmed", "last milestone", "next", "due", "late"],
+        [[r["ref"], r["customer"], r["state"], _day(r["confirmed_at"], tz),
+          f"{r['last_milestone'] or ''} {_day(r['last_milestone_at'], tz)}".strip(),
+          r["next_milestone"], _day(r["next_due_at"], tz), r["days_late"]] for r in rows],
+    )  # fmt: skip
+
+
 def main() -> None:
     try:
         cli()

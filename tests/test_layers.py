@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"sync", "rows", "detect", "draft", "publish", "report", "orders", "lock", "check"},
     {"link"},
     {"store", "mailbox", "parse", "mime", "charsets", "textclean"},
-    {"config", "rules", "yamlreader", "secrets", "defaults"},
+    {"config", "rules", "yamlreader", "secrets", "defaults", "orders_rules"},
     {"model", "errors", "clock", "domains", "files"},
 ]
 # Only these may call execute / executemany / executescript.

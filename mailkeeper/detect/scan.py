@@ -28,9 +28,14 @@ LIVE = {
     "neglect": ("neglected", "snoozed", "dormant"),
     "issue": ("open", "overdue"),
     "promise": ("open", "overdue"),
+    "progress": ("open", "overdue"),
+    "problem": ("open", "overdue"),
 }
 # a finding whose situation ended by itself: the state it is closed with
-ENDED = {"neglect": "resolved", "issue": "resolved", "promise": "resolved"}
+ENDED = {
+    "neglect": "resolved", "issue": "resolved", "promise": "resolved", "progress": "resolved",
+    "problem": "resolved",
+}  # fmt: skip
 
 
 @dataclass
@@ -102,11 +107,26 @@ class Scanner:
             *neglect_findings(customers, self.rules, snoozes, now),  # type: ignore[arg-type]
             *issue_findings(messages, tiers, self.rules, self.wt, now, window_start, still_open),
             *promise_findings(messages, self.rules, now, window_start, still_open),
+            *self._progress(now),
         ]
         self._save(findings, now, report)
         report.findings = len(findings)
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _progress(self, now: datetime) -> list[Finding]:
+        """Order milestones, progress reports, lateness and problems (detect/progress.py)."""
+        from zoneinfo import ZoneInfo
+
+        from mailkeeper import orders
+        from mailkeeper.detect.progress import progress_findings
+
+        order_rules = orders.load_order_rules(self.settings)
+        tz = ZoneInfo(self.settings.timezone)
+        if order_rules.orders and not self.store.readonly:
+            with self.store.transaction():
+                orders.sync_declared(self.store, order_rules, self.rules, tz)
+        return progress_findings(orders.gather(self.store, order_rules, now), now, tz)
 
     def _with_rule_snoozes(
         self, customers: list[dict[str, Any]], snoozes: dict[int, datetime | None]

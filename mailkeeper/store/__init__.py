@@ -5,7 +5,8 @@ one small class per table family over it, so a call shows which tables it touche
 `store.mail` (messages, addresses, folders, folder_messages, sync_runs, account_warnings),
 `store.customers` (customers, customer_domains, customer_addresses), `store.links` (links,
 and what linking reads), `store.state` (meta), `store.findings` (findings, finding_events,
-snoozes, judgements), `store.activity` (what detection reads of mail and customers). Column names are plain English so a rep can
+snoozes, judgements), `store.activity` (what detection reads of mail and customers),
+`store.orders` (orders, order_events, order_problems). Column names are plain English so a rep can
 open the file with sqlite-utils or Datasette.
 """
 
@@ -21,6 +22,7 @@ from mailkeeper.store.db import Database, ReadOnlyError, iso, now_iso
 from mailkeeper.store.findings import FindingStore
 from mailkeeper.store.links import LinkStore
 from mailkeeper.store.mail import MESSAGE_COLUMNS, FolderEntry, FolderState, MailStore, MessageRows
+from mailkeeper.store.orders import OrderStore
 from mailkeeper.store.state import StateStore
 
 __all__ = [
@@ -48,6 +50,7 @@ class Store:
         self.state = StateStore(self.db)
         self.findings = FindingStore(self.db)
         self.activity = ActivityStore(self.db)
+        self.orders = OrderStore(self.db)
 
     @property
     def readonly(self) -> bool:

@@ -183,9 +183,48 @@ M004_FINDINGS = [
     )""",
 ]
 
+# Orders and their milestones (the export-trade progress model): one row per order, declared
+# with `mailkeeper order add` or in rules/orders.yaml (source says which; the file wins); the
+# milestones reached, with date and note; and problems recorded (a delay, a shutdown).
+M005_ORDERS = [
+    """CREATE TABLE orders (
+        id INTEGER PRIMARY KEY,
+        ref TEXT NOT NULL,              -- as the rep writes it: LF-2291
+        ref_key TEXT NOT NULL UNIQUE,   -- how it is compared: LF2291 (NFKC, no hyphens/spaces)
+        customer_id INTEGER NOT NULL REFERENCES customers(id),
+        confirmed_at TEXT NOT NULL,     -- UTC: the start of the day of confirmation, rep's zone
+        plan TEXT NOT NULL,             -- a plan in rules/orders.yaml
+        ship_by TEXT,                   -- UTC; replaces the plan's date for its last milestone
+        closed_at TEXT,                 -- orders.yaml `closed:`: nothing more expected
+        source TEXT NOT NULL,           -- command | rules (rules/orders.yaml wins)
+        source_line INTEGER,            -- its line in rules/orders.yaml
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX orders_customer ON orders(customer_id)",
+    """CREATE TABLE order_events (
+        id INTEGER PRIMARY KEY,
+        order_id INTEGER NOT NULL REFERENCES orders(id),
+        milestone TEXT NOT NULL,        -- a milestone name of the order's plan
+        at TEXT NOT NULL,               -- when it was reached (UTC)
+        note TEXT,
+        recorded_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX order_events_order ON order_events(order_id)",
+    """CREATE TABLE order_problems (
+        id INTEGER PRIMARY KEY,
+        order_id INTEGER NOT NULL REFERENCES orders(id),
+        at TEXT NOT NULL,               -- when it happened or was found (UTC)
+        note TEXT NOT NULL,             -- what went wrong, and the plan
+        recorded_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX order_problems_order ON order_problems(order_id)",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
     ("m003_direction_at_link_time", M003_DIRECTION_AT_LINK_TIME),
     ("m004_findings", M004_FINDINGS),
+    ("m005_orders", M005_ORDERS),
 ]
