@@ -55,8 +55,9 @@ class Fetched:
     )  # e.g. "larger than max_message_size: headers only"
     # Set by an adapter that leaves the MIME walk to the parse worker (Maildir reads each file
     # once in the fetching process and hands over its bytes): called in the worker, it returns
-    # this message complete, with parts, bodies and notes. It must pickle (a functools.partial
-    # over a module-level function). IMAP never sets it.
+    # this message complete, with parts, bodies, notes and the CRLF size (until then `size` is
+    # the file's). It must pickle (a functools.partial over a module-level function). IMAP
+    # never sets it.
     deferred: Callable[[], Fetched] | None = field(default=None, compare=False, repr=False)
 
 
