@@ -18,7 +18,7 @@ from mailkeeper.errors import ConfigError, LockedError, StoreError, UserError
 from mailkeeper.link import Linker, LinkStats, Party, party_from, unlinked_messages
 from mailkeeper.lock import daemon_lock, sync_lock
 from mailkeeper.store import Store
-from mailkeeper.sync import RETRY_DELAYS, ProgressFn, SyncReport, Syncer
+from mailkeeper.sync import RETRY_DELAYS, ProgressFn, Syncer, SyncReport
 from mailkeeper.sync import link as link_keys
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class App:
         self._store: Store | None = None
         self.retry_delays: tuple[float, ...] = RETRY_DELAYS
         self.relink_pending = False
+        self.lock_wait = 5.0  # how long a sync waits for another process's sync
 
     @classmethod
     def from_config(cls, path: Path | None) -> App:
@@ -101,13 +102,16 @@ class App:
         account: str | None = None,
         progress: ProgressFn | None = None,
         reports: list[SyncReport] | None = None,
+        roles: frozenset[str] | None = None,
     ) -> list[SyncReport]:
         """Sync `account` (None: all). `reports`: a list to collect the reports in, which
-        keeps the failing account's (its `error` filled) when an error is raised."""
+        keeps the failing account's (its `error` filled) when an error is raised. `roles`:
+        only folders of these roles (None: all). When another process syncs (the daemon),
+        this waits up to `lock_wait` seconds, then LockedError names it."""
         reports = [] if reports is None else reports
         accounts = self.accounts(account)
         store = self._writable_store("sync")
-        with sync_lock(self.settings.database):
+        with sync_lock(self.settings.database).acquire(wait=self.lock_wait):
             syncer = Syncer(
                 store,
                 self.settings,
@@ -119,7 +123,7 @@ class App:
             for acct in accounts:
                 report = SyncReport(account=acct.name)
                 reports.append(report)
-                syncer.sync_account(acct, report)
+                syncer.sync_account(acct, report, roles)
         return reports
 
     # ------------------------------------------------------------------ linking
@@ -134,11 +138,25 @@ class App:
             return self.link(None)
 
     # ------------------------------------------------------------------ reports
-    def customers(self, sort: str = "tier") -> list[dict[str, Any]]:
+    def customers(self, sort: str = "tier", as_of: datetime | None = None) -> list[dict[str, Any]]:
         """Every customer; `sort`: tier (configured first, by tier and name) or silence
         (longest since the last real mail either way first; never in touch last)."""
         self._refresh_rules()
-        return self.store.customers.report(sort=sort)
+        rows = self.store.customers.report(sort=sort)
+        tiers = self._tiers(as_of)
+        for r in rows:
+            r["tier"], r["tier_source"] = tiers.get(r["name"], (r["tier"], "customers.yaml"))
+        return rows
+
+    def _tiers(self, as_of: datetime | None = None) -> dict[str, tuple[str, str]]:
+        """name -> (tier, where it came from): customers.yaml, else auto_tier, else default."""
+        from datetime import timedelta
+
+        from mailkeeper.detect.tiering import effective_tier
+
+        now = as_of or _now()
+        rows = self.store.activity.contact(_iso(now), _iso(now - timedelta(days=365)))
+        return {c["name"]: effective_tier(c, self.rules) for c in rows}
 
     def unlinked(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Messages linked to no customer, newest first, each with the reason."""
@@ -148,7 +166,7 @@ class App:
     def _refresh_rules(self) -> None:
         """After a rules edit, relink before reporting, under the sync lock. When another
         process holds the lock (or the database is read-only) the data is shown as it is
-        and `relink_pending` says so."""
+        and `relink_pending` says so: a listing never waits for a writer."""
         self.relink_pending = False
         if not Linker(self.store, self.settings, self.rules).rules_changed():
             return
@@ -157,7 +175,7 @@ class App:
             return
         lock = sync_lock(self.settings.database)
         try:
-            lock.acquire(wait=2.0)
+            lock.acquire(wait=0.0)
         except LockedError:
             self.relink_pending = True
             return
@@ -217,6 +235,8 @@ class App:
             },
             "last_error": last_error,
             "last_error_at": last_error_at,
+            "open_findings": self.store.findings.count_open(),
+            "pending_drafts": self.store.drafts.count_pending(),
         }
 
     # ---- detection (scan, neglected, issues, promises, explain, snooze, resolve)
@@ -372,6 +392,55 @@ class App:
             hint = f"did you mean: {', '.join(close)}?" if close else "see `mailkeeper customers`"
             raise UserError(f"no customer named '{name}'", [hint])
         return c
+
+    # ---- drafts
+    def draft(
+        self, dry_run: bool = False, as_of: datetime | None = None, sync_first: bool = True
+    ) -> dict[str, Any]:
+        """Sync (so a draft the rep sent is seen in Sent), scan, see what became of earlier
+        drafts, then add new ones for the open findings, most urgent first, within the limits.
+        `dry_run`: what would be added; nothing is added or changed. `sync_first`: False
+        for the daemon, which has just synced."""
+        from mailkeeper.draft import Drafter
+        from mailkeeper.publish import Publisher, PublishReport, day_start
+
+        now = as_of or _now()
+        if sync_first:
+            self.sync()  # read-only to the mailbox, also in a dry run
+        self.scan(now)
+        report = PublishReport()
+        limits = self.settings.drafts
+        with sync_lock(self.settings.database).acquire(wait=5.0):
+            publisher = Publisher(self.store, self.settings)
+            if not dry_run:
+                publisher.reconcile(now, report)
+            today = self.store.drafts.added_since(_iso(day_start(now, self.settings.tz)))
+            limit = max(0, min(limits.per_run, limits.per_day - today))
+            planned, report.waiting = Drafter(self.store, self.settings, self.rules).plan(
+                now, limit
+            )
+            if dry_run:
+                report.added = [
+                    {"kind": d.kind, "to": d.to_addr, "subject": d.subject,
+                     "finding_id": d.finding["id"], "account": d.account,
+                     "text": d.raw.decode("utf-8", "replace")}  # fmt: skip
+                    for d in planned
+                ]
+            else:
+                publisher.publish(planned, now, report)
+        return report.as_dict()
+
+    def drafts(self) -> list[dict[str, Any]]:
+        names = self.store.customers.names_by_id()
+        return [
+            {
+                "id": d["id"], "kind": d["kind"], "customer": names.get(d["customer_id"]),
+                "to": d["to_addr"], "subject": d["subject"], "finding_id": d["finding_id"],
+                "state": d["state"], "created_at": d["created_at"], "account": d["account"],
+                "folder": d["folder"],
+            }  # fmt: skip
+            for d in self.store.drafts.listing()
+        ]
 
 
 def _now() -> datetime:

@@ -154,6 +154,30 @@ def _day(iso: str | None, tz: Any = None) -> str:
     return _local(iso, tz)
 
 
+class _Timestamp(click.ParamType):
+    """--as-of and --until: an ISO date or time; a date alone is midnight UTC, a time without
+    a zone is UTC."""
+
+    name = "TIMESTAMP"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from datetime import UTC, datetime
+
+        if isinstance(value, datetime):
+            return value
+        try:
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"'{value}' is not a date or time like 2026-11-30 or 2026-11-30T09:00Z")
+        return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+AS_OF = click.option(
+    "--as-of", type=_Timestamp(), help="Judge as of this time (default: now), to replay a day."
+)
+TIMESTAMP = _Timestamp()
+
+
 # ----------------------------------------------------------------------------- commands
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -210,25 +234,50 @@ def init(directory: Path | None, force: bool) -> None:
     type=click.Path(path_type=Path),
     help="Where to build the demo (default: a new folder under /tmp).",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    type=_Timestamp(),
+    help="Build the story around this day (default: today), e.g. 2026-11-01.",
+)
 @handle_errors
-def demo(directory: Path | None) -> None:
-    """Build a small demo mailbox (an export furniture rep and her customers), sync it into a
-    demo database and show the customers. Touches nothing of yours: it all lives in --dir.
+def demo(directory: Path | None, as_of: Any) -> None:
+    """Build a small demo mailbox (an export furniture rep and her customers, dated around
+    today), sync it, and show what mailkeeper finds and the drafts it writes. Touches nothing
+    of yours: it all lives in --dir.
 
     Example: mailkeeper demo --dir /tmp/mailkeeper-demo
     """
     import tempfile
+    from datetime import timedelta
 
     from mailkeeper.app import App
-    from mailkeeper.demo import build_demo
+    from mailkeeper.demo import build_demo, demo_now
 
     dest = directory or Path(tempfile.mkdtemp(prefix="mailkeeper-demo-"))
-    cfg = build_demo(dest)
+    now = demo_now(as_of)
+    cfg = build_demo(dest, now)
     with App.from_config(cfg) as app:
         for r in app.sync():
             click.echo(f"synced {r.new_messages} messages of the demo mailbox in {dest}")
-        _customers_table(app.customers(), app.settings.tz)
-    click.echo(f'\nTry: mailkeeper --config {cfg} customer "Birch & Co"')
+        tz = app.settings.tz
+        _customers_table(app.customers(), tz)
+        # an order in production, recorded as a rep would with `mailkeeper order ...`
+        app.order_add("华美家居 Huamei Home", "HM-2610", now - timedelta(days=9))
+        app.order_event("HM-2610", "deposit received", now - timedelta(days=1), "定金已到账")
+        click.echo("\nOrders (`mailkeeper orders`):")
+        _orders_table(app.orders("open", now), tz)
+        click.echo("\nNeglected accounts (`mailkeeper neglected`):")
+        _neglected_table(app.neglected(now), tz)
+        click.echo("\nCustomer mail waiting for an answer (`mailkeeper issues --all`):")
+        _issues_table(app.issues("all", now), tz)
+        click.echo("\nYour promises (`mailkeeper promises --all`):")
+        _promises_table(app.promises("all", now), tz)
+        report = app.draft(as_of=now)
+        click.echo(f"\nDrafts written into {dest / 'Maildir' / '.Drafts' / 'cur'}:")
+        _print_draft_report(report, dry_run=False)
+    click.echo(f"\nTry: mailkeeper --config {cfg} explain 1")
+    click.echo(f'     mailkeeper --config {cfg} customer "Birch & Co"')
 
 
 @cli.command()
@@ -339,20 +388,31 @@ def relink(ctx: click.Context, as_json: bool) -> None:
     show_default=True,
     help="tier: configured first, by tier and name; silence: longest since the last mail first.",
 )
+@AS_OF
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.pass_context
 @handle_errors
-def customers(ctx: click.Context, sort: str, as_json: bool) -> None:
+def customers(ctx: click.Context, sort: str, as_of: Any, as_json: bool) -> None:
     """Every customer with tier, status, message count, last inbound and outbound mail.
 
     Example: mailkeeper customers --sort silence
     """
     app = _app(ctx)
-    rows = app.customers(sort=sort)
+    rows = app.customers(sort=sort, as_of=as_of)
+    _relink_note(app)
     if as_json:
         _json(rows)
         return
     _customers_table(rows, app.settings.tz)
+
+
+def _relink_note(app: Any) -> None:
+    if app.relink_pending:
+        click.echo(
+            "note: the rules changed and a relink is pending (another mailkeeper, such as the "
+            "daemon, is writing, or the database is read-only): shown as linked before",
+            err=True,
+        )
 
 
 def _customers_table(rows: list[dict[str, Any]], tz: Any = None) -> None:
@@ -392,6 +452,7 @@ def customer(ctx: click.Context, name: str, limit: int, as_json: bool) -> None:
     """
     app = _app(ctx)
     c = app.customer(name, limit or None)
+    _relink_note(app)
     if as_json:
         _json(c)
         return
@@ -450,8 +511,19 @@ def status(ctx: click.Context, as_json: bool) -> None:
         f"database: {s['database']} ({s['database_bytes'] / 1e6:.1f} MB), "
         f"{s['messages']} messages, last sync {last}"
     )
+    d = s["daemon"]
+    if d["running"]:
+        since = _local(d["since"], tz, "%Y-%m-%d %H:%M")
+        click.echo(f"daemon: running (pid {d['pid']}) since {since}")
+    else:
+        click.echo("daemon: not running (start it with `mailkeeper daemon`)")
     if s["last_error"]:
-        click.echo(f"last error: {s['last_error']}")
+        when = _local(s["last_error_at"], tz, "%Y-%m-%d %H:%M")
+        click.echo(f"last error ({when}): {s['last_error']}")
+    click.echo(f"open findings: {s['open_findings']}, drafts waiting: {s['pending_drafts']}")
+    for a in s["accounts"]:
+        for w in a["warnings"]:
+            click.echo(f"warning: {a['name']}: {w}")
     for a in s["accounts"]:
         _table(
             ["folder", "role", "uidvalidity", "last uid", "messages", "synced"],
@@ -534,28 +606,6 @@ class _progress:
 
 
 # ---- detection
-class _Timestamp(click.ParamType):
-    """--as-of and --until: an ISO date or time; a date alone is midnight UTC, a time without
-    a zone is UTC."""
-
-    name = "TIMESTAMP"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from datetime import UTC, datetime
-
-        if isinstance(value, datetime):
-            return value
-        try:
-            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(f"'{value}' is not a date or time like 2026-11-30 or 2026-11-30T09:00Z")
-        return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-AS_OF = click.option(
-    "--as-of", type=_Timestamp(), help="Judge as of this time (default: now), to replay a day."
-)
-TIMESTAMP = _Timestamp()
 
 
 @cli.command()
@@ -592,10 +642,13 @@ def neglected(ctx: click.Context, as_of: Any, as_json: bool) -> None:
     """
     app = _app(ctx)
     rows = app.neglected(as_of)
-    tz = app.settings.tz
     if as_json:
         _json(rows)
         return
+    _neglected_table(rows, app.settings.tz)
+
+
+def _neglected_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(
         ["id", "customer", "tier", "state", "you wrote", "they wrote", "days", "overdue"],
         [
@@ -622,10 +675,13 @@ def issues(ctx: click.Context, which: str, as_of: Any, as_json: bool) -> None:
     """
     app = _app(ctx)
     rows = app.issues(which, as_of)
-    tz = app.settings.tz
     if as_json:
         _json(rows)
         return
+    _issues_table(rows, app.settings.tz)
+
+
+def _issues_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(
         ["id", "customer", "category", "state", "received", "due", "subject"],
         [[r["id"], r["customer"], r["category"], r["state"], _day(r["received_at"], tz),
@@ -648,12 +704,15 @@ def promises(ctx: click.Context, which: str, as_of: Any, as_json: bool) -> None:
     """
     app = _app(ctx)
     rows = app.promises(which, as_of)
-    tz = app.settings.tz
     if as_json:
         _json(rows)
         return
+    _promises_table(rows, app.settings.tz)
+
+
+def _promises_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(
-        ["id", "customer", "state", "due", "subject"],
+        ["id", "customer", "state", "due", "what you promised"],
         [[r["id"], r["customer"], r["state"], _day(r["due_at"], tz), r["text"]] for r in rows],
     )
 
@@ -809,16 +868,120 @@ def orders(ctx: click.Context, which: str | None, as_of: Any, as_json: bool) -> 
     """
     app = _app(ctx)
     rows = app.orders(which or "open", as_of)
-    tz = app.settings.tz
     if as_json:
         _json(rows)
         return
+    _orders_table(rows, app.settings.tz)
+
+
+def _orders_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(
         ["ref", "customer", "state", "confirmed", "last milestone", "next", "due", "late"],
         [[r["ref"], r["customer"], r["state"], _day(r["confirmed_at"], tz),
           f"{r['last_milestone'] or ''} {_day(r['last_milestone_at'], tz)}".strip(),
           r["next_milestone"], _day(r["next_due_at"], tz), r["days_late"]] for r in rows],
     )  # fmt: skip
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what would be added; add nothing.")
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@handle_errors
+def draft(ctx: click.Context, dry_run: bool, as_of: Any, as_json: bool) -> None:
+    """Write drafts for the open findings into your Drafts folder, most urgent first: check-ins
+    for neglected customers, answers to open issues, follow-ups of promises. Never sends.
+
+    Example: mailkeeper draft --dry-run
+    """
+    r = _app(ctx).draft(dry_run, as_of)
+    if as_json:
+        _json(r)
+        return
+    _print_draft_report(r, dry_run)
+
+
+def _print_draft_report(r: dict[str, Any], dry_run: bool) -> None:
+    verb = "would add" if dry_run else "added"
+    for d in r["added"]:
+        click.echo(f"{verb} {d['kind']} to {d['to']}: {d['subject']}")
+        if dry_run:
+            click.echo("    " + d["text"].replace("\r\n", "\n").replace("\n", "\n    "))
+    if not r["added"]:
+        click.echo(f"{verb} no draft")
+    if not dry_run and (r["sent"] or r["dismissed"] or r["obsolete"] or r["still_there"]):
+        click.echo(
+            f"earlier drafts: {r['sent']} sent, {r['dismissed']} dismissed, "
+            f"{r['obsolete']} obsolete, {r['still_there']} still waiting for you"
+        )
+    for w in r["waiting"]:
+        click.echo(f"  {w}")
+    for p in r["problems"]:
+        click.echo(f"problem: {p}", err=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.pass_context
+@handle_errors
+def drafts(ctx: click.Context, as_json: bool) -> None:
+    """The drafts mailkeeper added and what became of them (pending, sent, dismissed,
+    obsolete).
+
+    Example: mailkeeper drafts --json
+    """
+    app = _app(ctx)
+    rows = app.drafts()
+    if as_json:
+        _json([{k: r[k] for k in r if k not in ("account", "folder")} | {
+            "account": r["account"], "folder": r["folder"]} for r in rows])
+        return
+    tz = app.settings.tz
+    _table(
+        ["id", "kind", "customer", "to", "state", "made", "subject"],
+        [[r["id"], r["kind"], r["customer"], r["to"], r["state"], _day(r["created_at"], tz),
+          r["subject"]] for r in rows],  # fmt: skip
+    )
+
+
+@cli.command()
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines on stderr: text, or one JSON object per line for log collectors.",
+)
+@click.option(
+    "--install-unit",
+    is_flag=True,
+    help="Write a systemd user unit (Linux) or a launchd agent (macOS) that runs the daemon, "
+    "then exit.",
+)
+@click.pass_context
+@handle_errors
+def daemon(ctx: click.Context, log_format: str, install_unit: bool) -> None:
+    """Run in the foreground and keep everything fresh: watch the Inbox (IMAP IDLE), sync Sent
+    and the other folders every few minutes, scan and draft when mail comes, and the daily
+    pass at daemon.daily_at. SIGTERM/Ctrl-C stops it; SIGHUP reloads the configuration.
+
+    Example: mailkeeper daemon --install-unit && systemctl --user enable --now mailkeeper
+    """
+    from mailkeeper import config as config_mod
+    from mailkeeper.daemon import Daemon, configure_logging
+    from mailkeeper.daemon import install_unit as write_unit
+
+    path = config_mod.find_config_path(ctx.obj["config"])
+    if install_unit:
+        config_mod.load_settings(path)  # never a unit for a configuration that cannot start
+        for written, how in write_unit(path):
+            click.echo(f"wrote {written}")
+            click.echo(f"start it now and at every login: {how}")
+        return
+    d = Daemon(path, install_signals=True)
+    configure_logging(d.app.settings.tz, log_format, ctx.obj["verbose"])
+    sys.exit(d.run())
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Literal, TypedDict, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
@@ -171,6 +171,34 @@ class SyncSettings:
     workers: int = 0  # 0 = auto
 
 
+DRAFT_KINDS = ("check_in", "issue_ack", "promise_followup", "progress", "problem", "greeting")
+
+
+@dataclass(frozen=True)
+class DraftSettings:
+    per_run: int = 10  # new drafts added by one run, most urgent first; the rest wait
+    per_day: int = 10  # ... and by all runs of one day (the rep's day)
+    # a draft the rep deleted without sending: no new draft for that finding for this long
+    cooldown_days: tuple[tuple[str, int], ...] = (
+        ("check_in", 14), ("issue_ack", 2), ("promise_followup", 2), ("progress", 3),
+        ("problem", 1), ("greeting", 365),
+    )  # fmt: skip
+    promise_ahead_hours: int = 24  # draft a promise follow-up this long before it is due
+
+    def cooldown(self, kind: str) -> int:
+        return dict(self.cooldown_days).get(kind, 7)
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """`daemon:` in mailkeeper.yaml: when the long-running `mailkeeper daemon` does what."""
+
+    daily_at: time = time(7, 30)  # the daily pass (scan + draft), in the rep's time zone
+    folders_every_minutes: int = 15  # Sent and the other folders are synced this often
+    poll_every_seconds: int = 60  # the Inbox without IDLE (a server without it, a Maildir)
+    idle_minutes: int = 25  # IDLE is re-issued this often (servers end it after 29-30)
+
+
 @dataclass(frozen=True)
 class Settings:
     path: Path
@@ -183,6 +211,8 @@ class Settings:
     accounts: dict[str, AccountConfig]
     sync: SyncSettings
     warnings: tuple[str, ...] = ()
+    drafts: DraftSettings = DraftSettings()
+    daemon: DaemonSettings = DaemonSettings()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -279,6 +309,8 @@ _TOP_KEYS = (
     "templates",
     "accounts",
     "sync",
+    "drafts",
+    "daemon",
 )
 _ME_KEYS = ("name", "addresses", "company_domains", "signature")
 _HOURS_KEYS = ("days", "start", "end", "holidays", "extra_holidays", "extra_workdays")
@@ -297,6 +329,8 @@ _ACCOUNT_KEYS = (
 )
 _IMAP_ONLY_KEYS = ("host", "port", "tls", "username", *CREDENTIAL_KEYS, "verify_tls", "ca_file")
 _SYNC_KEYS = ("batch_size", "max_message_size", "max_text_bytes", "workers")
+_DRAFTS_KEYS = ("per_run", "per_day", "cooldown_days", "promise_ahead_hours")
+_DAEMON_KEYS = ("daily_at", "folders_every_minutes", "poll_every_seconds", "idle_minutes")
 
 
 def _read_settings(r: YamlReader) -> Settings | None:
@@ -320,8 +354,10 @@ def _read_settings(r: YamlReader) -> Settings | None:
     templates_dir = _read_path(r, top, "templates", base, "./templates", must_exist=True)
     accounts = _read_accounts(r, top["accounts"], base) if "accounts" in top else {}
     sync = _read_sync(r, top["sync"]) if "sync" in top else SyncSettings()
+    drafts = _read_drafts(r, top["drafts"]) if "drafts" in top else DraftSettings()
+    daemon = _read_daemon(r, top["daemon"]) if "daemon" in top else DaemonSettings()
     if rules_dir is not None:
-        read_rules(rules_dir, me, r.problems)
+        read_rules(rules_dir, me, r.problems, r.warnings)
     _file_mode_warning(r)
     if (
         r.problems
@@ -332,6 +368,8 @@ def _read_settings(r: YamlReader) -> Settings | None:
         or rules_dir is None
         or templates_dir is None
         or sync is None
+        or drafts is None
+        or daemon is None
     ):
         return None
     return Settings(
@@ -344,6 +382,8 @@ def _read_settings(r: YamlReader) -> Settings | None:
         templates_dir=templates_dir,
         accounts=accounts,
         sync=sync,
+        drafts=drafts,
+        daemon=daemon,
         warnings=tuple(_in_file_order(r.warnings)),
     )
 
@@ -507,6 +547,60 @@ def _read_path(
 
 def _resolve(base: Path, raw: str) -> Path:
     return Path(os.path.normpath(base / Path(raw).expanduser()))
+
+
+def _read_drafts(r: YamlReader, node: Node) -> DraftSettings | None:
+    keys = r.mapping(node, "drafts", _DRAFTS_KEYS)
+    if keys is None:
+        return None
+    d = DraftSettings()
+    values: dict[str, Any] = {}
+    for key, low, high in (("per_run", 0, 1000), ("per_day", 0, 1000),
+                           ("promise_ahead_hours", 0, 24 * 30)):
+        if key in keys:
+            v = r.integer(keys[key], f"drafts.{key}", low, high)
+            if v is None:
+                return None
+            values[key] = v
+    if "cooldown_days" in keys:
+        cool = dict(d.cooldown_days)
+        for kind, kind_node, value in r.entries(
+            keys["cooldown_days"], "drafts.cooldown_days", "kind: days, e.g. check_in: 14"
+        ):
+            if kind not in DRAFT_KINDS:
+                r.problem(kind_node, f"drafts.cooldown_days: unknown kind '{kind}'",
+                          f"one of {', '.join(DRAFT_KINDS)}")
+                return None
+            days = r.integer(value, f"drafts.cooldown_days.{kind}", 0, 3650)
+            if days is None:
+                return None
+            cool[kind] = days
+        values["cooldown_days"] = tuple(cool.items())
+    return DraftSettings(**{**d.__dict__, **values})
+
+
+def _read_daemon(r: YamlReader, node: Node) -> DaemonSettings | None:
+    if isinstance(node, ScalarNode) and node.tag == _NULL:
+        return DaemonSettings()
+    keys = r.mapping(node, "daemon", _DAEMON_KEYS)
+    if keys is None:
+        return None
+    d = DaemonSettings()
+    values = {
+        "daily_at": _opt(keys, "daily_at", d.daily_at,
+                         lambda n: _read_time(r, n, "daemon.daily_at")),
+        "folders_every_minutes": _opt(keys, "folders_every_minutes", d.folders_every_minutes,
+                                      lambda n: r.integer(n, "daemon.folders_every_minutes",
+                                                          1, 24 * 60)),
+        "poll_every_seconds": _opt(keys, "poll_every_seconds", d.poll_every_seconds,
+                                   lambda n: r.integer(n, "daemon.poll_every_seconds", 1, 3600)),
+        # RFC 2177: servers may end an IDLE after 30 minutes; re-issue it before that.
+        "idle_minutes": _opt(keys, "idle_minutes", d.idle_minutes,
+                             lambda n: r.integer(n, "daemon.idle_minutes", 1, 29)),
+    }  # fmt: skip
+    if any(v is None for v in values.values()):
+        return None
+    return DaemonSettings(**values)  # type: ignore[arg-type]
 
 
 def _read_sync(r: YamlReader, node: Node) -> SyncSettings | None:

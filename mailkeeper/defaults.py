@@ -108,6 +108,9 @@ working_hours:
   days: [mon, tue, wed, thu, fri]
   start: "09:00"
   end: "18:00"
+  # holidays: CN            # public holidays of your country: not counted as working time
+  # extra_holidays: []      # your own days off, e.g. [2027-02-15]
+  # extra_workdays: []      # make-up working days on a weekend
 
 database: ./mailkeeper.db   # the local history (plain SQLite)
 rules: ./rules              # customers.yaml, tiers.yaml, freemail.yaml, ...: edit them
@@ -142,4 +145,22 @@ accounts:
 #   max_message_size: 25 MB      # larger messages are kept with their headers only
 #   max_text_bytes: 256 KB       # the most text read from one part of a message
 #   workers: 0                   # processes that parse mail; 0 = one per core
+
+# Drafts in your Drafts folder (all optional). mailkeeper never sends: you review, edit
+# and send each draft from your own mail client.
+# drafts:
+#   per_run: 10                  # new drafts one run adds, most urgent first
+#   per_day: 10                  # ... and all runs of one day together
+#   promise_ahead_hours: 24      # draft a promise follow-up this long before it is due
+#   cooldown_days: {check_in: 14, issue_ack: 2}   # a draft you deleted unsent: none again
+#                                                 # for the same thing this long
+
+# The background daemon (`mailkeeper daemon`; all optional). It watches your Inbox (IMAP
+# IDLE), syncs Sent and the other folders on a timer, and keeps findings and drafts fresh.
+# daemon:
+#   daily_at: "07:30"            # the daily pass (deadlines, neglect, orders), your timezone:
+#   folders_every_minutes: 15    # how often Sent and the other folders are synced
+#   poll_every_seconds: 60       # how often the Inbox is checked when the server has no
+#                                # IDLE (and for a local Maildir)
+#   idle_minutes: 25             # IDLE is renewed this often (servers end it after 29)
 """

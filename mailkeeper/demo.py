@@ -1,7 +1,8 @@
 """`build_demo(dest)`: a small, realistic demo world to try mailkeeper on without a mail server.
 
 It writes into `dest`:
-  Maildir/            Amy Chen's mail (INBOX and Sent, Maildir++), about sixty messages from
+  Maildir/            Amy Chen's mail (INBOX, Sent and an empty Drafts, Maildir++), about
+                      sixty messages from
                       `demo_mail`, built with the stdlib email package
   mailkeeper.yaml     one account reading that Maildir (`maildir: ./Maildir`)
   rules/, templates/  the shipped defaults (`defaults.init_config_dir`), with the demo's
@@ -67,6 +68,15 @@ accounts:
 
 
 # ----------------------------------------------------------------------------- public API
+def demo_now(as_of: datetime | None = None) -> datetime:
+    """The demo's "now": 09:00 UTC of `as_of`'s day, or of today, so that the story's dates
+    (given as days before now) lead up to the day the demo runs, and a rerun on the same day
+    is identical."""
+    day = (as_of or datetime.now(UTC)).astimezone(UTC).date()
+    return datetime.combine(day, DEMO_NOW.timetz())
+
+
+
 def build_demo(dest: Path, now: datetime = DEMO_NOW) -> Path:
     """Write the demo world into `dest` (empty, new, or an earlier demo, which is replaced)
     and return the path of its mailkeeper.yaml."""
@@ -104,11 +114,12 @@ def write_maildir(root: Path, mails: Iterable[Mail], now: datetime = DEMO_NOW) -
     mails = list(mails)
     by_id = {m.id: m for m in mails}
     answered = {m.reply_to for m in mails if m.sender.email == AMY.email and m.reply_to}
-    for folder in (root, root / ".Sent"):
+    for folder in (root, root / ".Sent", root / ".Drafts"):
         for sub in ("cur", "new", "tmp"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
-    (root / ".Sent" / "maildirfolder").touch()
-    (root / "subscriptions").write_text("Sent\n")
+    for folder in (".Sent", ".Drafts"):  # Drafts: where `mailkeeper draft` puts its drafts
+        (root / folder / "maildirfolder").touch()
+    (root / "subscriptions").write_text("Sent\nDrafts\n")
     for n, mail in enumerate(sorted(mails, key=lambda m: sent_at(m, now)), start=1):
         when = sent_at(mail, now)
         outbound = mail.sender.email == AMY.email

@@ -11,7 +11,8 @@ The cast (rules/customers.yaml lists the first six; Fjord Interiors is left for 
                                  answered with a plan, and the follow-through
   Kauri Living (AU, tier B)      samples, then a question that never got an answer
   Casa Ipê Móveis (BR, tier B)   a quote that went quiet, a follow-up that bounced
-  华美家居 Huamei Home (CN, B)    a buyer writing GBK-encoded Chinese: RFQ, a question, an order
+  华美家居 Huamei Home (CN, B)    a buyer writing GBK-encoded Chinese: RFQ, a question, an order,
+                                 then a complaint about the samples that is still unanswered
   Hollis Home (US, tier C)       a buyer on gmail.com, listed by address
   Fjord Interiors (NO)           not in customers.yaml; mail both ways, so it is discovered
 plus a trade newsletter, an out-of-office auto-reply, a bounce and two internal mails.
@@ -1099,6 +1100,20 @@ HUAMEI = (
 王磊""",
         reply_to="hm-pi",
         attachments=(Attach("水单.jpg", JPG, 42_000),),
+    ),
+    Mail(
+        "hm-yangpin",
+        WANG,
+        (AMY_ZH,),
+        3,
+        "10:20",
+        "样品椅子有问题",
+        """陈小姐：
+
+上周寄来的两把样品椅，有一把椅腿开裂，颜色也比确认的色板深很多，客户看了很不满意。
+大货千万不能这样，请尽快给我们一个处理方案。
+
+王磊""",
     ),
 )
 

@@ -37,6 +37,7 @@ class Lock:
 
     def __init__(self, db_path: Path | str, suffix: str, what: str, advice: str) -> None:
         db_path = Path(db_path)
+        self.db_path = db_path
         self.path = db_path.with_name(f"{db_path.name}.{suffix}")
         self.holder_path = self.path.with_name(self.path.name + ".json")
         self.what = what
@@ -52,9 +53,12 @@ class Lock:
         except filelock.Timeout:
             holder = self.holder(settle=1.0)
             pid = holder["pid"] if holder else "unknown"
-            raise LockedError(
-                f"the database is busy: mailkeeper (pid {pid}) is {self.what}", [self.advice]
-            ) from None
+            who = f"mailkeeper (pid {pid})"
+            daemon = daemon_lock(self.db_path).holder() if self.what != _DAEMON_WHAT else None
+            if daemon is not None and daemon["pid"] == pid:
+                who = f"the mailkeeper daemon (pid {pid})"
+            busy = f"the database is busy: {who} is {self.what}"
+            raise LockedError(busy, [self.advice]) from None
         self._lock = lock
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         write_atomic(self.holder_path, json.dumps({"pid": os.getpid(), "since": since}).encode())
@@ -101,11 +105,14 @@ def sync_lock(db_path: Path | str) -> Lock:
     )
 
 
+_DAEMON_WHAT = "already running as the daemon for it"
+
+
 def daemon_lock(db_path: Path | str) -> Lock:
     """One daemon per database."""
     return Lock(
         db_path,
         "daemon.lock",
-        "already running as the daemon for it",
+        _DAEMON_WHAT,
         "stop that daemon first (`mailkeeper status` shows it), or use another database",
     )

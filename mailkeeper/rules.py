@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,6 +57,16 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class AutoTier:
+    """tiers.yaml `auto_tier:`: the first tier whose every threshold a customer meets."""
+
+    tier: str
+    min_messages_year: int = 0  # linked messages in the last 12 months
+    min_contacts: int = 0  # distinct people at the customer who wrote in 12 months
+    min_value: float = 0.0  # customers.yaml `value:`
+
+
+@dataclass(frozen=True)
 class Detection:
     """How findings are judged (tiers.yaml `detection:`)."""
 
@@ -76,6 +87,10 @@ class CustomerRule:
     notes: str | None = None
     aliases: tuple[str, ...] = ()  # names this customer was discovered as (merge / rename)
     line: int = 0  # line in customers.yaml
+    language_given: bool = False  # `language:` written (else drafts follow their own mail)
+    tier_given: bool = False  # `tier:` written: it always wins over automatic tiering
+    snooze_until: datetime | None = None  # not listed as neglected before this (UTC)
+    value: float | None = None  # what the account is worth to the rep (automatic tiering)
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class Rules:
     source_files: tuple[Path, ...]
     default_tier: str = DEFAULT_TIER
     detection: Detection = Detection()
+    auto_tier: tuple[AutoTier, ...] = ()  # empty: no automatic tiering
+    warnings: tuple[str, ...] = ()  # e.g. an old key name, with file:line
 
     def customer(self, name: str) -> CustomerRule | None:
         """The configured customer called `name` (or aliased so), ignoring case."""
@@ -112,9 +129,13 @@ def rule_file(rules_dir: Path, name: str) -> Path | None:
 
 
 _CUSTOMERS_KEYS = ("customers", "ignore", "extra_freemail")
-_CUSTOMER_KEYS = ("name", "domains", "addresses", "tier", "language", "owner", "notes", "aliases")
+_CUSTOMER_KEYS = (
+    "name", "domains", "addresses", "tier", "language", "owner", "notes", "aliases",
+    "snooze_until", "value",
+)  # fmt: skip
 _IGNORE_KEYS = ("domains", "addresses")
-_TIERS_KEYS = ("tiers", "default_tier", "detection")
+_TIERS_KEYS = ("tiers", "default_tier", "detection", "auto_tier")
+_AUTO_KEYS = ("min_messages_year", "min_contacts", "min_value")
 _TIER_KEYS = (
     "contact_interval_days",
     "issue_sla_working_hours",
@@ -150,14 +171,21 @@ class _Claims:
     addresses: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
-def read_rules(rules_dir: Path, me: Owner | None, problems: list[str]) -> Rules | None:
+def read_rules(
+    rules_dir: Path, me: Owner | None, problems: list[str], warnings: list[str] | None = None
+) -> Rules | None:
     """The rules, read once per content: load_settings validates them and load_rules then
     returns the same object, unless a file changed in between."""
     key = (rules_dir, me, _rules_stamp(rules_dir))
     cached = _RULES_CACHE.get(key)
     if cached is not None:
+        if warnings is not None:
+            warnings.extend(cached.warnings)
         return cached
-    rules = _read_rules_uncached(rules_dir, me, problems)
+    found: list[str] = []
+    rules = _read_rules_uncached(rules_dir, me, problems, found)
+    if warnings is not None:
+        warnings.extend(found)
     if rules is not None:
         _RULES_CACHE.clear()
         _RULES_CACHE[key] = rules
@@ -179,10 +207,12 @@ def _rules_stamp(rules_dir: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(stamp)
 
 
-def _read_rules_uncached(rules_dir: Path, me: Owner | None, problems: list[str]) -> Rules | None:
+def _read_rules_uncached(
+    rules_dir: Path, me: Owner | None, problems: list[str], warnings: list[str]
+) -> Rules | None:
     before = len(problems)
     sources: list[Path] = []
-    tiers, default_tier, detection = _read_tiers(rules_dir, problems, sources)
+    tiers, default_tier, detection, auto_tier = _read_tiers(rules_dir, problems, sources, warnings)
     freemail = _read_freemail(rules_dir, problems, sources)
     customers_file = rules_dir / "customers.yaml"
     result = _CustomersFile(freemail, tiers, default_tier, me)
@@ -200,30 +230,32 @@ def _read_rules_uncached(rules_dir: Path, me: Owner | None, problems: list[str])
         source_files=tuple(sources),
         default_tier=default_tier,
         detection=detection,
+        auto_tier=auto_tier,
+        warnings=tuple(warnings),
     )
 
 
 def _read_tiers(
-    rules_dir: Path, problems: list[str], sources: list[Path]
-) -> tuple[dict[str, Tier] | None, str, Detection]:
+    rules_dir: Path, problems: list[str], sources: list[Path], warnings: list[str]
+) -> tuple[dict[str, Tier] | None, str, Detection, tuple[AutoTier, ...]]:
     path = rule_file(rules_dir, "tiers.yaml")
     if path is None:
         problems.append(
             f"{rules_dir / 'tiers.yaml'}: does not exist; expected the tier definitions "
             "(run `mailkeeper init` to get the default A/B/C tiers)"
         )
-        return None, DEFAULT_TIER, Detection()
+        return None, DEFAULT_TIER, Detection(), ()
     sources.append(path)
-    r = YamlReader(path, problems)
+    r = YamlReader(path, problems, warnings)
     before = len(problems)
     root = r.compose()
     if root is None:
         if len(problems) == before:
             problems.append(f"{path}:1: the file is empty; expected tiers: with A, B, C ...")
-        return None, DEFAULT_TIER, Detection()
+        return None, DEFAULT_TIER, Detection(), ()
     keys = r.mapping(root, "tiers file", _TIERS_KEYS, required=("tiers",))
     if keys is None or "tiers" not in keys:
-        return None, DEFAULT_TIER, Detection()
+        return None, DEFAULT_TIER, Detection(), ()
     tiers: dict[str, Tier] = {}
     for name, _, node in r.entries(
         keys["tiers"], "tiers", "a mapping of tier names, e.g. A: {...}"
@@ -242,7 +274,33 @@ def _read_tiers(
             node, f"default_tier '{default}' is not one of the tiers", f"one of {', '.join(tiers)}"
         )
     detection = _read_detection(r, keys["detection"]) if "detection" in keys else Detection()
-    return tiers, default, detection
+    auto = _read_auto_tier(r, keys["auto_tier"], tiers) if "auto_tier" in keys else ()
+    return tiers, default, detection, auto
+
+
+def _read_auto_tier(r: YamlReader, node: Node, tiers: dict[str, Tier]) -> tuple[AutoTier, ...]:
+    out = []
+    for name, name_node, value in r.entries(
+        node, "auto_tier", "tier: thresholds, e.g. A: {min_messages_year: 40}"
+    ):
+        if name not in tiers:
+            r.problem(name_node, f"auto_tier: '{name}' is not one of the tiers",
+                      f"one of {', '.join(tiers)}")
+            continue
+        keys = r.mapping(value, f"auto_tier.{name}", _AUTO_KEYS)
+        if keys is None:
+            continue
+        got: dict[str, Any] = {}
+        for key in ("min_messages_year", "min_contacts"):
+            if key in keys:
+                got[key] = r.integer(keys[key], f"auto_tier.{name}.{key}", 0, 10**7)
+        if "min_value" in keys:
+            got["min_value"] = r.number(keys["min_value"], f"auto_tier.{name}.min_value", 0.0)
+        if any(v is None for v in got.values()):
+            continue
+        out.append(AutoTier(name, **got))
+    order = list(tiers)
+    return tuple(sorted(out, key=lambda a: order.index(a.tier)))
 
 
 def _read_detection(r: YamlReader, node: Node) -> Detection:
@@ -407,6 +465,21 @@ class _CustomersFile:
         language = self._language(r, where, keys.get("language"))
         owner = r.text(keys["owner"], f"{where}: owner") if "owner" in keys else None
         notes = r.text(keys["notes"], f"{where}: notes", strip=False) if "notes" in keys else None
+        snooze = None
+        if "snooze_until" in keys:
+            raw = r.text(keys["snooze_until"], f"{where}: snooze_until", "a date like 2027-01-15")
+            try:
+                day = date.fromisoformat(str(raw)) if raw else None
+            except ValueError:
+                day = None
+            if day is None:
+                r.problem(keys["snooze_until"], f"{where}: snooze_until '{raw}' is not a date",
+                          "a date like 2027-01-15")
+            else:
+                snooze = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        value = None
+        if "value" in keys:
+            value = r.number(keys["value"], f"{where}: value", 0.0)
         if len(r.problems) > before or tier is None or language is None:
             return None
         return CustomerRule(
@@ -419,6 +492,10 @@ class _CustomersFile:
             notes,
             tuple(aliases),
             r.line(node),
+            language_given="language" in keys,
+            tier_given="tier" in keys,
+            snooze_until=snooze,
+            value=value,
         )
 
     def _claim_names(

@@ -287,12 +287,15 @@ class Syncer:
         self.progress = progress
         self.retry_delays = retry_delays
 
-    def sync_account(self, acct: Any, report: SyncReport | None = None) -> SyncReport:
+    def sync_account(
+        self, acct: Any, report: SyncReport | None = None, roles: frozenset[str] | None = None
+    ) -> SyncReport:
         """Sync every folder of `acct`, retrying a dropped connection, then link. An error
         that waiting will not heal (errors.classify: unknown host, wrong password, refused
         certificate ...) ends the sync at once, naming its line in mailkeeper.yaml. On an
         error, what was committed is linked all the same, the run is recorded with its error,
-        and the error is raised with report.error filled (`report`: the caller's, to keep)."""
+        and the error is raised with report.error filled (`report`: the caller's, to keep).
+        `roles`: only the folders of these roles (the daemon's Inbox watcher: {"inbox"})."""
         report = report if report is not None else SyncReport(account=acct.name)
         started = now_iso()
         t0 = time.perf_counter()
@@ -304,6 +307,8 @@ class Syncer:
                     logged_in = True
                     report.timings["connect"] = time.perf_counter() - t0
                     for folder, role in self._folders(mb, acct, report):
+                        if roles is not None and role not in roles:
+                            continue
                         self._sync_folder(mb, acct.name, folder, role, report)
                 break
             except ConnectionLost as e:

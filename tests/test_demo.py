@@ -22,7 +22,7 @@ EXPECTED = [
     ("Waldhaus Möbel", "A", "configured", 13, "2026-10-12T07:05:00Z", "2026-10-09T03:30:00Z"),
     ("Casa Ipê Móveis", "B", "configured", 5, "2026-04-22T14:45:00Z", "2026-06-30T02:20:00Z"),
     ("Kauri Living", "B", "configured", 5, "2026-10-20T03:20:00Z", "2026-07-22T01:30:00Z"),
-    ("华美家居 Huamei Home", "B", "configured", 7, "2026-10-31T07:30:00Z", "2026-10-26T01:45:00Z"),
+    ("华美家居 Huamei Home", "B", "configured", 8, "2026-10-31T07:30:00Z", "2026-10-26T01:45:00Z"),
     ("Hollis Home", "C", "configured", 3, "2026-08-27T22:30:00Z", "2026-08-26T01:10:00Z"),
     ("Fjord Interiors", "B", "discovered", 5, "2026-10-23T08:25:00Z", "2026-10-14T01:30:00Z"),
 ]
@@ -35,7 +35,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with App.from_config(config) as app:
         [report] = app.sync()
     assert report.error is None
-    assert {f.name: f.new for f in report.folders} == {"INBOX": 32, "Sent": 30}
+    assert {f.name: f.new for f in report.folders} == {"INBOX": 33, "Sent": 30}
     return config
 
 
@@ -99,7 +99,7 @@ def test_the_gbk_customer_writes_chinese(demo: Path) -> None:
     assert "询价：实木餐桌椅（2027春季）" in subjects
     assert "关于样品颜色的问题" in subjects
     wang = [f for f in _files(demo) if _header(f, b"From").endswith(b"<wanglei@huamei-home.cn>")]
-    assert len(wang) == 4
+    assert len(wang) == 5
     assert all(b"From: =?gbk?b?" in f and b"Subject: =?gbk?b?" in f for f in wang)
     assert all(b'charset="gbk"' in f and b"Content-Transfer-Encoding: base64" in f for f in wang)
 
@@ -130,7 +130,7 @@ def test_auto_reply_newsletter_and_bounce_are_flagged(demo: Path) -> None:
 def test_threads_and_unread_mail(demo: Path) -> None:
     maildir = demo.parent / "Maildir"
     unread = sorted(p.name for p in (maildir / "new").iterdir())
-    assert len(unread) == 2  # the two inbound messages of the last days
+    assert len(unread) == 3  # the three inbound messages of the last days
     [(replies,)] = _rows(demo, "SELECT COUNT(*) FROM messages WHERE in_reply_to IS NOT NULL")
     assert replies == sum(1 for m in MAILS if m.reply_to and m.kind != "bounce") == 38
     # the complaint got an answer; the Kauri question was read and never answered
@@ -147,7 +147,8 @@ def test_the_demo_is_deterministic_and_rebuilds_in_place(tmp_path: Path) -> None
     first = build_demo(tmp_path / "a")
     second = build_demo(tmp_path / "b")
     assert _tree(first.parent / "Maildir") == _tree(second.parent / "Maildir")
-    assert len(_tree(first.parent / "Maildir")) == 62 + 2  # + subscriptions, maildirfolder
+    # + subscriptions and the maildirfolder files of Sent and Drafts
+    assert len(_tree(first.parent / "Maildir")) == 63 + 3
     with App.from_config(first) as app:
         app.sync()
     assert build_demo(tmp_path / "a") == first  # an earlier demo is replaced, db and all
@@ -164,14 +165,15 @@ def test_the_demo_will_not_overwrite_other_files(tmp_path: Path) -> None:
 def test_the_demo_command_end_to_end(tmp_path: Path) -> None:
     dest = tmp_path / "demo"
     r = subprocess.run(
-        [sys.executable, "-m", "mailkeeper", "demo", "--dir", str(dest)],
+        [sys.executable, "-m", "mailkeeper", "demo", "--dir", str(dest), "--as-of", "2026-11-01"],
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "COLUMNS": "200"},  # a wide table: no name is wrapped
     )
     assert r.returncode == 0, r.stderr
-    rows = [line for line in r.stdout.splitlines() if "configured" in line or "discovered" in line]
+    customers, _, story = r.stdout.partition("Neglected accounts")
+    rows = [line for line in customers.splitlines() if "configured" in line or "discovered" in line]
     assert len(rows) == len(EXPECTED)
     for line, (name, tier, status, messages, inbound, outbound) in zip(rows, EXPECTED, strict=True):
         cells = [c.strip() for c in line.replace("│", "|").split("|")]
@@ -179,6 +181,26 @@ def test_the_demo_command_end_to_end(tmp_path: Path) -> None:
         # Tables show the rep's local dates (the demo's timezone: Asia/Shanghai); JSON is UTC.
         assert _local_day(inbound) in line and _local_day(outbound) in line
     assert (dest / "mailkeeper.yaml").is_file()
+    # the story: neglect, an unanswered complaint, a question answered in time, a promise,
+    # and the drafts, written into the demo's Drafts folder
+    neglected, _, rest = story.partition("waiting for an answer")
+    assert "Casa Ipê Móveis" in neglected and "Birch & Co" not in neglected
+    issues, _, rest = rest.partition("Your promises")
+    assert any("样品椅子有问题" in line and "overdue" in line for line in issues.splitlines())
+    assert any("RFQ: Oxford bedroom range" in line and "acknowledged" in line
+               for line in issues.splitlines())  # fmt: skip
+    promises, _, drafts = rest.partition("Drafts written into")
+    assert "by Wednesday" in promises
+    added = [line for line in drafts.splitlines() if line.startswith("added ")]
+    assert "added issue_ack to wanglei@huamei-home.cn: 回复：样品椅子有问题" in added
+    files = sorted((dest / "Maildir" / ".Drafts" / "cur").iterdir())
+    assert len(files) == len(added) and all(f.name.endswith(":2,D") for f in files)
+    import email
+    import email.policy
+
+    for f in files:
+        msg = email.message_from_bytes(f.read_bytes(), policy=email.policy.strict)
+        assert not msg.defects and msg["X-Mailkeeper-Key"]
 
 
 def _local_day(iso: str) -> str:

@@ -296,3 +296,35 @@ def test_json_field_names_are_the_contract(tmp_path: Path, box) -> None:
     assert {"id", "customer", "message_id", "text", "made_at", "due_at", "kept_at", "state"} <= set(
         promises[0]
     )
+
+
+def test_automatic_tiering_and_a_hand_written_tier_wins(tmp_path: Path, box) -> None:
+    customers = CUSTOMERS.replace("    domains: [kauri.com.au]\n    tier: B\n",
+                                  "    domains: [kauri.com.au]\n    value: 50000\n")
+    for n in range(12):
+        box.deliver("INBOX", make_mail(f"p{n % 4}@kauri.com.au", ME, f"Order {n}", date=ago(20 + n)))
+        box.deliver("INBOX", make_mail("jane@birch.co.uk", ME, f"Hi {n}", date=ago(20 + n)))
+    auto = "auto_tier:\n  A: {min_messages_year: 10, min_contacts: 3, min_value: 10000}\n"
+    with _app(tmp_path, box, customers=customers, tiers=auto) as app:
+        rows = {c["name"]: c for c in app.customers(as_of=AS_OF)}
+        neglected = _by(app.neglected(AS_OF))
+    assert (rows["Kauri Imports"]["tier"], rows["Kauri Imports"]["tier_source"]) == (
+        "A", "auto: 12 messages in 12 months ≥ 10, 4 contacts ≥ 3, value 50000 ≥ 10000"
+    )
+    assert rows["Birch & Co"]["tier_source"] == "customers.yaml"  # tier: A written by hand
+    assert neglected["Kauri Imports"]["tier"] == "A" and neglected["Kauri Imports"]["interval_days"] == 14
+
+
+def test_the_old_sla_key_still_works_with_a_warning(tmp_path: Path) -> None:
+    from mailkeeper import config
+
+    box = MaildirBox(tmp_path / "Maildir")
+    cfg = box.config(tmp_path / "cfg", CUSTOMERS)
+    tiers = tmp_path / "cfg" / "rules" / "tiers.yaml"
+    tiers.write_text(tiers.read_text().replace("issue_sla_working_hours: 16", "issue_sla_hours: 16"))
+    problems, warnings = config.check_with_warnings(cfg)
+    assert problems == []
+    assert any("issue_sla_hours" in w and "issue_sla_working_hours" in w and "tiers.yaml:" in w
+               for w in warnings)  # fmt: skip
+    rules = config.load_rules(config.load_settings(cfg))
+    assert rules.tiers["B"].issue_sla_working_hours == 16

@@ -186,9 +186,20 @@ def test_templates_start_with_a_subject_and_use_the_documented_variables() -> No
         loader=jinja2.FileSystemLoader(str(REPO / "templates")), undefined=jinja2.StrictUndefined
     )
     me = {"name": "Amy Chen", "signature": "Amy Chen\nLumen Furniture"}
+    order = {"ref": "LF-2291", "last_milestone": None, "next_milestone": None,
+             "next_due_at": None, "problem": None, "timeline": []}  # fmt: skip
     for name in TEMPLATES:
         for contact in ("Tom", None):
-            text = env.get_template(name).render(customer="Birch & Co", contact_name=contact, me=me)
+            # the context every template gets (README "Templates reference"); a kind's own
+            # part (issue, promise, order, holiday) is None for the others
+            context = {
+                "customer": "Birch & Co", "contact_name": contact, "me": me,
+                "contact": contact or "Birch & Co", "recent_subjects": [], "subject": "",
+                "days_since_contact": 40, "last_contact": "2026-11-20", "today": "2027-01-06",
+                "issue": None, "promise": None, "holiday": None,
+                "order": order if name.startswith(("progress", "problem")) else None,
+            }  # fmt: skip
+            text = env.get_template(name).render(**context)
             first, blank, body = text.split("\n", 2)
             assert first.startswith("Subject: ") and len(first) > len("Subject: ") + 3
             assert blank == ""

@@ -19,6 +19,7 @@ from typing import Any
 from mailkeeper.clock import WorkingTime
 from mailkeeper.detect.finding import Finding, parse_ts, ts
 from mailkeeper.detect.issues import issue_findings, promise_findings
+from mailkeeper.detect import tiering
 from mailkeeper.detect.neglect import neglect_findings
 from mailkeeper.store import Store
 
@@ -97,6 +98,7 @@ class Scanner:
         live = store.findings.live(["issue", "promise"], ["open", "overdue"])
         since = min([window_start, *(parse_ts(f["opened_at"]) for f in live)])  # type: ignore[type-var]
         customers = store.activity.contact(ts(now) or "", ts(now - timedelta(days=365)) or "")
+        tiering.apply(customers, self.rules)
         messages = store.activity.recent(ts(since) or "", ts(now) or "")
         report.judged = self._attach_judgements(messages)
         snoozes = {cid: parse_ts(u) for cid, u in store.findings.snoozes().items()}

@@ -1,8 +1,10 @@
-"""Maildir adapter: the Mailbox interface on a local Maildir, strictly read-only.
+"""Maildir adapter: the Mailbox interface on a local Maildir, read-only to the sync.
 
 Nothing inside the Maildir is ever renamed, moved, written or deleted: message files are only
-opened for reading (so a message's flags, which live in its file name, never change). The one
-thing written is mailkeeper's own UID map, kept in `state_dir`, outside the Maildir.
+opened for reading (so a message's flags, which live in its file name, never change). The sync
+writes only mailkeeper's own UID map, kept in `state_dir`, outside the Maildir. The one write
+into the Maildir is `MaildirDraftBox.append_draft` (`mailkeeper draft`): a new file in the
+Drafts folder, never a change to one that is there.
 
 Layouts: Maildir++ (INBOX is the top folder's cur/ and new/, subfolders are `.Sent`,
 `.Archive.2024`; Dovecot, Courier) and mbsync's `SubFolders Verbatim` / `Legacy` (subfolders are
@@ -26,6 +28,7 @@ import hashlib
 import logging
 import os
 import re
+import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -41,6 +44,7 @@ from imapclient import imap_utf7
 from mailkeeper.errors import MailboxError, UserError
 from mailkeeper.files import write_atomic
 from mailkeeper.mailbox.base import FolderRoles, FolderStatus, ServerFolder, resolve_roles
+from mailkeeper.mailbox.draftbox import keys_in, no_drafts_folder
 from mailkeeper.mime import choose_text_sections, fetched_from_bytes
 from mailkeeper.model import Fetched, Part
 
@@ -911,3 +915,76 @@ class MaildirMailbox:
         HIGHESTMODSEQ and the sync never asks. Flags are recorded when a message is first
         fetched; a later flag change made by a mail client is not picked up."""
         return {}
+
+
+# ----------------------------------------------------------------------------- drafts
+class MaildirDraftBox:
+    """The Drafts folder of a local Maildir (mailbox/draftbox.py: the one write we make)."""
+
+    def __init__(self, root: Path, account_name: str, folders: dict[str, str]) -> None:
+        self.root = Path(root).expanduser()
+        self.account_name = account_name
+        self.overrides = folders
+        self._found: FolderRoles | None = None
+        self._dirs: dict[str, Path] = {}
+
+    def __enter__(self) -> MaildirDraftBox:
+        self._dirs = find_folders(self.root)
+        self._found = resolve_roles(
+            [ServerFolder(n, (), "/") for n in sorted(self._dirs)],
+            self.overrides,
+            where=f"the Maildir {self.root}",
+            dotted_names=True,
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def drafts_folder(self) -> str:
+        if self._found is None:
+            raise RuntimeError("MaildirDraftBox is used as a context manager")
+        if "drafts" not in self._found.roles:
+            raise no_drafts_folder(self.account_name, self._found, f"the Maildir {self.root}")
+        return self._found.roles["drafts"]
+
+    def _keys_of(self, folder: str, wanted: set[str] | None) -> set[str]:
+        found: set[str] = set()
+        for sub in ("cur", "new"):
+            d = self._dirs[folder] / sub
+            if not d.is_dir():
+                continue
+            for entry in os.scandir(d):
+                try:
+                    with open(entry.path, "rb") as fh:
+                        keys = keys_in(_read_header(fh))
+                except OSError:
+                    continue
+                found |= keys if wanted is None else keys & wanted
+        return found
+
+    def draft_keys(self) -> set[str]:
+        return self._keys_of(self.drafts_folder(), None)
+
+    def sent_keys(self, keys: Iterable[str]) -> set[str]:
+        if self._found is None:
+            raise RuntimeError("MaildirDraftBox is used as a context manager")
+        sent = self._found.roles.get("sent")
+        wanted = set(keys)
+        return self._keys_of(sent, wanted) if sent and wanted else set()
+
+    def append_draft(self, raw: bytes) -> None:
+        """A new file in Drafts: written in tmp/, then renamed into cur/ with the D flag
+        (the Maildir way: a reader never sees half a file)."""
+        folder = self._dirs[self.drafts_folder()]
+        name = f"{time.time():.6f}.M{os.getpid()}P{os.urandom(4).hex()}.{socket.gethostname()}"
+        tmp = folder / "tmp" / name
+        try:
+            with open(tmp, "xb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.rename(tmp, folder / "cur" / f"{name}:2,D")
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise MailboxError(f"{self.account_name}: cannot add a draft to {folder}: {e}") from e

@@ -19,6 +19,7 @@ from pathlib import Path
 from mailkeeper.store.activity import ActivityStore
 from mailkeeper.store.customers import CustomerStore
 from mailkeeper.store.db import Database, ReadOnlyError, iso, now_iso
+from mailkeeper.store.drafts import DraftStore
 from mailkeeper.store.findings import FindingStore
 from mailkeeper.store.links import LinkStore
 from mailkeeper.store.mail import MESSAGE_COLUMNS, FolderEntry, FolderState, MailStore, MessageRows
@@ -51,6 +52,7 @@ class Store:
         self.findings = FindingStore(self.db)
         self.activity = ActivityStore(self.db)
         self.orders = OrderStore(self.db)
+        self.drafts = DraftStore(self.db)
 
     @property
     def readonly(self) -> bool:

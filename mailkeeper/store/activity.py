@@ -68,5 +68,56 @@ class ActivityStore:
             )
         return out
 
+    def message(self, key: str) -> dict[str, Any] | None:
+        """The headers a reply needs of one message, and the account that holds it."""
+        r = self.conn.execute(
+            "SELECT m.message_id, m.refs, m.subject, m.from_email, m.from_name, m.to_json, "
+            "m.thread_key, m.language, (SELECT fm.account FROM folder_messages fm "
+            "WHERE fm.message_key = m.key LIMIT 1) FROM messages m WHERE m.key = ?",
+            (key,),
+        ).fetchone()
+        if r is None:
+            return None
+        return {
+            "message_id": r[0], "references": json.loads(r[1] or "[]"), "subject": r[2] or "",
+            "from": r[3], "from_name": r[4] or "", "to": json.loads(r[5] or "[]"),
+            "thread_key": r[6], "language": r[7], "account": r[8],
+        }  # fmt: skip
+
+    def customer_language(self, customer_id: int) -> str | None:
+        """The most common language of the customer's own (inbound) mail."""
+        r = self.conn.execute(
+            "SELECT m.language FROM links l JOIN messages m ON m.key = l.message_key "
+            "WHERE l.customer_id = ? AND m.direction = 'inbound' AND m.language IS NOT NULL "
+            "GROUP BY m.language ORDER BY COUNT(*) DESC LIMIT 1",
+            (customer_id,),
+        ).fetchone()
+        return r[0] if r else None
+
+    def recent_subjects(self, customer_id: int, limit: int = 5) -> list[str]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT m.subject FROM links l JOIN messages m ON m.key = l.message_key "
+                "WHERE l.customer_id = ? AND m.is_auto = 0 AND m.is_bulk = 0 "
+                "AND m.subject IS NOT NULL AND m.subject != '' "
+                "GROUP BY m.subject ORDER BY MAX(m.date) DESC LIMIT ?",
+                (customer_id, limit),
+            )
+        ]
+
+    def sent_after(self, since: str, to_addr: str) -> list[dict[str, Any]]:
+        """The rep's real mail to `to_addr` dated `since` or later (did a draft go out?)."""
+        out = []
+        for key, subject, thread, to_json, cc_json in self.conn.execute(
+            "SELECT m.key, m.subject, m.thread_key, m.to_json, m.cc_json FROM messages m "
+            "WHERE m.direction = 'outbound' AND m.is_auto = 0 AND m.date >= ?",
+            (since,),
+        ):
+            emails = {e for _, e in json.loads(to_json or "[]") + json.loads(cc_json or "[]")}
+            if to_addr in emails:
+                out.append({"key": key, "subject": subject or "", "thread_key": thread})
+        return out
+
     def last_rowid(self) -> int:
         return int(self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM messages").fetchone()[0])

@@ -221,10 +221,40 @@ M005_ORDERS = [
     "CREATE INDEX order_problems_order ON order_problems(order_id)",
 ]
 
+# Drafts mailkeeper placed in a Drafts folder, and what became of them. One pending draft per
+# finding, enforced here.
+M006_DRAFTS = [
+    """CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,       -- opaque token in the draft's X-Mailkeeper-Key header
+        finding_id INTEGER NOT NULL REFERENCES findings(id),
+        kind TEXT NOT NULL,             -- check_in | issue_ack | promise_followup | progress | ...
+        customer_id INTEGER REFERENCES customers(id),
+        account TEXT NOT NULL,
+        folder TEXT NOT NULL,           -- the Drafts folder it was added to
+        to_addr TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        in_reply_to TEXT,
+        thread_key TEXT,
+        template TEXT NOT NULL,         -- the template file it was rendered from
+        language TEXT,
+        state TEXT NOT NULL,            -- pending | sent | dismissed | obsolete
+        created_at TEXT NOT NULL,
+        state_at TEXT NOT NULL,
+        cooldown_until TEXT,            -- dismissed: no new draft for its finding before this
+        appended INTEGER NOT NULL DEFAULT 0,  -- 1 once the mailbox has it (recorded first)
+        raw BLOB NOT NULL               -- the message as added
+    )""",
+    "CREATE UNIQUE INDEX drafts_one_pending ON drafts(finding_id) WHERE state = 'pending'",
+    "CREATE INDEX drafts_finding ON drafts(finding_id)",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
     ("m003_direction_at_link_time", M003_DIRECTION_AT_LINK_TIME),
     ("m004_findings", M004_FINDINGS),
     ("m005_orders", M005_ORDERS),
+    ("m006_drafts", M006_DRAFTS),
 ]

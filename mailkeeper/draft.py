@@ -1,0 +1,360 @@
+"""Findings -> drafts: RFC 5322 messages written from the rep's Jinja2 templates.
+
+Which findings get a draft, in what order (most urgent first, within the per-run and per-day
+limits), addressed to whom and in which language; the templates are rendered in a sandbox
+with StrictUndefined, so a broken template names its file and line and makes no draft, and
+values from mail (names, subjects, sentences) are data, never template code. Header values
+lose every control character (no header injection: a "\\r\\nBcc:" in a display name stays a
+harmless part of the name). Nothing here touches a mailbox: publish.py adds the drafts.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from mailkeeper.detect.finding import parse_ts, ts
+from mailkeeper.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+KIND_OF = {"neglect": "check_in", "issue": "issue_ack", "promise": "promise_followup",
+           "progress": "progress", "problem": "problem", "greeting": "greeting"}  # fmt: skip
+# the order drafts are made in when the limits leave room for only some
+URGENCY = {"issue_ack": 0, "problem": 1, "promise_followup": 2, "progress": 3, "check_in": 4,
+           "greeting": 5}  # fmt: skip
+KEY_HEADER = "X-Mailkeeper-Key"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_NOT_ID = re.compile(r"[^\x21-\x7e]|[<>]")
+
+
+def clean_header(value: str | None) -> str:
+    """A value from mail, safe in a header: control characters (CR, LF, NUL, ...) become one
+    space, so nothing can start a header of its own."""
+    return _CONTROL.sub(" ", value or "").strip()
+
+
+def _msgid(value: str | None) -> str | None:
+    value = _NOT_ID.sub("", value or "")
+    return value if "@" in value or value else None
+
+
+# ----------------------------------------------------------------------------- templates
+class _Named:
+    """A customer or contact in a template: prints as its name (so templates written for the
+    plain-string context, `{{ customer }}`, keep working) and has fields."""
+
+    def __init__(self, name: str, **fields: Any) -> None:
+        self.name = name
+        self.__dict__.update(fields)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __html__(self) -> str:  # pragma: no cover - autoescape is off
+        return self.name
+
+
+class Templates:
+    def __init__(self, search_path: tuple[Path, ...]) -> None:
+        from jinja2 import FileSystemLoader, StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        self.search_path = search_path
+        self.env = SandboxedEnvironment(
+            loader=FileSystemLoader([str(p) for p in search_path]),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+        )
+
+    def name_for(self, kind: str, language: str | None) -> str:
+        for lang in (language, "en"):
+            name = f"{kind}.{lang}.txt.j2"
+            if any((p / name).is_file() for p in self.search_path):
+                return name
+        raise ConfigError(
+            f"no template for {kind}",
+            [f"add {kind}.en.txt.j2 to {self.search_path[0]} (`mailkeeper init` has examples)"],
+        )
+
+    def render(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
+        """(subject, body) of template `name`; ConfigError naming file and line on failure."""
+        from jinja2 import TemplateError, TemplateSyntaxError
+
+        try:
+            template = self.env.get_template(name)
+            text = template.render(**context)
+        except TemplateSyntaxError as e:
+            raise ConfigError(
+                f"template {e.filename or name}:{e.lineno}: {e.message}", ["fix the template"]
+            ) from e
+        except TemplateError as e:
+            raise ConfigError(
+                f"template {self._path(name)}:{_line_of(e)}: {e}",
+                ["fix the template; the variables it may use are listed in the README"],
+            ) from e
+        head, _, body = text.partition("\n")
+        if not head.lower().startswith("subject:"):
+            raise ConfigError(
+                f"template {self._path(name)}:1: the first line is not 'Subject: ...'",
+                ["start the template with a line like: Subject: How are things?"],
+            )
+        return clean_header(head[len("subject:") :]), body.lstrip("\n").rstrip() + "\n"
+
+    def _path(self, name: str) -> str:
+        for p in self.search_path:
+            if (p / name).is_file():
+                return str(p / name)
+        return name
+
+
+def _line_of(e: Exception) -> int:
+    tb = e.__traceback__
+    line = 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2") or "template" in tb.tb_frame.f_code.co_name:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+# ----------------------------------------------------------------------------- a draft
+@dataclass
+class PlannedDraft:
+    finding: dict[str, Any]
+    kind: str
+    account: str
+    to_addr: str
+    to_name: str
+    subject: str
+    body: str
+    template: str
+    language: str | None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    thread_key: str | None = None
+    key: str = field(default_factory=lambda: secrets.token_hex(16))
+    message_id: str = ""
+    raw: bytes = b""
+
+
+def build_message(d: PlannedDraft, me: Any, now: datetime) -> bytes:
+    """The draft as RFC 5322 bytes (CRLF line ends, as IMAP APPEND wants them)."""
+    msg = EmailMessage(policy=email.policy.SMTP)
+    own = me.addresses[0]
+    domain = own.rpartition("@")[2] or "mailkeeper.invalid"
+    msg["From"] = Address(display_name=clean_header(me.name), addr_spec=own)
+    msg["To"] = Address(display_name=clean_header(d.to_name), addr_spec=d.to_addr)
+    msg["Subject"] = d.subject
+    msg["Date"] = email.utils.format_datetime(now)
+    d.message_id = email.utils.make_msgid(domain=domain)
+    msg["Message-ID"] = d.message_id
+    parent = _msgid(d.in_reply_to)
+    if parent:
+        refs = [r for r in (_msgid(x) for x in d.references) if r]
+        msg["In-Reply-To"] = f"<{parent}>"
+        msg["References"] = " ".join(f"<{r}>" for r in [*refs, parent] if r)
+    msg[KEY_HEADER] = d.key
+    msg.set_content(d.body, charset="utf-8")
+    d.raw = msg.as_bytes()
+    return d.raw
+
+
+# ----------------------------------------------------------------------------- planning
+class Drafter:
+    """Chooses the findings that need a draft and writes them."""
+
+    def __init__(self, store: Any, settings: Any, rules: Any) -> None:
+        self.store = store
+        self.settings = settings
+        self.rules = rules
+        self.templates = Templates(settings.template_search_path)
+
+    def wanted(self, now: datetime) -> list[dict[str, Any]]:
+        """Live findings that want a draft now, most urgent first."""
+        ahead = timedelta(hours=self.settings.drafts.promise_ahead_hours)
+        out = []
+        findings = self.store.findings
+        for f in findings.live(["neglect"], ["neglected"]):
+            if f["data"].get("status") == "configured":
+                out.append(f)
+        out += findings.live(["issue"], ["open", "overdue"])
+        for f in findings.live(["promise"], ["open", "overdue"]):
+            due = parse_ts(f["due_at"])
+            if due is not None and due - ahead <= now:
+                out.append(f)
+        out += findings.live(["progress", "problem"], ["open", "overdue", "due", "late"])
+        blocked = self.store.drafts.blocked_findings(_iso(now))
+        out = [f for f in out if f["id"] not in blocked]
+        return sorted(out, key=lambda f: (URGENCY[KIND_OF[f["kind"]]], -(f["rank"] or 0)))
+
+    def plan(self, now: datetime, limit: int) -> tuple[list[PlannedDraft], list[str]]:
+        """Up to `limit` drafts, and a note for each finding that could not get one."""
+        names = self.store.customers.names_by_id()
+        planned, skipped = [], []
+        # a customer who gets (or has waiting) another draft needs no check-in besides it,
+        # and an order one progress report at a time
+        pending = self.store.drafts.listing(("pending",))
+        written = {d["customer_id"] for d in pending}
+        reported = {
+            (f["kind"], f["data"].get("ref"))
+            for f in (self.store.findings.get(d["finding_id"]) for d in pending)
+            if f is not None and f["kind"] == "progress"
+        }
+        for f in self.wanted(now):
+            if f["kind"] == "neglect" and f["customer_id"] in written:
+                skipped.append(f"#{f['id']}: no check-in: another draft to them is waiting")
+                continue
+            if f["kind"] == "progress" and ("progress", f["data"].get("ref")) in reported:
+                skipped.append(f"#{f['id']}: the progress report on {f['data'].get('ref')} "
+                               "waiting in Drafts covers it")  # fmt: skip
+                continue
+            if len(planned) >= limit:
+                skipped.append(f"#{f['id']}: waits for the next run (limit reached)")
+                continue
+            try:
+                d = self._plan_one(f, names.get(f["customer_id"]) or "", now)
+            except ConfigError:
+                raise  # a broken template: no draft from it, and the rep is told
+            except ValueError as e:  # an address the message cannot carry
+                skipped.append(f"#{f['id']}: {e}")
+                continue
+            if d is None:
+                skipped.append(f"#{f['id']}: no address to write to")
+                continue
+            build_message(d, self.settings.me, now)
+            planned.append(d)
+            written.add(f["customer_id"])
+            if f["kind"] == "progress":
+                reported.add(("progress", f["data"].get("ref")))
+        return planned, skipped
+
+    def _plan_one(self, f: dict[str, Any], customer: str, now: datetime) -> PlannedDraft | None:
+        kind = KIND_OF[f["kind"]]
+        store = self.store
+        cid = f["customer_id"]
+        row = store.customers.find(customer) if customer else None
+        rule = self.rules.customer(customer) if customer else None
+        given = rule.language if rule is not None and rule.language_given else None
+        language = given or store.activity.customer_language(cid) or "en"
+        contacts = store.customers.contacts(cid, sorted(a.lower() for a in self.settings.me.addresses))
+        parent = store.activity.message(f["message_key"]) if f.get("message_key") else None
+        to_addr, to_name = _recipient(f, parent, contacts)
+        if not to_addr:
+            return None
+        account = (parent or {}).get("account") or next(iter(self.settings.accounts))
+        data = f["data"]
+        tz = self.settings.tz
+        context: dict[str, Any] = {
+            "customer": _Named(customer, tier=data.get("tier") or (row or {}).get("tier"),
+                               contacts=[_Named(c["name"] or c["email"], email=c["email"])
+                                         for c in contacts[:5]]),  # fmt: skip
+            "contact": _Named(to_name or to_addr, email=to_addr),
+            "contact_name": to_name,
+            "me": _Named(self.settings.me.name, signature=self.settings.me.signature.rstrip(),
+                         email=self.settings.me.addresses[0]),  # fmt: skip
+            "recent_subjects": store.activity.recent_subjects(cid),
+            "days_since_contact": data.get("days_since_contact"),
+            "last_contact": _local_day(data.get("last_contact"), tz),
+            "today": now.astimezone(tz).date().isoformat(),
+            "subject": (parent or {}).get("subject") or data.get("subject") or "",
+            "issue": None,
+            "promise": None,
+            "order": None,
+            "holiday": None,
+        }
+        if f["kind"] == "issue":
+            context["issue"] = {
+                "category": data.get("category"), "severity": data.get("severity"),
+                "sentence": data.get("sentence") or "", "phrase": data.get("phrase") or "",
+                "subject": data.get("subject") or "",
+                "received": _local_day(data.get("received_at"), tz),
+            }  # fmt: skip
+        elif f["kind"] == "promise":
+            context["promise"] = {
+                "text": data.get("text") or "", "due": _local_day(data.get("due_at"), tz),
+                "made": _local_day(data.get("made_at"), tz), "subject": data.get("subject") or "",
+            }  # fmt: skip
+        elif f["kind"] in ("progress", "problem"):
+            context["order"] = _order_context(data, language, tz)
+        template = self.templates.name_for(kind, language)
+        subject, body = self.templates.render(template, context)
+        reply = parent is not None and f["kind"] in ("issue", "promise", "progress", "problem")
+        return PlannedDraft(
+            finding=f,
+            kind=kind,
+            account=account,
+            to_addr=to_addr,
+            to_name=to_name,
+            subject=subject,
+            body=body,
+            template=template,
+            language=language,
+            in_reply_to=(parent or {}).get("message_id") if reply else None,
+            references=(parent or {}).get("references", []) if reply else [],
+            thread_key=f.get("thread_key"),
+        )
+
+
+def _order_context(data: dict[str, Any], language: str, tz: Any) -> dict[str, Any]:
+    """An order finding's data (detect/progress.py) in the documented template shape."""
+
+    def label(entry: dict[str, Any], names: str = "labels", plain: str = "label") -> str:
+        return (entry.get(names) or {}).get(language) or entry.get(plain) or ""
+
+    by_name = {m.get("milestone"): m for m in data.get("timeline") or []}
+
+    def named(milestone: str | None) -> str | None:
+        return label(by_name[milestone]) if milestone in by_name else milestone
+
+    return {
+        "ref": data.get("ref") or "",
+        "last_milestone": named(data.get("last_milestone")),
+        "next_milestone": named(data.get("next_milestone")),
+        "next_due_at": _local_day(data.get("next_due_at"), tz) or None,
+        "problem": data.get("note") if data.get("reason") == "problem" else None,
+        "milestone": label(data, "milestone_labels", "milestone_label") or None,
+        "timeline": [
+            {
+                "milestone": label(m),
+                "planned_at": _local_day(m.get("planned_at"), tz) or None,
+                "done_at": _local_day(m.get("actual_at"), tz) or None,
+                "note": m.get("note") or "",
+            }
+            for m in data.get("timeline") or []
+            if m.get("state") != "skipped"
+            and (m.get("planned_at") or m.get("actual_at") or not m.get("every_days"))
+        ],
+    }
+
+
+def _recipient(
+    f: dict[str, Any], parent: dict[str, Any] | None, contacts: list[dict[str, Any]]
+) -> tuple[str, str]:
+    if f["kind"] in ("issue", "progress", "problem") and f["data"].get("contact"):
+        return f["data"]["contact"], clean_header(f["data"].get("contact_name"))
+    if f["kind"] in ("promise", "progress", "problem") and parent and parent.get("to"):
+        name, addr = parent["to"][0]
+        return addr, clean_header(name)
+    if contacts:
+        return contacts[0]["email"], clean_header(contacts[0]["name"])
+    return "", ""
+
+
+def _local_day(value: str | None, tz: Any) -> str:
+    dt = parse_ts(value)
+    return dt.astimezone(tz).date().isoformat() if dt else ""
+
+
+def _iso(dt: datetime) -> str:
+    return ts(dt) or ""
