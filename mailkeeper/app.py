@@ -35,6 +35,7 @@ class App:
         self._store: Store | None = None
         self.retry_delays: tuple[float, ...] = RETRY_DELAYS
         self.relink_pending = False
+        self._scan_cache: dict[str, Any] = {}  # kept between scans (the daemon's)
         self.lock_wait = 5.0  # how long a sync waits for another process's sync
 
     @classmethod
@@ -246,7 +247,9 @@ class App:
 
         self._refresh_rules()
         with sync_lock(self.settings.database).acquire(wait=5.0):
-            return Scanner(self.store, self.settings, self.rules).run(as_of or _now())
+            return Scanner(self.store, self.settings, self.rules, self._scan_cache).run(
+                as_of or _now()
+            )
 
     def _findings(self, kind: str, states: tuple[str, ...] | None, as_of: datetime | None,
                   fields: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -67,9 +67,17 @@ def check(path: Path, offline: bool = False) -> CheckResult:
     if not db:
         result.passed.append(f"database {settings.database}: writable")
     tpl = template_problems(settings.templates_dir)
+    if not tpl:  # syntax fine: render each with the context its kind gets
+        from mailkeeper.draft import template_render_problems
+
+        tpl = template_render_problems(settings.template_search_path)
     result.problems += tpl
     if not tpl:
         result.passed.append(f"templates in {settings.templates_dir}: ok")
+    issue_rules = issue_rule_problems(settings.rules_dir)
+    result.problems += issue_rules
+    if not issue_rules:
+        result.passed.append("rules/issues.*.yaml: ok")
     orders_found, orders_warned = order_rules_problems(
         settings.rules_dir, tuple(c.name for c in config_mod.load_rules(settings).customers)
     )
@@ -185,6 +193,27 @@ def _cannot_create_in(folder: Path) -> str | None:
     os.close(fd)
     os.unlink(name)
     return None
+
+
+# ----------------------------------------------------------------------------- issue rules
+def issue_rule_problems(rules_dir: Path) -> list[str]:
+    """The issue phrase files read with file:line, then compiled into spaCy matchers (a bad
+    token pattern is found here, not in the middle of a scan)."""
+    from mailkeeper.rules import read_issue_rules
+
+    problems: list[str] = []
+    found = read_issue_rules(rules_dir, problems)
+    if problems:
+        return problems
+    from mailkeeper.detect.judge import Judge
+
+    judge = Judge(found)
+    for lang, rules in found.items():
+        try:
+            judge.judge("test", lang)
+        except Exception as e:  # noqa: BLE001 - spaCy's pattern errors, reported with the file
+            problems.append(f"{rules.source}: spaCy cannot use a pattern: {str(e).splitlines()[0]}")
+    return problems
 
 
 # ----------------------------------------------------------------------------- templates

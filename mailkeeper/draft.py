@@ -128,6 +128,57 @@ def _line_of(e: Exception) -> int:
     return line
 
 
+# The context of each kind's template, with example values: `check` renders every template
+# with it (so a template that uses a variable that does not exist is found before a draft is
+# due), and the README documents it.
+def sample_context(kind: str) -> dict[str, Any]:
+    me = _Named("Amy Chen", signature="Amy Chen\nLumen Furniture", email="amy@example.com")
+    context: dict[str, Any] = {
+        "customer": _Named("Birch & Co", tier="A", contacts=[_Named("Jane Oak", email="j@x.uk")]),
+        "contact": _Named("Jane Oak", email="jane@birch.co.uk"), "contact_name": "Jane Oak",
+        "me": me, "recent_subjects": ["RFQ: oak tables"], "days_since_contact": 40,
+        "last_contact": "2026-11-20", "today": "2027-01-06", "subject": "RFQ: oak tables",
+        "issue": None, "promise": None, "order": None, "holiday": None,
+    }  # fmt: skip
+    if kind == "issue_ack":
+        context["issue"] = {"category": "complaint", "severity": "high", "phrase": "broken",
+                            "sentence": "Two chairs arrived broken.", "subject": "Broken",
+                            "received": "2027-01-05"}  # fmt: skip
+    elif kind == "promise_followup":
+        context["promise"] = {"text": "I will send the quotation by Friday.", "due": "2027-01-08",
+                              "made": "2027-01-04", "subject": "RFQ"}  # fmt: skip
+    elif kind in ("progress", "problem"):
+        context["order"] = {
+            "ref": "LF-2291", "last_milestone": "Deposit received", "milestone": None,
+            "next_milestone": "Materials ordered", "next_due_at": "2027-01-10",
+            "problem": "The veneer arrives 5 days late." if kind == "problem" else None,
+            "timeline": [{"milestone": "Deposit received", "planned_at": "2027-01-03",
+                          "done_at": "2027-01-04", "note": ""}],
+        }  # fmt: skip
+    elif kind == "greeting":
+        context["holiday"] = {"name": "Spring Festival", "date": "2027-02-06"}
+    return context
+
+
+def template_render_problems(search_path: tuple[Path, ...]) -> list[str]:
+    """Every template of a known kind rendered with that kind's context: what fails, as
+    FILE:LINE: problem."""
+    templates = Templates(search_path)
+    problems = []
+    seen: set[str] = set()
+    for folder in search_path:
+        for path in sorted(Path(folder).glob("*.txt.j2")):
+            kind = path.name.split(".")[0]
+            if path.name in seen or kind not in URGENCY:
+                continue
+            seen.add(path.name)
+            try:
+                templates.render(path.name, sample_context(kind))
+            except ConfigError as e:
+                problems.append(f"{e.args[0].removeprefix('template ')}; {', '.join(e.problems)}")
+    return problems
+
+
 # ----------------------------------------------------------------------------- a draft
 @dataclass
 class PlannedDraft:

@@ -108,11 +108,14 @@ class Rules:
 
     def customer(self, name: str) -> CustomerRule | None:
         """The configured customer called `name` (or aliased so), ignoring case."""
-        key = name.casefold()
-        for c in self.customers:
-            if c.name.casefold() == key or key in (a.casefold() for a in c.aliases):
-                return c
-        return None
+        index = self.__dict__.get("_by_name")
+        if index is None:  # built once: a scan asks for every customer
+            index = {}
+            for c in reversed(self.customers):  # the first one listed wins
+                for n in (*c.aliases, c.name):
+                    index[n.casefold()] = c
+            object.__setattr__(self, "_by_name", index)
+        return index.get(name.casefold())
 
     def is_freemail(self, domain: str) -> bool:
         return _in_domains(domain.lower(), self.freemail)

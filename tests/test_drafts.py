@@ -285,3 +285,28 @@ def test_an_order_milestone_and_a_problem_get_progress_and_problem_drafts(tmp_pa
         body = progress.get_content()
         assert "LF-2291" in body and "Deposit received: done" in body and "USD 12,000" in body
         assert progress["In-Reply-To"]  # in the thread of the mail that names the order
+
+
+def test_check_renders_every_template_with_its_context(tmp_path: Path) -> None:
+    from mailkeeper import check
+
+    box = MaildirBox(tmp_path / "Maildir")
+    cfg = box.config(tmp_path / "cfg", CUSTOMERS)
+    assert check.check(cfg, offline=True).problems == []
+    bad = tmp_path / "cfg" / "templates" / "progress.en.txt.j2"
+    bad.write_text("Subject: {{ order.ref }}\n\nDear {{ contact_name }},\n{{ order.shipment.date }}\n")
+    problems = check.check(cfg, offline=True).problems
+    assert len(problems) == 1 and f"{bad}:4" in problems[0] and "shipment" in problems[0]
+
+
+def test_check_finds_a_bad_spacy_pattern_in_the_issue_rules(tmp_path: Path) -> None:
+    from mailkeeper import check
+
+    box = MaildirBox(tmp_path / "Maildir")
+    cfg = box.config(tmp_path / "cfg", CUSTOMERS)
+    (tmp_path / "cfg" / "rules" / "issues.en.yaml").write_text(
+        "categories:\n  complaint:\n    severity: high\n    patterns:\n"
+        "      - [{LOWR: not}, {LOWER: happy}]\n"
+    )
+    problems = check.check(cfg, offline=True).problems
+    assert any("issues.en.yaml" in p and "pattern" in p for p in problems)

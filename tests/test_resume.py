@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -242,3 +243,26 @@ def test_server_restart_between_syncs(tmp_path: Path, imap) -> None:
         [r] = app.sync()
         assert r.new_messages == 1
         assert app.store.mail.message_count() == 21
+
+
+def test_a_bulk_first_sync_commits_by_time_so_repeated_cuts_make_progress(
+    tmp_path: Path, imap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8.7: bulk mode commits every BULK_MESSAGES messages *or* BULK_SECONDS, whichever
+    comes first. With a message count no run reaches, a sync cut again and again still keeps
+    what it fetched before each cut (by count alone, every cut rolled everything back)."""
+    monkeypatch.setattr(sync_module, "POOL_THRESHOLD", 100)  # 300 messages: bulk mode
+    monkeypatch.setattr(store_db, "BULK_MESSAGES", 10**6)  # never reached
+    monkeypatch.setattr(store_db, "BULK_SECONDS", 0.0)  # ... but time always is
+    _fill(imap, 300)
+    cfg = _config_via(tmp_path, imap, 0)
+    # ~1.4 KB per message: the cut comes after some 200 messages were fetched and stored
+    with CutProxy(imap.port, cut_after=350_000, cut_connections=99) as proxy:
+        cfg.write_text(re.sub(r"port: \d+", f"port: {proxy.port}", cfg.read_text()))
+        with App.from_config(cfg) as app:
+            app.retry_delays = ()
+            with pytest.raises(ConnectionLost):
+                app.sync()
+            db = app.settings.database
+    stored = _counts(db)[0]
+    assert 0 < stored < 300  # the cut run kept what it had stored (by count alone: 0)

@@ -395,3 +395,39 @@ def test_deleted_messages_leave_their_folder_but_stay_in_the_history(
             "(SELECT 1 FROM folder_messages fm WHERE fm.message_key = m.key) ORDER BY subject",
         )
         assert gone == [("m1",), ("m2",)]
+
+
+def _link_rows(app: App) -> set[tuple[str, str, str, str]]:
+    return set(
+        _rows(
+            app,
+            "SELECT m.subject, c.name, l.method, l.via FROM links l "
+            "JOIN messages m ON m.key = l.message_key JOIN customers c ON c.id = l.customer_id",
+        )
+    )
+
+
+def test_a_reply_synced_before_its_parent_gets_the_clean_syncs_links(
+    tmp_path: Path, imap
+) -> None:
+    """Issue 8.1 on the real server: a freemail contact's reply reaches the Inbox, the rep's
+    mail it answers is in Sent only later (an outage cut the first sync after the Inbox).
+    The next sync links the reply through its thread, as a clean sync would."""
+    from datetime import UTC, datetime
+
+    sent = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+    parent = make_mail(ME, "jane@birch.co.uk", "Samples", msgid="<p1@lumen>", date=sent)
+    reply = make_mail("jane.oak@gmail.com", ME, "Re: Samples", in_reply_to="<p1@lumen>",
+                      date=sent.replace(hour=15))  # fmt: skip
+    imap.deliver("INBOX", reply, user=imap.user)
+    with _app(tmp_path / "late", imap) as app:
+        app.sync()
+        assert _link_rows(app) == set()
+        imap.deliver("Sent", parent, user=imap.user)
+        app.sync()
+        late = _link_rows(app)
+    with _app(tmp_path / "clean", imap) as app:
+        app.sync()
+        clean = _link_rows(app)
+    assert ("Re: Samples", "Birch & Co", "thread", "p1@lumen") in clean
+    assert late == clean

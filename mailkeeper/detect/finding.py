@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ class Finding:
     explain: dict[str, Any] = field(default_factory=dict)
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(self.__dict__)  # shallow: the store serialises data and explain
 
 
 def parse_ts(value: str | None) -> datetime | None:

@@ -54,15 +54,22 @@ class ScanReport:
 
 
 class Scanner:
-    def __init__(self, store: Store, settings: Any, rules: Any) -> None:
+    def __init__(
+        self, store: Store, settings: Any, rules: Any, cache: dict[str, Any] | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
         self.rules = rules
+        # kept by the caller between scans (the daemon's App): the customers' contact dates,
+        # read again only when linking changed something or the day changed
+        self.cache = cache if cache is not None else {}
         self.wt = WorkingTime.from_config(settings.timezone, settings.working_hours)
-        self._judge: Any = None
 
     def judge(self) -> Any:
-        if self._judge is None:
+        """The phrase rules compiled into spaCy matchers: built once per rules version and
+        kept in the cache (building a pipeline costs more than judging a day's mail)."""
+        fingerprint = self.fingerprint()
+        if self.cache.get("judge_rules") != fingerprint:
             from mailkeeper.detect.judge import Judge  # spaCy: only when something is judged
             from mailkeeper.rules import read_issue_rules
 
@@ -72,8 +79,8 @@ class Scanner:
                 from mailkeeper.errors import ConfigError
 
                 raise ConfigError("the issue rules have problems", problems)
-            self._judge = Judge(rules)
-        return self._judge
+            self.cache["judge_rules"], self.cache["judge"] = fingerprint, Judge(rules)
+        return self.cache["judge"]
 
     def fingerprint(self) -> str:
         import hashlib
@@ -97,7 +104,7 @@ class Scanner:
         window_start = now - timedelta(days=det.issue_lookback_days)
         live = store.findings.live(["issue", "promise"], ["open", "overdue"])
         since = min([window_start, *(parse_ts(f["opened_at"]) for f in live)])  # type: ignore[type-var]
-        customers = store.activity.contact(ts(now) or "", ts(now - timedelta(days=365)) or "")
+        customers = self._contact(now)
         tiering.apply(customers, self.rules)
         messages = store.activity.recent(ts(since) or "", ts(now) or "")
         report.judged = self._attach_judgements(messages)
@@ -129,6 +136,18 @@ class Scanner:
             with self.store.transaction():
                 orders.sync_declared(self.store, order_rules, self.rules, tz)
         return progress_findings(orders.gather(self.store, order_rules, now), now, tz)
+
+    def _contact(self, now: datetime) -> list[dict[str, Any]]:
+        """store.activity.contact, from the cache when nothing it depends on changed: the
+        links (the linking cursor and the rules they were made under), the day, and `now`
+        where it cuts mail off (a replay with --as-of before the newest message)."""
+        state, latest = self.store.state, self.store.activity.latest_date()
+        cut = ts(now) if latest and (ts(now) or "") < latest else None
+        key = (state.linked_rowid(), state.rules_fingerprint(), now.date().isoformat(), cut)
+        if self.cache.get("contact_key") != key:
+            rows = self.store.activity.contact(ts(now) or "", ts(now - timedelta(days=365)) or "")
+            self.cache["contact_key"], self.cache["contact"] = key, rows
+        return [dict(r) for r in self.cache["contact"]]
 
     def _with_rule_snoozes(
         self, customers: list[dict[str, Any]], snoozes: dict[int, datetime | None]
@@ -197,9 +216,22 @@ class Scanner:
                     event, report.opened = f.state, report.opened + 1
                 elif prev["state"] != f.state:
                     event, report.changed = f.state, report.changed + 1
+                elif _unchanged(prev, f):
+                    continue  # nothing to write
                 store.findings.save(f.as_row(), at, event, None)
             for kind, states in LIVE.items():
                 for f in store.findings.live([kind], list(states)):
                     if f["key"] not in produced:
                         store.findings.set_state(f["id"], ENDED[kind], at, "no longer applies")
                         report.closed += 1
+
+
+def _unchanged(prev: dict[str, Any], f: Finding) -> bool:
+    return (
+        prev["due_at"] == f.due_at
+        and prev["closed_at"] == f.closed_at
+        and prev["message_key"] == f.message_key
+        and prev["rank"] == f.rank
+        and prev["data"] == f.data
+        and prev["explain"] == f.explain
+    )

@@ -119,5 +119,8 @@ class ActivityStore:
                 out.append({"key": key, "subject": subject or "", "thread_key": thread})
         return out
 
+    def latest_date(self) -> str | None:
+        return self.conn.execute("SELECT MAX(date) FROM messages").fetchone()[0]
+
     def last_rowid(self) -> int:
         return int(self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM messages").fetchone()[0])

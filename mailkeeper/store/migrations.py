@@ -250,6 +250,49 @@ M006_DRAFTS = [
     "CREATE INDEX drafts_finding ON drafts(finding_id)",
 ]
 
+# The small columns first, the texts last: SQLite reads a row's columns in order, and a body
+# of several KB pushes what follows it into overflow pages. Every report and scan reads
+# date, direction, is_auto and is_bulk of many messages: before this, each read walked the
+# body's overflow pages (bench/PROFILE.md). The rows keep their rowids (the linking cursor).
+_M007_COLUMNS = [
+    "key TEXT PRIMARY KEY",
+    "message_id TEXT",
+    "in_reply_to TEXT",
+    "refs TEXT",
+    "thread_key TEXT",
+    "date TEXT",
+    "date_offset_minutes INTEGER",
+    "from_email TEXT",
+    "from_name TEXT",
+    "subject TEXT",
+    "direction TEXT",
+    "language TEXT",
+    "is_auto INTEGER NOT NULL DEFAULT 0",
+    "auto_reason TEXT",
+    "is_bulk INTEGER NOT NULL DEFAULT 0",
+    "bulk_reason TEXT",
+    "html_only INTEGER NOT NULL DEFAULT 0",
+    "size INTEGER",
+    "first_seen_at TEXT",
+    "to_json TEXT",
+    "cc_json TEXT",
+    "reply_to_json TEXT",
+    "attachments TEXT",
+    "defects TEXT",
+    "body TEXT",
+    "reply_body TEXT",
+]
+_M007_NAMES = ", ".join(c.split()[0] for c in _M007_COLUMNS)
+M007_MESSAGES_SMALL_COLUMNS_FIRST = [
+    f"CREATE TABLE messages_new ({', '.join(_M007_COLUMNS)})",
+    f"INSERT INTO messages_new (rowid, {_M007_NAMES}) SELECT rowid, {_M007_NAMES} FROM messages",
+    "DROP TABLE messages",
+    "ALTER TABLE messages_new RENAME TO messages",
+    "CREATE INDEX messages_message_id ON messages(message_id)",
+    "CREATE INDEX messages_date ON messages(date)",
+    "CREATE INDEX messages_thread_key ON messages(thread_key)",
+]
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -257,4 +300,5 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m004_findings", M004_FINDINGS),
     ("m005_orders", M005_ORDERS),
     ("m006_drafts", M006_DRAFTS),
+    ("m007_messages_small_columns_first", M007_MESSAGES_SMALL_COLUMNS_FIRST),
 ]
