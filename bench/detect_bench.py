@@ -84,7 +84,12 @@ def _bench(args: argparse.Namespace, root: Path, server: object) -> int:
     first_scan = step("first_scan", "scan", "--as-of", as_of)
     results["first_scan_report"] = json.loads(first_scan.stdout)
     generate.generate_new(
-        build_world(args.seed), args.seed, args.size, 100, 1, server.maildir(),  # type: ignore[attr-defined]
+        build_world(args.seed),
+        args.seed,
+        args.size,
+        100,
+        1,
+        server.maildir(),  # type: ignore[attr-defined]
         profile=args.profile,
     )
     server.index()  # type: ignore[attr-defined]
@@ -123,7 +128,12 @@ def _in_process(
         out["no_change_scan_in_process"] = {"seconds": round(min(times), 4)}
         log(f"no-change scan in-process: {min(times):.3f} s")
         generate.generate_new(
-            build_world(args.seed), args.seed, args.size, 100, 2, server.maildir(),  # type: ignore[attr-defined]
+            build_world(args.seed),
+            args.seed,
+            args.size,
+            100,
+            2,
+            server.maildir(),  # type: ignore[attr-defined]
             profile=args.profile,
         )
         server.index()  # type: ignore[attr-defined]

@@ -4,9 +4,9 @@
 
 "Needs an answer" is judged as a scan judges an inbound message: auto-replies, bounces and
 campaign mail never need one (parse decides those), the rest by the phrase rules on the
-subject and new text (quotes and signature stripped). Corpus entries are read from ../shared/corpus and
-skipped when it is absent. --misses lists what the rules got wrong (only ever look at the
-tune split's misses to change a rule: tests/labelled/README.md).
+subject and new text (quotes and signature stripped). Corpus entries are read from
+../shared/corpus and skipped when it is absent. --misses lists what the rules got wrong (only
+ever look at the tune split's misses to change a rule: tests/labelled/README.md).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def message_text(entry: dict[str, Any]) -> tuple[str, str | None, bool] | None:
     """(new text, language, auto or bulk) as the pipeline would store them; None: no corpus."""
     from mailkeeper.mime import fetched_from_bytes
     from mailkeeper.parse import parse
+
     if entry["source"] == "written":
         raw = _written_message(entry)
     else:
@@ -123,8 +124,10 @@ def main() -> None:
     if args.misses:
         for e, v in results:
             if bool(e["needs_answer"]) != v.needs_answer:
-                print(f"\n{e['id']} truth={e['needs_answer']} {e.get('category')} "
-                      f"got={v.needs_answer} {v.rule} | {str(v.sentence)[:120]!r}")
+                print(
+                    f"\n{e['id']} truth={e['needs_answer']} {e.get('category')} "
+                    f"got={v.needs_answer} {v.rule} | {str(v.sentence)[:120]!r}"
+                )
                 if e["source"] != "written":
                     print("  ", e["source"], e.get("note", ""))
                 else:

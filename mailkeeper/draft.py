@@ -122,7 +122,10 @@ def _line_of(e: Exception) -> int:
     tb = e.__traceback__
     line = 0
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(".j2") or "template" in tb.tb_frame.f_code.co_name:
+        if (
+            tb.tb_frame.f_code.co_filename.endswith(".j2")
+            or "template" in tb.tb_frame.f_code.co_name
+        ):
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
@@ -298,7 +301,9 @@ class Drafter:
         rule = self.rules.customer(customer) if customer else None
         given = rule.language if rule is not None and rule.language_given else None
         language = given or store.activity.customer_language(cid) or "en"
-        contacts = store.customers.contacts(cid, sorted(a.lower() for a in self.settings.me.addresses))
+        contacts = store.customers.contacts(
+            cid, sorted(a.lower() for a in self.settings.me.addresses)
+        )
         parent = store.activity.message(f["message_key"]) if f.get("message_key") else None
         to_addr, to_name = _recipient(f, parent, contacts)
         if not to_addr:
@@ -307,13 +312,18 @@ class Drafter:
         data = f["data"]
         tz = self.settings.tz
         context: dict[str, Any] = {
-            "customer": _Named(customer, tier=data.get("tier") or (row or {}).get("tier"),
-                               contacts=[_Named(c["name"] or c["email"], email=c["email"])
-                                         for c in contacts[:5]]),  # fmt: skip
+            "customer": _Named(
+                customer,
+                tier=data.get("tier") or (row or {}).get("tier"),
+                contacts=[_Named(c["name"] or c["email"], email=c["email"]) for c in contacts[:5]],
+            ),  # fmt: skip
             "contact": _Named(to_name or to_addr, email=to_addr),
             "contact_name": to_name,
-            "me": _Named(self.settings.me.name, signature=self.settings.me.signature.rstrip(),
-                         email=self.settings.me.addresses[0]),  # fmt: skip
+            "me": _Named(
+                self.settings.me.name,
+                signature=self.settings.me.signature.rstrip(),
+                email=self.settings.me.addresses[0],
+            ),  # fmt: skip
             "recent_subjects": store.activity.recent_subjects(cid),
             "days_since_contact": data.get("days_since_contact"),
             "last_contact": _local_day(data.get("last_contact"), tz),

@@ -89,7 +89,12 @@ class Publisher:
                     self._reconcile_one(d, present, sent_keys, now, at, report)
 
     def _reconcile_one(
-        self, d: dict[str, Any], present: set[str], sent_keys: set[str], now: datetime, at: str,
+        self,
+        d: dict[str, Any],
+        present: set[str],
+        sent_keys: set[str],
+        now: datetime,
+        at: str,
         report: PublishReport,
     ) -> None:
         finding = self.store.findings.get(d["finding_id"])
@@ -139,12 +144,19 @@ class Publisher:
                     with self.store.transaction():
                         did = self.store.drafts.add(
                             {
-                                "key": d.key, "finding_id": d.finding["id"], "kind": d.kind,
-                                "customer_id": d.finding["customer_id"], "account": name,
-                                "folder": folder, "to_addr": d.to_addr, "subject": d.subject,
+                                "key": d.key,
+                                "finding_id": d.finding["id"],
+                                "kind": d.kind,
+                                "customer_id": d.finding["customer_id"],
+                                "account": name,
+                                "folder": folder,
+                                "to_addr": d.to_addr,
+                                "subject": d.subject,
                                 "message_id": d.message_id.strip("<>"),
-                                "in_reply_to": d.in_reply_to, "thread_key": d.thread_key,
-                                "template": d.template, "language": d.language,
+                                "in_reply_to": d.in_reply_to,
+                                "thread_key": d.thread_key,
+                                "template": d.template,
+                                "language": d.language,
                                 "created_at": at,
                             },  # fmt: skip
                             d.raw,

@@ -287,8 +287,11 @@ def _read_auto_tier(r: YamlReader, node: Node, tiers: dict[str, Tier]) -> tuple[
         node, "auto_tier", "tier: thresholds, e.g. A: {min_messages_year: 40}"
     ):
         if name not in tiers:
-            r.problem(name_node, f"auto_tier: '{name}' is not one of the tiers",
-                      f"one of {', '.join(tiers)}")
+            r.problem(
+                name_node,
+                f"auto_tier: '{name}' is not one of the tiers",
+                f"one of {', '.join(tiers)}",
+            )
             continue
         keys = r.mapping(value, f"auto_tier.{name}", _AUTO_KEYS)
         if keys is None:
@@ -347,7 +350,9 @@ def _read_tier(r: YamlReader, name: str, node: Node) -> Tier | None:
             "working hours only); rename it",
         )
     if sla_key not in keys:
-        r.problem(node, f"{where} has no issue_sla_working_hours", "e.g. issue_sla_working_hours: 8")
+        r.problem(
+            node, f"{where} has no issue_sla_working_hours", "e.g. issue_sla_working_hours: 8"
+        )
         return None
     sla = r.integer(keys[sla_key], f"{where}.{sla_key}", 1, 24 * 365)
     description = ""
@@ -361,8 +366,11 @@ def _read_tier(r: YamlReader, name: str, node: Node) -> Tier | None:
             "a mapping of category to working hours, e.g. complaint: 4",
         ):
             if cat not in ISSUE_CATEGORIES:
-                r.problem(cat_node, f"{where}: unknown issue category '{cat}'",
-                          f"one of {', '.join(ISSUE_CATEGORIES)}")
+                r.problem(
+                    cat_node,
+                    f"{where}: unknown issue category '{cat}'",
+                    f"one of {', '.join(ISSUE_CATEGORIES)}",
+                )
                 continue
             hours = r.integer(value, f"{where}.category_sla_working_hours.{cat}", 1, 24 * 365)
             if hours is not None:
@@ -476,8 +484,11 @@ class _CustomersFile:
             except ValueError:
                 day = None
             if day is None:
-                r.problem(keys["snooze_until"], f"{where}: snooze_until '{raw}' is not a date",
-                          "a date like 2027-01-15")
+                r.problem(
+                    keys["snooze_until"],
+                    f"{where}: snooze_until '{raw}' is not a date",
+                    "a date like 2027-01-15",
+                )
             else:
                 snooze = datetime(day.year, day.month, day.day, tzinfo=UTC)
         value = None
@@ -701,15 +712,20 @@ def _read_issue_file(r: YamlReader, lang: str, path: Path) -> LanguageRules | No
         keys["categories"], "categories", "a mapping of category names, e.g. complaint: {...}"
     ):
         if name not in ISSUE_CATEGORIES:
-            r.problem(name_node, f"unknown category '{name}'", f"one of {', '.join(ISSUE_CATEGORIES)}")
+            r.problem(
+                name_node, f"unknown category '{name}'", f"one of {', '.join(ISSUE_CATEGORIES)}"
+            )
             continue
         ck = r.mapping(node, f"categories.{name}", _CATEGORY_KEYS, required=("severity",))
         if ck is None or "severity" not in ck:
             continue
         severity = r.text(ck["severity"], f"categories.{name}.severity", "low|normal|high|critical")
         if severity not in SEVERITIES:
-            r.problem(ck["severity"], f"categories.{name}.severity is '{severity}'",
-                      f"one of {', '.join(SEVERITIES)}")
+            r.problem(
+                ck["severity"],
+                f"categories.{name}.severity is '{severity}'",
+                f"one of {', '.join(SEVERITIES)}",
+            )
             continue
         phrases, patterns = _phrases_and_patterns(r, ck, f"categories.{name}")
         categories.append(CategoryRule(name, severity, phrases, patterns))
@@ -734,8 +750,13 @@ def _phrases_and_patterns(
     r: YamlReader, keys: dict[str, Node], where: str
 ) -> tuple[tuple[str, ...], tuple[tuple[dict[str, Any], ...], ...]]:
     phrases = tuple(
-        p.strip() for p, _ in (r.text_list(keys["phrases"], f"{where}.phrases", "'not acceptable'")
-                               if "phrases" in keys else []) if p.strip()
+        p.strip()
+        for p, _ in (
+            r.text_list(keys["phrases"], f"{where}.phrases", "'not acceptable'")
+            if "phrases" in keys
+            else []
+        )
+        if p.strip()
     )
     patterns: list[tuple[dict[str, Any], ...]] = []
     if "patterns" in keys:
@@ -746,8 +767,11 @@ def _phrases_and_patterns(
         if not isinstance(value, list) or not all(
             isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in value
         ):
-            r.problem(node, f"{where}.patterns is not a list of spaCy token patterns",
-                      "a list of lists of token attributes, e.g. - [{LOWER: not}, {LOWER: happy}]")
+            r.problem(
+                node,
+                f"{where}.patterns is not a list of spaCy token patterns",
+                "a list of lists of token attributes, e.g. - [{LOWER: not}, {LOWER: happy}]",
+            )
         else:
             patterns = [tuple(p) for p in value]
     return phrases, tuple(patterns)

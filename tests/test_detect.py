@@ -6,14 +6,14 @@ Dates are relative to AS_OF and passed as --as-of, so the scenarios replay exact
 
 from __future__ import annotations
 
+import email.utils
 import json
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from conftest import ME, MaildirBox, make_mail, write_config
-from email.message import EmailMessage
-import email.utils
 
 from mailkeeper.app import App
 
@@ -37,8 +37,7 @@ customers:
 """
 
 HOURS = (
-    "working_hours: {days: [mon, tue, wed, thu, fri], start: '09:00', end: '18:00', "
-    "holidays: CN}\n"
+    "working_hours: {days: [mon, tue, wed, thu, fri], start: '09:00', end: '18:00', holidays: CN}\n"
 )
 
 
@@ -47,8 +46,10 @@ def ago(days: float = 0, hours: float = 0) -> datetime:
 
 
 def shanghai(y: int, m: int, d: int, h: int, mi: int = 0) -> datetime:
-    return datetime(y, m, d, h - 8, mi, tzinfo=UTC) if h >= 8 else datetime(
-        y, m, d - 1, h + 16, mi, tzinfo=UTC
+    return (
+        datetime(y, m, d, h - 8, mi, tzinfo=UTC)
+        if h >= 8
+        else datetime(y, m, d - 1, h + 16, mi, tzinfo=UTC)
     )
 
 
@@ -103,7 +104,11 @@ def test_neglected_a_account_fresh_b_account_dormant_and_drafts(tmp_path: Path, 
         rows = _by(app.neglected(AS_OF))
     birch = rows["Birch & Co"]
     assert birch["state"] == "neglected" and birch["tier"] == "A"
-    assert (birch["days_since_contact"], birch["interval_days"], birch["overdue_days"]) == (20, 14, 6)
+    assert (birch["days_since_contact"], birch["interval_days"], birch["overdue_days"]) == (
+        20,
+        14,
+        6,
+    )
     assert birch["last_outbound"] == birch["last_contact"] == "2026-12-17T10:00:00Z"
     assert "Kauri Imports" not in rows  # wrote 5 days ago, B allows 30
     assert rows["Old Friend Ltd"]["state"] == "dormant"  # silent both ways > 365 days
@@ -123,8 +128,12 @@ def test_snooze_then_it_comes_back(tmp_path: Path, box) -> None:
 def test_out_of_office_is_not_contact_and_opens_no_issue(tmp_path: Path, box) -> None:
     box.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Offer", date=ago(40)))
     ooo = make_mail(
-        "jane@birch.co.uk", ME, "Automatic reply: Offer", "I am out of the office. Any questions?",
-        date=ago(39), headers={"Auto-Submitted": "auto-replied"},
+        "jane@birch.co.uk",
+        ME,
+        "Automatic reply: Offer",
+        "I am out of the office. Any questions?",
+        date=ago(39),
+        headers={"Auto-Submitted": "auto-replied"},
     )
     box.deliver("INBOX", ooo)
     with _app(tmp_path, box) as app:
@@ -137,12 +146,25 @@ def test_out_of_office_is_not_contact_and_opens_no_issue(tmp_path: Path, box) ->
 def test_complaint_answered_in_time_is_acknowledged(tmp_path: Path, box) -> None:
     box.deliver(
         "INBOX",
-        make_mail("jane@birch.co.uk", ME, "Broken chairs", "Three chairs arrived broken. This is "
-                  "not acceptable.", msgid="<c1@birch>", date=ago(2)),
+        make_mail(
+            "jane@birch.co.uk",
+            ME,
+            "Broken chairs",
+            "Three chairs arrived broken. This is not acceptable.",
+            msgid="<c1@birch>",
+            date=ago(2),
+        ),
     )
     box.deliver(
-        "Sent", make_mail(ME, "jane@birch.co.uk", "Re: Broken chairs", "So sorry, replacing them.",
-                          in_reply_to="<c1@birch>", date=ago(2, -1)),
+        "Sent",
+        make_mail(
+            ME,
+            "jane@birch.co.uk",
+            "Re: Broken chairs",
+            "So sorry, replacing them.",
+            in_reply_to="<c1@birch>",
+            date=ago(2, -1),
+        ),
     )
     with _app(tmp_path, box) as app:
         [issue] = app.issues("all", AS_OF)
@@ -156,8 +178,16 @@ def test_complaint_unanswered_across_a_weekend_and_a_holiday_is_overdue(
     # Thu 2026-12-31 17:00 in Shanghai; tier A complaint: 4 working hours. 1 h on Thursday,
     # Fri 1 Jan is New Year's Day, Sat/Sun off, 3 h on Mon 4 Jan: due Mon 12:00 (04:00 UTC).
     sent = datetime(2026, 12, 31, 9, 0, tzinfo=UTC)
-    box.deliver("INBOX", make_mail("jane@birch.co.uk", ME, "Wrong colour",
-                                   "The colour is wrong and we are very disappointed.", date=sent))
+    box.deliver(
+        "INBOX",
+        make_mail(
+            "jane@birch.co.uk",
+            ME,
+            "Wrong colour",
+            "The colour is wrong and we are very disappointed.",
+            date=sent,
+        ),
+    )
     with _app(tmp_path, box) as app:
         before = app.issues("open", datetime(2027, 1, 4, 3, 59, tzinfo=UTC))
         assert [i["state"] for i in before] == ["open"]
@@ -171,37 +201,82 @@ def test_complaint_unanswered_across_a_weekend_and_a_holiday_is_overdue(
 
 
 def test_a_follow_up_joins_the_open_issue_and_keeps_its_clock(tmp_path: Path, box) -> None:
-    box.deliver("INBOX", make_mail("jo@kauri.com.au", ME, "Container", "Where is our container?",
-                                   msgid="<q1@kauri>", date=ago(10)))
-    box.deliver("INBOX", make_mail("jo@kauri.com.au", ME, "Re: Container", "Any news?",
-                                   in_reply_to="<q1@kauri>", date=ago(8)))
+    box.deliver(
+        "INBOX",
+        make_mail(
+            "jo@kauri.com.au",
+            ME,
+            "Container",
+            "Where is our container?",
+            msgid="<q1@kauri>",
+            date=ago(10),
+        ),
+    )
+    box.deliver(
+        "INBOX",
+        make_mail(
+            "jo@kauri.com.au",
+            ME,
+            "Re: Container",
+            "Any news?",
+            in_reply_to="<q1@kauri>",
+            date=ago(8),
+        ),
+    )
     with _app(tmp_path, box) as app:
         [issue] = app.issues("all", AS_OF)
     assert issue["received_at"] == "2026-12-27T10:00:00Z" and issue["state"] == "overdue"
 
 
 def test_question_answered_in_thread_to_another_contact_counts(tmp_path: Path, box) -> None:
-    box.deliver("INBOX", make_mail("jo@kauri.com.au", ME, "Lead time",
-                                   "Could you tell us the lead time for 500 pcs?",
-                                   msgid="<lt@kauri>", date=ago(3)))
-    box.deliver("Sent", make_mail(ME, "anna@kauri.com.au", "Re: Lead time", "45 days.",
-                                  in_reply_to="<lt@kauri>", date=ago(2)))
+    box.deliver(
+        "INBOX",
+        make_mail(
+            "jo@kauri.com.au",
+            ME,
+            "Lead time",
+            "Could you tell us the lead time for 500 pcs?",
+            msgid="<lt@kauri>",
+            date=ago(3),
+        ),
+    )
+    box.deliver(
+        "Sent",
+        make_mail(
+            ME,
+            "anna@kauri.com.au",
+            "Re: Lead time",
+            "45 days.",
+            in_reply_to="<lt@kauri>",
+            date=ago(2),
+        ),
+    )
     with _app(tmp_path, box) as app:
         [issue] = app.issues("all", AS_OF)
     assert issue["state"] == "acknowledged"
 
 
 def test_acknowledged_by_customer_counts_mail_to_anyone_there(tmp_path: Path, box) -> None:
-    box.deliver("INBOX", make_mail("jo@kauri.com.au", ME, "Samples",
-                                   "Please send samples of the oak finish.", date=ago(3)))
-    box.deliver("Sent", make_mail(ME, "anna@kauri.com.au", "Samples on the way",
-                                  "Samples ship tomorrow.", date=ago(2)))
+    box.deliver(
+        "INBOX",
+        make_mail(
+            "jo@kauri.com.au", ME, "Samples", "Please send samples of the oak finish.", date=ago(3)
+        ),
+    )
+    box.deliver(
+        "Sent",
+        make_mail(
+            ME, "anna@kauri.com.au", "Samples on the way", "Samples ship tomorrow.", date=ago(2)
+        ),
+    )
     with _app(tmp_path, box) as app:
         assert [i["state"] for i in app.issues("all", AS_OF)] == ["overdue"]
     tiers = "\n".join(["detection:", "  acknowledged_by: customer", ""])
     path = tmp_path / "cfg" / "rules" / "tiers.yaml"
     path.write_text(path.read_text().replace("  acknowledged_by: contact\n", ""))
-    path.write_text(path.read_text().replace("detection:\n", "detection:\n  acknowledged_by: customer\n"))
+    path.write_text(
+        path.read_text().replace("detection:\n", "detection:\n  acknowledged_by: customer\n")
+    )
     with App.from_config(tmp_path / "cfg" / "mailkeeper.yaml") as app:
         assert [i["state"] for i in app.issues("all", AS_OF)] == ["acknowledged"]
     assert tiers
@@ -219,12 +294,21 @@ def _gbk_mail(subject: str, body: str, date: datetime) -> bytes:
 
 
 def test_chinese_complaint_in_gbk_newsletter_and_thank_you(tmp_path: Path, box) -> None:
-    box.deliver("INBOX", _gbk_mail("质量问题", "这批椅子有色差，客户很不满意，请尽快处理。", ago(1)))
-    news = make_mail("news@birch.co.uk", ME, "Birch newsletter: what's new?", "Read more?",
-                     date=ago(1), headers={"List-Unsubscribe": "<mailto:u@birch.co.uk>"})
+    box.deliver(
+        "INBOX", _gbk_mail("质量问题", "这批椅子有色差，客户很不满意，请尽快处理。", ago(1))
+    )
+    news = make_mail(
+        "news@birch.co.uk",
+        ME,
+        "Birch newsletter: what's new?",
+        "Read more?",
+        date=ago(1),
+        headers={"List-Unsubscribe": "<mailto:u@birch.co.uk>"},
+    )
     box.deliver("INBOX", news)
-    box.deliver("INBOX", make_mail("jo@kauri.com.au", ME, "Thanks", "Got it, thank you!",
-                                   date=ago(1)))
+    box.deliver(
+        "INBOX", make_mail("jo@kauri.com.au", ME, "Thanks", "Got it, thank you!", date=ago(1))
+    )
     with _app(tmp_path, box) as app:
         rows = app.issues("all", AS_OF)
     assert [(r["customer"], r["category"]) for r in rows] == [("华美家居", "quality")]
@@ -232,8 +316,9 @@ def test_chinese_complaint_in_gbk_newsletter_and_thank_you(tmp_path: Path, box) 
 
 
 def test_old_unanswered_mail_outside_the_look_back_opens_nothing(tmp_path: Path, box) -> None:
-    box.deliver("INBOX", make_mail("jane@birch.co.uk", ME, "Price?", "What is the price?",
-                                   date=ago(400)))
+    box.deliver(
+        "INBOX", make_mail("jane@birch.co.uk", ME, "Price?", "What is the price?", date=ago(400))
+    )
     with _app(tmp_path, box) as app:
         assert app.issues("all", AS_OF) == []
 
@@ -241,18 +326,34 @@ def test_old_unanswered_mail_outside_the_look_back_opens_nothing(tmp_path: Path,
 # ----------------------------------------------------------------------------- promises
 def test_promise_due_then_kept(tmp_path: Path, box) -> None:
     # Mon 2027-01-04 10:00 Shanghai: "by Friday" is Fri 8 Jan 18:00 Shanghai (10:00 UTC)
-    box.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Re: RFQ",
-                                  "I will send the revised quotation by Friday.",
-                                  msgid="<p1@lumen>", date=datetime(2027, 1, 4, 2, 0, tzinfo=UTC)))
+    box.deliver(
+        "Sent",
+        make_mail(
+            ME,
+            "jane@birch.co.uk",
+            "Re: RFQ",
+            "I will send the revised quotation by Friday.",
+            msgid="<p1@lumen>",
+            date=datetime(2027, 1, 4, 2, 0, tzinfo=UTC),
+        ),
+    )
     with _app(tmp_path, box) as app:
         [p] = app.promises("all", AS_OF)
         assert (p["state"], p["due_at"]) == ("open", "2027-01-08T10:00:00Z")
         assert p["text"] == "I will send the revised quotation by Friday."
         later = datetime(2027, 1, 10, tzinfo=UTC)
         assert [x["state"] for x in app.promises("all", later)] == ["overdue"]
-        box.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Re: RFQ", "Attached.",
-                                      in_reply_to="<p1@lumen>", date=datetime(2027, 1, 8, 3, 0,
-                                                                             tzinfo=UTC)))
+        box.deliver(
+            "Sent",
+            make_mail(
+                ME,
+                "jane@birch.co.uk",
+                "Re: RFQ",
+                "Attached.",
+                in_reply_to="<p1@lumen>",
+                date=datetime(2027, 1, 8, 3, 0, tzinfo=UTC),
+            ),
+        )
         app.sync()
         [kept] = app.promises("all", later)
         assert kept["state"] == "kept" and kept["kept_at"] == "2027-01-08T03:00:00Z"
@@ -260,8 +361,9 @@ def test_promise_due_then_kept(tmp_path: Path, box) -> None:
 
 # ----------------------------------------------------------------------------- bookkeeping
 def test_scan_is_idempotent_resolve_sticks_and_history_is_kept(tmp_path: Path, box) -> None:
-    box.deliver("INBOX", make_mail("jo@kauri.com.au", ME, "Price", "Can you quote 200 pcs?",
-                                   date=ago(1)))
+    box.deliver(
+        "INBOX", make_mail("jo@kauri.com.au", ME, "Price", "Can you quote 200 pcs?", date=ago(1))
+    )
     with _app(tmp_path, box) as app:
         first = app.issues("all", AS_OF)
         again = app.issues("all", AS_OF)
@@ -279,8 +381,9 @@ def test_scan_is_idempotent_resolve_sticks_and_history_is_kept(tmp_path: Path, b
 
 def test_json_field_names_are_the_contract(tmp_path: Path, box) -> None:
     box.deliver("INBOX", make_mail("jo@kauri.com.au", ME, "Price", "Can you quote?", date=ago(1)))
-    box.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Plan", "We will ship next week.",
-                                  date=ago(40)))
+    box.deliver(
+        "Sent", make_mail(ME, "jane@birch.co.uk", "Plan", "We will ship next week.", date=ago(40))
+    )
     with _app(tmp_path, box) as app:
         neglected = json.loads(json.dumps(app.neglected(AS_OF)))
         issues = app.issues("all", AS_OF)
@@ -299,20 +402,28 @@ def test_json_field_names_are_the_contract(tmp_path: Path, box) -> None:
 
 
 def test_automatic_tiering_and_a_hand_written_tier_wins(tmp_path: Path, box) -> None:
-    customers = CUSTOMERS.replace("    domains: [kauri.com.au]\n    tier: B\n",
-                                  "    domains: [kauri.com.au]\n    value: 50000\n")
+    customers = CUSTOMERS.replace(
+        "    domains: [kauri.com.au]\n    tier: B\n",
+        "    domains: [kauri.com.au]\n    value: 50000\n",
+    )
     for n in range(12):
-        box.deliver("INBOX", make_mail(f"p{n % 4}@kauri.com.au", ME, f"Order {n}", date=ago(20 + n)))
+        box.deliver(
+            "INBOX", make_mail(f"p{n % 4}@kauri.com.au", ME, f"Order {n}", date=ago(20 + n))
+        )
         box.deliver("INBOX", make_mail("jane@birch.co.uk", ME, f"Hi {n}", date=ago(20 + n)))
     auto = "auto_tier:\n  A: {min_messages_year: 10, min_contacts: 3, min_value: 10000}\n"
     with _app(tmp_path, box, customers=customers, tiers=auto) as app:
         rows = {c["name"]: c for c in app.customers(as_of=AS_OF)}
         neglected = _by(app.neglected(AS_OF))
     assert (rows["Kauri Imports"]["tier"], rows["Kauri Imports"]["tier_source"]) == (
-        "A", "auto: 12 messages in 12 months ≥ 10, 4 contacts ≥ 3, value 50000 ≥ 10000"
+        "A",
+        "auto: 12 messages in 12 months ≥ 10, 4 contacts ≥ 3, value 50000 ≥ 10000",
     )
     assert rows["Birch & Co"]["tier_source"] == "customers.yaml"  # tier: A written by hand
-    assert neglected["Kauri Imports"]["tier"] == "A" and neglected["Kauri Imports"]["interval_days"] == 14
+    assert (
+        neglected["Kauri Imports"]["tier"] == "A"
+        and neglected["Kauri Imports"]["interval_days"] == 14
+    )
 
 
 def test_the_old_sla_key_still_works_with_a_warning(tmp_path: Path) -> None:
@@ -321,7 +432,9 @@ def test_the_old_sla_key_still_works_with_a_warning(tmp_path: Path) -> None:
     box = MaildirBox(tmp_path / "Maildir")
     cfg = box.config(tmp_path / "cfg", CUSTOMERS)
     tiers = tmp_path / "cfg" / "rules" / "tiers.yaml"
-    tiers.write_text(tiers.read_text().replace("issue_sla_working_hours: 16", "issue_sla_hours: 16"))
+    tiers.write_text(
+        tiers.read_text().replace("issue_sla_working_hours: 16", "issue_sla_hours: 16")
+    )
     problems, warnings = config.check_with_warnings(cfg)
     assert problems == []
     assert any("issue_sla_hours" in w and "issue_sla_working_hours" in w and "tiers.yaml:" in w

@@ -88,9 +88,17 @@ def test_a_neglected_customer_gets_one_check_in_and_a_dismissed_one_waits(tmp_pa
 def test_an_issue_ack_answers_in_the_thread_and_a_sent_draft_closes_it(tmp_path: Path) -> None:
     box = MaildirBox(tmp_path / "Maildir")
     box.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Offer", date=ago(3)))
-    box.deliver("INBOX", make_mail("Jane Oak <jane@birch.co.uk>", ME, "Broken legs",
-                                   "Two chairs arrived broken. Please advise.",
-                                   msgid="<bl@birch.co.uk>", date=ago(1)))
+    box.deliver(
+        "INBOX",
+        make_mail(
+            "Jane Oak <jane@birch.co.uk>",
+            ME,
+            "Broken legs",
+            "Two chairs arrived broken. Please advise.",
+            msgid="<bl@birch.co.uk>",
+            date=ago(1),
+        ),
+    )
     with _maildir_app(tmp_path, box) as app:
         r = app.draft(as_of=AS_OF)
         assert [d["kind"] for d in r["added"]] == ["issue_ack"]
@@ -103,8 +111,12 @@ def test_an_issue_ack_answers_in_the_thread_and_a_sent_draft_closes_it(tmp_path:
         # the rep sends it from their mail client: it leaves Drafts and shows in Sent
         sent = path.read_bytes().replace(b"X-Mailkeeper-Key", b"X-Was-Key")
         path.unlink()
-        box.deliver("Sent", sent.replace(b"Date:", b"X-Old-Date:").replace(
-            b"Subject:", b"Date: Wed, 06 Jan 2027 12:00:00 +0000\r\nSubject:", 1))
+        box.deliver(
+            "Sent",
+            sent.replace(b"Date:", b"X-Old-Date:").replace(
+                b"Subject:", b"Date: Wed, 06 Jan 2027 12:00:00 +0000\r\nSubject:", 1
+            ),
+        )
         r2 = app.draft(as_of=AS_OF + timedelta(hours=3))
         assert r2["sent"] == 1 and r2["dismissed"] == 0
         assert [d["state"] for d in app.drafts()] == ["sent"]
@@ -180,7 +192,9 @@ SAMPLE = {
 
 @pytest.mark.parametrize("kind", sorted(set(KIND_OF.values())))
 @pytest.mark.parametrize("language", ["en", "zh"])
-def test_every_shipped_template_renders_and_makes_a_strict_message(kind: str, language: str) -> None:
+def test_every_shipped_template_renders_and_makes_a_strict_message(
+    kind: str, language: str
+) -> None:
     from mailkeeper import defaults
     from mailkeeper.draft import PlannedDraft, _Named, build_message
 
@@ -191,8 +205,18 @@ def test_every_shipped_template_renders_and_makes_a_strict_message(kind: str, la
     context = dict(SAMPLE, me=me, contact=_Named("Jane", email="jane@birch.co.uk"))
     subject, body = templates.render(name, context)
     assert subject and body.strip() and "Amy Chen" in body
-    d = PlannedDraft({}, kind, "work", "jane@birch.co.uk", "Jane Oak", subject, body, name,
-                     language, in_reply_to="x1@birch.co.uk")
+    d = PlannedDraft(
+        {},
+        kind,
+        "work",
+        "jane@birch.co.uk",
+        "Jane Oak",
+        subject,
+        body,
+        name,
+        language,
+        in_reply_to="x1@birch.co.uk",
+    )
     msg = _strict(build_message(d, me, datetime(2027, 1, 6, tzinfo=UTC)))
     assert msg["Subject"] == subject and msg.get_content().strip()
 
@@ -223,9 +247,18 @@ def test_the_customers_language_picks_the_template(tmp_path: Path) -> None:
 def test_drafts_on_a_real_imap_server(tmp_path: Path, imap) -> None:
     imap.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Offer", date=ago(4)), user=imap.user)
     imap.deliver("Sent", make_mail(ME, "wang@huamei-home.cn", "报价", date=ago(40)), user=imap.user)
-    imap.deliver("INBOX", make_mail("jane@birch.co.uk", ME, "Colour",
-                                    "The colour is wrong, we are very disappointed.",
-                                    msgid="<col@birch.co.uk>", date=ago(1)), user=imap.user)
+    imap.deliver(
+        "INBOX",
+        make_mail(
+            "jane@birch.co.uk",
+            ME,
+            "Colour",
+            "The colour is wrong, we are very disappointed.",
+            msgid="<col@birch.co.uk>",
+            date=ago(1),
+        ),
+        user=imap.user,
+    )
     imap.index(imap.user)
     cfg = write_config(tmp_path / "cfg", imap, imap.user, CUSTOMERS)
     c = IMAPClient(imap.host, imap.port, ssl=False, timeout=10)
@@ -262,11 +295,28 @@ def test_drafts_on_a_real_imap_server(tmp_path: Path, imap) -> None:
 def test_an_order_milestone_and_a_problem_get_progress_and_problem_drafts(tmp_path: Path) -> None:
     box = MaildirBox(tmp_path / "Maildir")
     confirmed = AS_OF - timedelta(days=12)
-    box.deliver("INBOX", make_mail("Jane Oak <jane@birch.co.uk>", ME, "PO LF-2291 confirmed",
-                                   "Deposit sent today.", msgid="<po@birch.co.uk>",
-                                   date=confirmed))
-    box.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Re: PO LF-2291 confirmed", "Thanks!",
-                                  in_reply_to="<po@birch.co.uk>", date=confirmed + timedelta(hours=2)))
+    box.deliver(
+        "INBOX",
+        make_mail(
+            "Jane Oak <jane@birch.co.uk>",
+            ME,
+            "PO LF-2291 confirmed",
+            "Deposit sent today.",
+            msgid="<po@birch.co.uk>",
+            date=confirmed,
+        ),
+    )
+    box.deliver(
+        "Sent",
+        make_mail(
+            ME,
+            "jane@birch.co.uk",
+            "Re: PO LF-2291 confirmed",
+            "Thanks!",
+            in_reply_to="<po@birch.co.uk>",
+            date=confirmed + timedelta(hours=2),
+        ),
+    )
     with _maildir_app(tmp_path, box) as app:
         app.sync()
         app.order_add("Birch & Co", "LF-2291", confirmed)
@@ -294,7 +344,9 @@ def test_check_renders_every_template_with_its_context(tmp_path: Path) -> None:
     cfg = box.config(tmp_path / "cfg", CUSTOMERS)
     assert check.check(cfg, offline=True).problems == []
     bad = tmp_path / "cfg" / "templates" / "progress.en.txt.j2"
-    bad.write_text("Subject: {{ order.ref }}\n\nDear {{ contact_name }},\n{{ order.shipment.date }}\n")
+    bad.write_text(
+        "Subject: {{ order.ref }}\n\nDear {{ contact_name }},\n{{ order.shipment.date }}\n"
+    )
     problems = check.check(cfg, offline=True).problems
     assert len(problems) == 1 and f"{bad}:4" in problems[0] and "shipment" in problems[0]
 

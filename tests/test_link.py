@@ -10,7 +10,6 @@ from conftest import ME, MaildirBox, days_ago, make_mail
 
 from mailkeeper.app import App
 
-
 CUSTOMERS = """\
 customers:
   - name: Birch & Co

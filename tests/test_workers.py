@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from mailkeeper.sync import WORKER_NICE, Parser
 from mailkeeper.link import Party
+from mailkeeper.sync import WORKER_NICE, Parser
 
 
 def test_parse_workers_run_below_the_main_process() -> None:

@@ -109,6 +109,12 @@ def _issue_finding(
     tier_name = tiers.get(cid) or rules.default_tier
     tier = rules.tiers.get(tier_name) or rules.tiers[rules.default_tier]
     hours = tier.sla_for(category)
+    per_category = dict(tier.category_sla_working_hours)
+    sla_key = (
+        f"category_sla_working_hours.{category}"
+        if category in per_category
+        else "issue_sla_working_hours"
+    )
     received = parse_ts(first["date"]) or now  # selected by date: never None here
     due = wt.add_working_hours(received, hours)
     sev = j.get("severity") or "normal"
@@ -124,12 +130,13 @@ def _issue_finding(
         f"{first['from']} wrote on {first['date']} (subject: {first['subject']!r})",
         f"rules/issues.{first.get('language') or 'en'}.yaml, category {category} "
         f"({sev}): '{j.get('phrase')}' in {j.get('sentence')!r}",
-        f"tier {tier_name}: answer within {hours} working hours "
-        f"(tiers.yaml {'category_sla_working_hours.' + category if category in dict(tier.category_sla_working_hours) else 'issue_sla_working_hours'})",
+        f"tier {tier_name}: answer within {hours} working hours (tiers.yaml {sla_key})",
         wt.explain(received, hours),
     ]
     if len(iss["messages"]) > 1:
-        steps.append(f"{len(iss['messages']) - 1} follow-up(s) joined it; the clock runs from the first")
+        steps.append(
+            f"{len(iss['messages']) - 1} follow-up(s) joined it; the clock runs from the first"
+        )
     if ack is not None:
         steps.append(f"acknowledged on {ack['date']} by {iss['ack_how']} ({ack['subject']!r})")
     elif state == "overdue":

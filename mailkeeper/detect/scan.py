@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailkeeper.clock import WorkingTime
+from mailkeeper.detect import tiering
 from mailkeeper.detect.finding import Finding, parse_ts, ts
 from mailkeeper.detect.issues import issue_findings, promise_findings
-from mailkeeper.detect import tiering
 from mailkeeper.detect.neglect import neglect_findings
 from mailkeeper.store import Store
 

@@ -122,7 +122,9 @@ class ImapDraftBox:
                     uids += self.client.search(["HEADER", "X-Mailkeeper-Key", key])
         found: set[str] = set()
         for i in range(0, len(uids), 200):
-            data = self.client.fetch(uids[i : i + 200], [b"BODY.PEEK[HEADER.FIELDS (X-MAILKEEPER-KEY)]"])
+            data = self.client.fetch(
+                uids[i : i + 200], [b"BODY.PEEK[HEADER.FIELDS (X-MAILKEEPER-KEY)]"]
+            )
             for item in data.values():
                 for k, v in item.items():
                     if k.startswith(b"BODY[HEADER.FIELDS") and isinstance(v, bytes):

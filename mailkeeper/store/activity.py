@@ -58,12 +58,23 @@ class ActivityStore:
             cc = [e for _, e in json.loads(r[12] or "[]")]
             out.append(
                 {
-                    "key": r[0], "customer_id": r[1], "date": r[2], "direction": r[3],
-                    "is_auto": bool(r[4]), "is_bulk": bool(r[5]), "thread_key": r[6],
-                    "message_id": r[7], "in_reply_to": r[8], "from": r[9], "from_name": r[10],
-                    "to": to, "cc": cc, "subject": r[13] or "",
+                    "key": r[0],
+                    "customer_id": r[1],
+                    "date": r[2],
+                    "direction": r[3],
+                    "is_auto": bool(r[4]),
+                    "is_bulk": bool(r[5]),
+                    "thread_key": r[6],
+                    "message_id": r[7],
+                    "in_reply_to": r[8],
+                    "from": r[9],
+                    "from_name": r[10],
+                    "to": to,
+                    "cc": cc,
+                    "subject": r[13] or "",
                     "text": r[14] if (r[14] or "").strip() else (r[15] or ""),
-                    "language": r[16], "rowid": r[17],
+                    "language": r[16],
+                    "rowid": r[17],
                 }  # fmt: skip
             )
         return out

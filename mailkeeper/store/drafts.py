@@ -24,11 +24,22 @@ class DraftStore:
             "subject, message_id, in_reply_to, thread_key, template, language, state, "
             "created_at, state_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'pending',?,?,?)",
             (
-                draft["key"], draft["finding_id"], draft["kind"], draft["customer_id"],
-                draft["account"], draft["folder"], draft["to_addr"], draft["subject"],
-                draft["message_id"], draft.get("in_reply_to"), draft.get("thread_key"),
-                draft["template"], draft.get("language"), draft["created_at"],
-                draft["created_at"], raw,
+                draft["key"],
+                draft["finding_id"],
+                draft["kind"],
+                draft["customer_id"],
+                draft["account"],
+                draft["folder"],
+                draft["to_addr"],
+                draft["subject"],
+                draft["message_id"],
+                draft.get("in_reply_to"),
+                draft.get("thread_key"),
+                draft["template"],
+                draft.get("language"),
+                draft["created_at"],
+                draft["created_at"],
+                raw,
             ),  # fmt: skip
         )
         return int(cur.lastrowid or 0)
@@ -39,9 +50,14 @@ class DraftStore:
         if states:
             sql += f" WHERE state IN ({','.join('?' * len(states))})"
             args = states
-        return [dict(zip(_FIELDS, r, strict=True)) for r in self.conn.execute(sql + " ORDER BY id", args)]
+        return [
+            dict(zip(_FIELDS, r, strict=True))
+            for r in self.conn.execute(sql + " ORDER BY id", args)
+        ]
 
-    def set_state(self, draft_id: int, state: str, at: str, cooldown_until: str | None = None) -> None:
+    def set_state(
+        self, draft_id: int, state: str, at: str, cooldown_until: str | None = None
+    ) -> None:
         self.conn.execute(
             "UPDATE drafts SET state = ?, state_at = ?, cooldown_until = ? WHERE id = ?",
             (state, at, cooldown_until, draft_id),
@@ -61,7 +77,9 @@ class DraftStore:
 
     def added_since(self, at: str) -> int:
         return int(
-            self.conn.execute("SELECT COUNT(*) FROM drafts WHERE created_at >= ?", (at,)).fetchone()[0]
+            self.conn.execute(
+                "SELECT COUNT(*) FROM drafts WHERE created_at >= ?", (at,)
+            ).fetchone()[0]
         )
 
     def set_appended(self, draft_id: int) -> None:

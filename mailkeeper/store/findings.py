@@ -47,7 +47,9 @@ class FindingStore:
             finding.get("thread_key"), finding["opened_at"], finding.get("due_at"),
             finding.get("closed_at"), finding.get("rank"), data, explain,
         )  # fmt: skip
-        row = self.conn.execute("SELECT id FROM findings WHERE key = ?", (finding["key"],)).fetchone()
+        row = self.conn.execute(
+            "SELECT id FROM findings WHERE key = ?", (finding["key"],)
+        ).fetchone()
         if row is None:
             cur = self.conn.execute(
                 "INSERT INTO findings (kind, customer_id, state, message_key, thread_key, "
@@ -128,7 +130,8 @@ class FindingStore:
     def snooze(self, customer_id: int, until: str) -> None:
         self.conn.execute(
             "INSERT INTO snoozes (customer_id, until, set_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(customer_id) DO UPDATE SET until = excluded.until, set_at = excluded.set_at",
+            "ON CONFLICT(customer_id) DO UPDATE SET until = excluded.until, "
+            "set_at = excluded.set_at",
             (customer_id, until, now_iso()),
         )
 
@@ -162,8 +165,13 @@ class FindingStore:
             "severity, phrase, sentence, promises) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    key, rules, int(j["needs_answer"]), j.get("category"), j.get("severity"),
-                    j.get("phrase"), j.get("sentence"),
+                    key,
+                    rules,
+                    int(j["needs_answer"]),
+                    j.get("category"),
+                    j.get("severity"),
+                    j.get("phrase"),
+                    j.get("sentence"),
                     json.dumps(j.get("promises") or [], ensure_ascii=False),
                 )  # fmt: skip
                 for key, j in judged.items()

@@ -134,7 +134,9 @@ class LinkStore:
                 roots.add(mid)
         mates = {
             r[0]
-            for r in self.db.select_in("SELECT key FROM messages WHERE thread_key IN ({ids})", roots)
+            for r in self.db.select_in(
+                "SELECT key FROM messages WHERE thread_key IN ({ids})", roots
+            )
         }
         return mates - set(keys)
 

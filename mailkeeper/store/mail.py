@@ -158,14 +158,17 @@ class MailStore:
         """Drop the cursor rows of folders the configuration no longer syncs (their entries
         stay, so the messages keep their history)."""
         keep = list(keep)
+        marks = ",".join("?" * len(keep))
         self.conn.execute(
-            f"DELETE FROM folders WHERE account = ? AND folder NOT IN ({','.join('?' * len(keep))})",
+            f"DELETE FROM folders WHERE account = ? AND folder NOT IN ({marks})",
             (account, *keep),
         )
 
     # ------------------------------------------------------------------ messages
     def known_keys(self, keys: Iterable[str]) -> set[str]:
-        return {r[0] for r in self.db.select_in("SELECT key FROM messages WHERE key IN ({ids})", keys)}
+        return {
+            r[0] for r in self.db.select_in("SELECT key FROM messages WHERE key IN ({ids})", keys)
+        }
 
     def save_batch(
         self,
