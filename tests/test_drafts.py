@@ -362,3 +362,30 @@ def test_check_finds_a_bad_spacy_pattern_in_the_issue_rules(tmp_path: Path) -> N
     )
     problems = check.check(cfg, offline=True).problems
     assert any("issues.en.yaml" in p and "pattern" in p for p in problems)
+
+
+def test_at_most_per_run_drafts_most_urgent_first_and_an_obsolete_one(tmp_path: Path) -> None:
+    box = MaildirBox(tmp_path / "Maildir")
+    box.deliver("Sent", make_mail(ME, "wang@huamei-home.cn", "报价", date=ago(60)))
+    box.deliver("INBOX", make_mail("wang@huamei-home.cn", ME, "回复：报价", "谢谢", date=ago(59)))
+    box.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Offer", date=ago(5)))
+    box.deliver("INBOX", make_mail("jane@birch.co.uk", ME, "Where is our order?",
+                                   "Where is our container? It is late.", date=ago(1)))  # fmt: skip
+    box.folder_dir("Drafts")
+    cfg = box.config(tmp_path / "cfg", CUSTOMERS)
+    cfg.write_text(cfg.read_text() + "drafts: {per_run: 1}\n")
+    with App.from_config(cfg) as app:
+        first = app.draft(as_of=AS_OF)
+        assert [d["kind"] for d in first["added"]] == ["issue_ack"]  # the urgent one first
+        assert any("limit" in w for w in first["waiting"])
+        second = app.draft(as_of=AS_OF + timedelta(minutes=5))
+        assert [d["kind"] for d in second["added"]] == ["check_in"]
+        # the rep writes to 华美家居 from their phone, about something else: the check-in
+        # is not needed any more; it stays in Drafts for the rep to delete, marked obsolete
+        box.deliver("Sent", make_mail(ME, "wang@huamei-home.cn", "新品目录",
+                                      date=AS_OF + timedelta(hours=1)))  # fmt: skip
+        third = app.draft(as_of=AS_OF + timedelta(hours=2))
+        assert third["obsolete"] == 1 and third["added"] == []
+        states = {d["kind"]: d["state"] for d in app.drafts()}
+    assert states == {"issue_ack": "pending", "check_in": "obsolete"}
+    assert len(_drafts_on_disk(box)) == 2  # nothing deleted: the rep's to delete
