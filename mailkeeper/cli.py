@@ -660,12 +660,28 @@ def _neglected_table(rows: list[dict[str, Any]], tz: Any) -> None:
     )
 
 
+def _which(closed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--open (default) | --overdue | --all, --as-of and --json of a findings listing."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(
+            [
+                click.option("--open", "which", flag_value="open", default=True,
+                             help="Open and overdue (default)."),  # fmt: skip
+                click.option("--overdue", "which", flag_value="overdue", help="Only overdue."),
+                click.option("--all", "which", flag_value="all", help=f"Also {closed} ones."),
+                AS_OF,
+                click.option("--json", "as_json", is_flag=True, help="Print one JSON array."),
+            ]
+        ):
+            f = option(f)
+        return f
+
+    return decorate
+
+
 @cli.command()
-@click.option("--open", "which", flag_value="open", default=True, help="Open and overdue (default).")
-@click.option("--overdue", "which", flag_value="overdue", help="Only overdue ones.")
-@click.option("--all", "which", flag_value="all", help="Also acknowledged and resolved ones.")
-@AS_OF
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@_which("acknowledged and resolved")
 @click.pass_context
 @handle_errors
 def issues(ctx: click.Context, which: str, as_of: Any, as_json: bool) -> None:
@@ -690,11 +706,7 @@ def _issues_table(rows: list[dict[str, Any]], tz: Any) -> None:
 
 
 @cli.command()
-@click.option("--open", "which", flag_value="open", default=True, help="Open and overdue (default).")
-@click.option("--overdue", "which", flag_value="overdue", help="Only overdue ones.")
-@click.option("--all", "which", flag_value="all", help="Also kept and resolved ones.")
-@AS_OF
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@_which("kept and resolved")
 @click.pass_context
 @handle_errors
 def promises(ctx: click.Context, which: str, as_of: Any, as_json: bool) -> None:
