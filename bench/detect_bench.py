@@ -83,16 +83,7 @@ def _bench(args: argparse.Namespace, root: Path, server: object) -> int:
     step("first_sync", "sync")
     first_scan = step("first_scan", "scan", "--as-of", as_of)
     results["first_scan_report"] = json.loads(first_scan.stdout)
-    generate.generate_new(
-        build_world(args.seed),
-        args.seed,
-        args.size,
-        100,
-        1,
-        server.maildir(),  # type: ignore[attr-defined]
-        profile=args.profile,
-    )
-    server.index()  # type: ignore[attr-defined]
+    _deliver_new(args, server, offset=1)
     step("sync_100_new", "sync")
     later = (generate.END + timedelta(days=1, hours=14)).strftime("%Y-%m-%dT%H:%M:%SZ")
     scan_new = step("scan_100_new", "scan", "--as-of", later)
@@ -102,6 +93,14 @@ def _bench(args: argparse.Namespace, root: Path, server: object) -> int:
     results["first_scan_share_of_first_sync"] = round(ratio, 3)
     _write(args.out, results)
     return 0
+
+
+def _deliver_new(args: argparse.Namespace, server: object, offset: int) -> None:
+    """100 more messages of the same world into the server, after its last date."""
+    maildir = server.maildir()  # type: ignore[attr-defined]
+    world = build_world(args.seed)
+    generate.generate_new(world, args.seed, args.size, 100, offset, maildir, profile=args.profile)
+    server.index()  # type: ignore[attr-defined]
 
 
 def _in_process(
@@ -127,16 +126,7 @@ def _in_process(
             times.append(time.perf_counter() - t)
         out["no_change_scan_in_process"] = {"seconds": round(min(times), 4)}
         log(f"no-change scan in-process: {min(times):.3f} s")
-        generate.generate_new(
-            build_world(args.seed),
-            args.seed,
-            args.size,
-            100,
-            2,
-            server.maildir(),  # type: ignore[attr-defined]
-            profile=args.profile,
-        )
-        server.index()  # type: ignore[attr-defined]
+        _deliver_new(args, server, offset=2)
         app.sync()
         from mailkeeper.detect.scan import Scanner
 
