@@ -10,6 +10,7 @@ from typing import Any
 from mailkeeper.domains import org_domain
 from mailkeeper.model import Address, Message
 from mailkeeper.store import MessageRows, iso
+from mailkeeper.store.mail import loose_key
 
 _dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps minus its per-call set-up
 
@@ -34,13 +35,17 @@ def message_rows(m: Message, direction: str) -> MessageRows:
         {"filename": a.filename, "content_type": a.content_type, "size": a.size}
         for a in m.attachments
     ]
+    date_iso = iso(m.date)
+    sender = m.sender.email if m.sender else None
+    attachments_json = _json(attachments)
+    loose = loose_key(m.message_id, date_iso, sender, m.subject, m.size, attachments)
     row = (
-        m.key, m.message_id, m.in_reply_to, _json(m.references), m.thread_key, iso(m.date),
+        m.key, m.message_id, m.in_reply_to, _json(m.references), m.thread_key, date_iso,
         m.date_offset_minutes, m.sender.email if m.sender else None,
         m.sender.name if m.sender else None, _addr_json(m.to), _addr_json(m.cc),
         _addr_json(m.reply_to), m.subject, direction, m.language, m.text, m.reply_text,
         int(m.is_auto), m.auto_reason, int(m.is_bulk), m.bulk_reason, int(m.has_html_only),
-        _json(attachments), _json(m.defects), m.size,
+        attachments_json, _json(m.defects), m.size, loose,
     )  # fmt: skip
     addresses = []
     for role, addrs in (

@@ -255,8 +255,9 @@ def test_a_bulk_first_sync_commits_by_time_so_repeated_cuts_make_progress(
     monkeypatch.setattr(store_db, "BULK_MESSAGES", 10**6)  # never reached
     monkeypatch.setattr(store_db, "BULK_SECONDS", 0.0)  # ... but time always is
     _fill(imap, 300)
-    cfg = _config_via(tmp_path, imap, 0)
-    # ~1.4 KB per message: the cut comes after some 200 messages were fetched and stored
+    cfg = _config_via(tmp_path, imap, 0, batch=20)
+    # ~1.4 KB per message, batches of 20 (4 parsed ahead): the cut comes after some 200
+    # messages were fetched, and about a hundred of them stored
     with CutProxy(imap.port, cut_after=350_000, cut_connections=99) as proxy:
         cfg.write_text(re.sub(r"port: \d+", f"port: {proxy.port}", cfg.read_text()))
         with App.from_config(cfg) as app:

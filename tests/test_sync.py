@@ -431,3 +431,41 @@ def test_a_reply_synced_before_its_parent_gets_the_clean_syncs_links(
         clean = _link_rows(app)
     assert ("Re: Samples", "Birch & Co", "thread", "p1@lumen") in clean
     assert late == clean
+
+
+def test_a_message_parsed_again_by_newer_code_is_not_stored_twice(tmp_path: Path) -> None:
+    """A message stored before a change in how text is extracted gets another key when it is
+    parsed again (a copy in another folder, a UIDVALIDITY resync); its loose key (Message-ID,
+    date, sender, subject, size, attachments) and a nearly equal text map it to the stored
+    message. A reused Message-ID with other text stays a second message."""
+    from datetime import UTC, datetime
+
+    from mailkeeper.model import Address, Message
+    from mailkeeper.rows import message_rows
+    from mailkeeper.store import FolderEntry
+
+    def msg(key: str, text: str) -> Message:
+        return Message(
+            key=key, message_id="m1@birch.co.uk", in_reply_to=None, references=[],
+            thread_key="m1@birch.co.uk", date=datetime(2026, 10, 1, tzinfo=UTC),
+            date_offset_minutes=0, sender=Address("Jane", "jane@birch.co.uk"), to=[], cc=[],
+            reply_to=[], subject="Order", text=text, reply_text=text, language="en",
+            is_auto=False, auto_reason=None, is_bulk=False, bulk_reason=None,
+            has_html_only=True, attachments=[], defects=[], size=4321,
+        )  # fmt: skip
+
+    with Store(tmp_path / "m.db") as s:
+        s.mail.reset_folder("work", "INBOX", "inbox", 1)
+        s.mail.reset_folder("work", "Archive", "extra", 1)
+        old = message_rows(msg("k-old", "Dear Amy,\\n\\nThe  order is ready."), "inbound")
+        s.mail.save_batch("work", "INBOX", 1, [old], [FolderEntry(1, "k-old", (), None)], 1)
+        again = message_rows(msg("k-new", "Dear Amy,\\nThe order is ready."), "inbound")
+        assert s.mail.save_batch(
+            "work", "Archive", 1, [again], [FolderEntry(7, "k-new", (), None)], 7
+        ) == []
+        other = message_rows(msg("k-other", "Completely different text here."), "inbound")
+        assert s.mail.save_batch(
+            "work", "Archive", 1, [other], [FolderEntry(8, "k-other", (), None)], 8
+        ) == ["k-other"]
+        entries = sorted(s.conn.execute("SELECT folder, uid, message_key FROM folder_messages"))
+    assert entries == [("Archive", 7, "k-old"), ("Archive", 8, "k-other"), ("INBOX", 1, "k-old")]

@@ -151,8 +151,11 @@ class Database:
                 if name in done:
                     continue
                 logger.info("applying migration %s", name)
-                for sql in statements:
-                    self.conn.execute(sql)
+                for step in statements:
+                    if callable(step):
+                        step(self.conn)
+                    else:
+                        self.conn.execute(step)
                 self.conn.execute(
                     "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now_iso())
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,9 +47,47 @@ MESSAGE_COLUMNS = (
     "key, message_id, in_reply_to, refs, thread_key, date, date_offset_minutes, from_email, "
     "from_name, to_json, cc_json, reply_to_json, subject, direction, language, body, reply_body, "
     "is_auto, auto_reason, is_bulk, bulk_reason, html_only, attachments, defects, size, "
-    "first_seen_at"
+    "loose_key, first_seen_at"
 )
+
+
+def loose_key(
+    message_id: str | None,
+    date_iso: str | None,
+    sender: str | None,
+    subject: str | None,
+    size: int | None,
+    attachments: list[dict[str, Any]],
+) -> str | None:
+    """A message's identity without its text: Message-ID, date, sender, subject, size and
+    attachments, as stored. A message stored before a change in how text is extracted (a
+    better html-to-text, a charset repair) gets another `key` when it is parsed again (a copy
+    in another folder, a UIDVALIDITY resync) but the same loose key, and save_batch maps it to
+    the message already stored. Only with a Message-ID: without one, too little is left to
+    tell two messages apart."""
+    if not message_id:
+        return None
+    files = [f"{a.get('filename') or ''}\x1f{a.get('size')}" for a in attachments]
+    parts = [message_id, date_iso or "", sender or "", subject or "", str(size or 0), *files]
+    blob = "\x1e".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(blob).hexdigest()[:32]
 _MESSAGE_MARKS = ",".join("?" * len(MESSAGE_COLUMNS.split(",")))
+_NAMES = [c.strip() for c in MESSAGE_COLUMNS.split(",")]
+_LOOSE, _BODY = _NAMES.index("loose_key"), _NAMES.index("body")
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    """Texts of one message extracted by two versions of the code: equal but for white space,
+    or nearly so (a repaired character, a line break). A reused Message-ID with other content
+    differs more than that."""
+    import difflib
+    import re
+
+    x, y = re.sub(r"\s+", "", a or ""), re.sub(r"\s+", "", b or "")
+    if x == y:
+        return True
+    matcher = difflib.SequenceMatcher(None, x[:4000], y[:4000], autojunk=False)
+    return matcher.quick_ratio() >= 0.95 and matcher.ratio() >= 0.95
 
 
 def _clean(value: Any) -> Any:
@@ -181,12 +220,13 @@ class MailStore:
     ) -> list[str]:
         """Store one fetched batch and move the folder cursor, in one transaction.
 
-        A message already stored (same key) is not stored again; its new folder entry is.
-        Returns the keys that were new.
+        A message already stored (same key, or the same loose key: see `loose_key`) is not
+        stored again; its new folder entry is, pointing at the stored one. Returns the keys
+        that were new.
         """
         seen_at = now_iso()
         with self.db.batch_transaction(len(messages)):
-            new_keys = self._insert_messages(messages, seen_at)
+            new_keys, same = self._insert_messages(messages, seen_at)
             self.conn.executemany(
                 "INSERT OR REPLACE INTO folder_messages "
                 "(account, folder, uidvalidity, uid, message_key, flags, internaldate) "
@@ -197,7 +237,7 @@ class MailStore:
                         folder,
                         uidvalidity,
                         e.uid,
-                        e.message_key,
+                        same.get(e.message_key, e.message_key),
                         " ".join(e.flags),
                         iso(e.internaldate),
                     )
@@ -211,16 +251,28 @@ class MailStore:
             )
         return new_keys
 
-    def _insert_messages(self, messages: Sequence[MessageRows], seen_at: str) -> list[str]:
+    def _insert_messages(
+        self, messages: Sequence[MessageRows], seen_at: str
+    ) -> tuple[list[str], dict[str, str]]:
+        """(keys stored now, {key: the stored key} for messages stored before under another
+        key of the same loose key)."""
         unique: dict[str, MessageRows] = {}
         for m in messages:
             unique.setdefault(m.key, m)
         known = self.known_keys(unique)
+        loose = {m.row[_LOOSE]: k for k, m in unique.items() if k not in known and m.row[_LOOSE]}
+        same: dict[str, str] = {}
+        if loose:
+            for stored, lk, body in self.db.select_in(
+                "SELECT key, loose_key, body FROM messages WHERE loose_key IN ({ids})", loose
+            ):
+                if _same_text(body, unique[loose[lk]].row[_BODY]):
+                    same[loose[lk]] = stored
         rows = []
         addr_rows: list[tuple[Any, ...]] = []
         new_keys = []
         for key, m in unique.items():
-            if key in known:
+            if key in known or key in same:
                 continue
             new_keys.append(key)
             rows.append((*m.row, seen_at))
@@ -232,7 +284,7 @@ class MailStore:
             self.conn.execute("ROLLBACK TO write_messages")
             self._write_messages(_clean_rows(rows), _clean_rows(addr_rows))
         self.conn.execute("RELEASE write_messages")
-        return new_keys
+        return new_keys, same
 
     def _write_messages(
         self, rows: list[tuple[Any, ...]], addr_rows: list[tuple[Any, ...]]

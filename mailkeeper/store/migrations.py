@@ -1,11 +1,14 @@
 """The schema: numbered migrations, the only DDL in mailkeeper.
 
-Each migration is a list of statements run in one transaction (no executescript: it would
-commit the transaction it runs in). A migration is recorded in the `migrations` table and
+Each migration is a list of statements (or, where SQL cannot say it, a function of the
+connection) run in one transaction (no executescript: it would commit the transaction it runs
+in). A migration is recorded in the `migrations` table and
 never runs twice; an existing database is upgraded in place when it is opened.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 M001_INITIAL = [
     """CREATE TABLE messages (
@@ -293,7 +296,32 @@ M007_MESSAGES_SMALL_COLUMNS_FIRST = [
     "CREATE INDEX messages_thread_key ON messages(thread_key)",
 ]
 
-MIGRATIONS: list[tuple[str, list[str]]] = [
+def _m008_backfill_loose_keys(conn: Any) -> None:
+    """The loose key of every stored message, from its stored columns (store.mail.loose_key)."""
+    import json
+
+    from mailkeeper.store.mail import loose_key
+
+    rows = conn.execute(
+        "SELECT rowid, message_id, date, from_email, subject, size, attachments FROM messages "
+        "WHERE message_id IS NOT NULL AND message_id != ''"
+    ).fetchall()
+    conn.executemany(
+        "UPDATE messages SET loose_key = ? WHERE rowid = ?",
+        [
+            (loose_key(mid, date, sender, subject, size, json.loads(att or "[]")), rowid)
+            for rowid, mid, date, sender, subject, size, att in rows
+        ],
+    )
+
+
+M008_LOOSE_KEYS: list[Any] = [
+    "ALTER TABLE messages ADD COLUMN loose_key TEXT",
+    "CREATE INDEX messages_loose_key ON messages(loose_key)",
+    _m008_backfill_loose_keys,
+]
+
+MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
     ("m003_direction_at_link_time", M003_DIRECTION_AT_LINK_TIME),
@@ -301,4 +329,5 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m005_orders", M005_ORDERS),
     ("m006_drafts", M006_DRAFTS),
     ("m007_messages_small_columns_first", M007_MESSAGES_SMALL_COLUMNS_FIRST),
+    ("m008_loose_keys", M008_LOOSE_KEYS),
 ]
