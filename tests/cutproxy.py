@@ -22,6 +22,8 @@ class CutProxy:
         self.port = self.sock.getsockname()[1]
         self.connections = 0
         self.cuts = 0
+        self.refuse = False  # close new connections at once (a server that is down)
+        self._open: set[socket.socket] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -43,13 +45,29 @@ class CutProxy:
             except OSError:
                 return
             self.connections += 1
+            if self.refuse:
+                client.close()
+                continue
             limit = None
             if self.cut_left > 0:
                 self.cut_left -= 1
                 limit = self.cut_after
             server = socket.create_connection(self.target, timeout=10)
+            self._open |= {client, server}
             threading.Thread(target=self._pipe, args=(client, server, None), daemon=True).start()
             threading.Thread(target=self._pipe, args=(server, client, limit), daemon=True).start()
+
+    def cut_all(self) -> int:
+        """Cut every connection open now (both ways), as a network drop would; returns how
+        many connections were cut."""
+        open_now = list(self._open)
+        for s in open_now:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.cuts += len(open_now) // 2
+        return len(open_now) // 2
 
     def _pipe(self, src: socket.socket, dst: socket.socket, limit: int | None) -> None:
         sent = 0
@@ -73,3 +91,4 @@ class CutProxy:
                 except OSError:
                     pass
                 s.close()
+                self._open.discard(s)

@@ -1,0 +1,197 @@
+"""Watching an Inbox for new mail, for the daemon: IMAP IDLE on a connection of its own (or a
+poll where the server has no IDLE), and a cheap change stamp of a local Maildir's Inbox.
+
+The IDLE connection is a plain one from `imapconn.connect`, never the sync's pipelined one;
+the folder is opened read-only (EXAMINE), and the only commands sent are SELECT/EXAMINE,
+IDLE/DONE, NOOP and LOGOUT: watching changes nothing in the mailbox. The watcher
+only says *that* something changed; the sync engine then fetches it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mailkeeper import secrets
+from mailkeeper.errors import ConnectionLost, classify
+from mailkeeper.mailbox import imapconn
+from mailkeeper.mailbox.imapconn import NETWORK_ERRORS
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Backoff", "InboxWatcher", "maildir_inbox_stamp"]
+
+# What an IDLE answer means for us: mail came or went (flag changes wait for the timed sync).
+_CHANGES = {b"EXISTS", b"EXPUNGE"}
+# How often a waiting watcher looks at its stop flag: a stop takes at most this long.
+_TICK = 1.0
+
+
+class Backoff:
+    """Exponential backoff with jitter: first, 2*first, 4*first ... up to `maximum`, each
+    drawn between half and the whole of that step (so many daemons do not retry in step)."""
+
+    def __init__(self, first: float, maximum: float, rng: random.Random | None = None) -> None:
+        self.first = first
+        self.maximum = maximum
+        self.tries = 0
+        self.rng = rng or random.Random()
+
+    def next(self) -> float:
+        step = min(self.maximum, self.first * (2 ** min(self.tries, 30)))
+        self.tries += 1
+        return step * self.rng.uniform(0.5, 1.0)
+
+    def reset(self) -> None:
+        self.tries = 0
+
+
+# Event kinds an InboxWatcher reports: (kind, account name, error or None).
+CONNECTED = "connected"  # logged in (again): anything may have come while it was away
+CHANGED = "changed"  # the Inbox gained or lost messages
+FAILED = "failed"  # the connection failed; the watcher retries by itself
+Notify = Callable[[str, str, BaseException | None], None]
+
+
+class InboxWatcher(threading.Thread):
+    """Waits for changes of one IMAP account's Inbox on its own connection and reports them.
+
+    With IDLE (RFC 2177) the wait is re-issued every `idle_seconds` (servers may end an IDLE
+    after 30 minutes); without it a NOOP every `poll_seconds` asks. A lost
+    connection is reported and retried with backoff: soon for a transient error, slowly for a
+    permanent one (errors.classify, the same table as the sync's). `stop()` ends it within
+    about a second, with a LOGOUT."""
+
+    def __init__(
+        self,
+        account: Any,  # config.AccountConfig
+        notify: Notify,
+        idle_seconds: float,
+        poll_seconds: float,
+        transient: tuple[float, float] = (2.0, 300.0),
+        permanent: tuple[float, float] = (60.0, 3600.0),
+    ) -> None:
+        super().__init__(name=f"watch-{account.name}", daemon=True)
+        self.account = account
+        self.notify = notify
+        self.idle_seconds = idle_seconds
+        self.poll_seconds = poll_seconds
+        self.inbox = account.folders.get("inbox", "INBOX")
+        self.transient = Backoff(*transient)
+        self.permanent = Backoff(*permanent)
+        self.logged_in = False  # has this watcher ever logged in (errors.classify)
+        self.idle = False  # whether the server offered IDLE at the last login
+        self._halt = threading.Event()
+
+    def stop(self) -> None:
+        self._halt.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._halt.is_set()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            try:
+                self._watch()
+            except Exception as e:  # noqa: BLE001 - reported, then retried
+                if self._halt.is_set():
+                    break
+                err = (
+                    e
+                    if not isinstance(e, NETWORK_ERRORS)
+                    else ConnectionLost(
+                        f"{self.account.name}: the watching connection was lost: {e}"
+                    )
+                )
+                kind = classify(err, self.logged_in)
+                delay = (self.permanent if kind == "permanent" else self.transient).next()
+                self.notify(FAILED, self.account.name, err)
+                logger.info(
+                    "%s: Inbox watcher: %s error; trying again in %.0fs", self.account.name,
+                    kind, delay, extra={"account": self.account.name},
+                )  # fmt: skip
+                self._halt.wait(delay)
+
+    def _connect(self) -> Any:
+        acct = self.account
+        if acct.oauth2_token_command is not None:
+            return imapconn.connect(acct, oauth2_token=lambda: secrets.get_oauth2_token(acct))
+        return imapconn.connect(acct, password=lambda: secrets.get_password(acct))
+
+    def _watch(self) -> None:
+        client = self._connect()
+        try:
+            self.logged_in = True
+            self.transient.reset()
+            self.permanent.reset()
+            client.select_folder(self.inbox, readonly=True)  # EXAMINE
+            self.idle = client.has_capability("IDLE")
+            self.notify(CONNECTED, self.account.name, None)
+            if self.idle:
+                self._idle_loop(client)
+            else:
+                self._poll_loop(client)
+        finally:
+            try:
+                client.logout()
+            except Exception:  # noqa: BLE001 - a dead connection needs no goodbye
+                try:
+                    client.shutdown()
+                except Exception:  # noqa: BLE001
+                    pass
+
+    def _idle_loop(self, client: Any) -> None:
+        while not self._halt.is_set():
+            client.idle()
+            started = time.monotonic()
+            changed = False
+            while not self._halt.is_set() and time.monotonic() - started < self.idle_seconds:
+                left = self.idle_seconds - (time.monotonic() - started)
+                responses = client.idle_check(timeout=max(0.05, min(_TICK, left)))
+                if any(len(r) > 1 and r[1] in _CHANGES for r in responses):
+                    changed = True
+                    break
+            # News that came with DONE's answer is news too (else it waits for the timed sync).
+            _, responses = client.idle_done()
+            changed = changed or any(len(r) > 1 and r[1] in _CHANGES for r in responses)
+            if changed:
+                self.notify(CHANGED, self.account.name, None)
+
+    def _poll_loop(self, client: Any) -> None:
+        """Without IDLE: a NOOP every poll_seconds, which answers with what changed."""
+        next_at = time.monotonic() + self.poll_seconds
+        while not self._halt.is_set():
+            if time.monotonic() < next_at:
+                self._halt.wait(min(_TICK, next_at - time.monotonic()))
+                continue
+            next_at = time.monotonic() + self.poll_seconds
+            _, responses = client.noop()
+            if any(len(r) > 1 and r[1] in _CHANGES for r in responses):
+                self.notify(CHANGED, self.account.name, None)
+
+
+def maildir_inbox_stamp(account: Any) -> tuple[tuple[str, int], ...]:
+    """What changes when mail arrives in a local Maildir's Inbox: the modification times of
+    its new/ and cur/ folders (a file added, renamed or removed changes its folder's). Covers
+    Maildir++ (the root is the Inbox) and mbsync's Verbatim layout (INBOX/ below the root),
+    and a configured `folders: {inbox: ...}`. Reads directory metadata only."""
+    root = Path(account.maildir).expanduser()
+    names = {"INBOX", "Inbox", "inbox"}
+    if account.folders.get("inbox"):
+        name = account.folders["inbox"]
+        names |= {name, "." + name.replace("/", ".")}
+    stamp = []
+    for base in [root, *(root / n for n in sorted(names))]:
+        for sub in ("new", "cur"):
+            try:
+                stamp.append((str(base / sub), os.stat(base / sub).st_mtime_ns))
+            except OSError:
+                continue
+    return tuple(stamp)
