@@ -46,6 +46,7 @@ from mailkeeper.errors import LockedError, MailkeeperError, classify
 from mailkeeper.lock import daemon_lock
 from mailkeeper.mailbox import watch
 from mailkeeper.mailbox.watch import Backoff, InboxWatcher
+from mailkeeper.yamlreader import locate
 
 logger = logging.getLogger(__name__)
 
@@ -352,7 +353,8 @@ class Daemon:
         text = str(e.args[0]) if isinstance(e, MailkeeperError) and e.args else str(e)
         if not isinstance(e, MailkeeperError):
             text = f"{type(e).__name__}: {e}"
-        problems = list(getattr(e, "problems", []) or [])
+        path = self.app.settings.path
+        problems = [locate(path, p) for p in getattr(e, "problems", []) or []]
         if retry:
             backoff = a.permanent if kind == "permanent" else a.transient
             delay = backoff.next()
@@ -405,14 +407,14 @@ class Daemon:
 
     # ---- watchers
     def _start_watchers(self) -> None:
-        """An Inbox watcher per IMAP account, once its first sync was tried (so a large first
-        sync is not slowed, and the first connection is the sync's)."""
+        """An Inbox watcher per IMAP account, once it has synced (so a large first sync is not
+        slowed, the first connection is the sync's, and a wrong password is reported once)."""
         daemon = self.app.settings.daemon
         idle = self.tuning.idle_seconds or daemon.idle_minutes * 60.0
         for name, acct in self.app.settings.accounts.items():
             a = self.accounts[name]
-            tried = a.logged_in or a.error is not None
-            if acct.kind != "imap" or name in self.watchers or not tried:
+            # after its first good sync: a permanent error is the sync's to report and retry
+            if acct.kind != "imap" or name in self.watchers or not a.logged_in:
                 continue
             w = InboxWatcher(
                 acct, self._notify, idle, daemon.poll_every_seconds,
