@@ -213,14 +213,17 @@ def guess_decode(data: bytes) -> tuple[str, str]:
 # spaces (headers), as the Maildir path drops or replaces the NULs themselves.
 NUL_AS_0X80 = "stray 0x80 bytes (NUL bytes, as an IMAP server sends them) removed"
 
-_HIGH_RUN = re.compile(r"[^\x00-\x7f]+")
+# Every ASCII byte as a space, the others kept: split() then gives the runs of high bytes.
+_ASCII_AS_SPACE = bytes(32 if b < 128 else b for b in range(256))
 
 
-def _plausible_latin(text: str) -> bool:
-    """True when the non-ASCII characters read like European words: letters only, in runs of
-    at most three (ção, ß, ö). CJK text read as Latin-1 gives long runs and symbols (¡×²¬)."""
-    for run in _HIGH_RUN.findall(text):
-        if len(run) > 3 or not run.isalpha():
+def _plausible_latin(data: bytes) -> bool:
+    """True when the non-ASCII characters of `data` (Latin-1 bytes of the text) read like
+    European words: letters only, in runs of at most three (ção, ß, ö). CJK text read as
+    Latin-1 gives long runs and symbols (¡×²¬). (Byte operations: a regex over the text for
+    its non-ASCII runs cost ~15 ns per character, 100+ µs on an HTML body.)"""
+    for run in data.translate(_ASCII_AS_SPACE).split():
+        if len(run) > 3 or not run.decode("latin-1").isalpha():
             return False
     return True
 
@@ -240,7 +243,7 @@ def repair_double_encoding(text: str) -> str | None:
     fixed = _try(data, "utf-8")
     if fixed is not None:
         return fixed
-    if _plausible_latin(text):
+    if _plausible_latin(data):
         return None  # "Cotação", "Möbel": real accented words, not CJK read as Latin-1
     for codec, fits in (
         ("gb18030", looks_chinese),

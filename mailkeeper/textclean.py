@@ -390,6 +390,8 @@ _OTHER_SCRIPTS: dict[str, re.Pattern[str]] = {
 _ANY_OTHER_SCRIPT = re.compile("[\u0370-\u06ff\u0e00-\u0e7f]")
 _LATIN_EXTRA = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]+")
 _ASCII_NON_LETTERS = bytes(c for c in range(128) if not chr(c).isalpha())
+# The Latin-1 bytes _LATIN_EXTRA counts (U+00C0-U+00FF but × and ÷).
+_LATIN1_LETTERS = bytes(c for c in range(0xC0, 0x100) if c not in (0xD7, 0xF7))
 
 
 def _ascii_letters(sample: str) -> int:
@@ -404,6 +406,13 @@ def _script_counts(sample: str) -> dict[str, int]:
     counts = dict.fromkeys([*_CJK_SCRIPTS, *_OTHER_SCRIPTS], 0)
     counts["ascii"] = counts["latin"] = _ascii_letters(sample)
     if sample.isascii():
+        return counts
+    try:  # Latin-1 only (accented Western European text): bytes operations, no regex scan
+        data = sample.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    else:
+        counts["latin"] += len(data) - len(data.translate(None, _LATIN1_LETTERS))
         return counts
     counts["latin"] += _run_length(_LATIN_EXTRA, sample)
     for name, pattern in _CJK_SCRIPTS.items():
@@ -421,13 +430,22 @@ for _lang, _words in _STOPWORDS.items():
 _WORD_LANGS: dict[str, tuple[str, ...]] = {w: tuple(v) for w, v in _WORD_LANGS_LISTS.items()}
 
 
+# ASCII text: every character _WORD does not take as a space, so split() gives its runs.
+_ASCII_NOT_WORD = {c: " " for c in range(128) if not (97 <= c <= 122 or c == 39)}
+
+
 def _stopword_scores(sample: str) -> dict[str, int] | None:
-    words = _WORD.findall(sample.lower())
-    if not words:
+    low = sample.lower()
+    if low.isascii():  # _WORD's matches are the runs of 2+ of the split pieces (no regex scan)
+        words = low.translate(_ASCII_NOT_WORD).split()
+    else:
+        words = _WORD.findall(low)
+    # Only the stop words reach Python code: the lookup and the counting run in C.
+    counted = Counter(filter(None, map(_WORD_LANGS.get, words)))
+    if not counted and not any(len(w) > 1 for w in words):  # stop words have 2+ letters
         return None
     scores = dict.fromkeys(_STOPWORDS, 0)
-    # Only the stop words reach Python code: the lookup and the counting run in C.
-    for langs, n in Counter(filter(None, map(_WORD_LANGS.get, words))).items():
+    for langs, n in counted.items():
         for lang in langs:
             scores[lang] += n
     return scores
