@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from email import errors
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
 from email.policy import compat32
@@ -502,7 +503,7 @@ def _quick_fetched(
     encoded: dict[str, bytes] = {}
     if b"multipart/" in lowered or b"message/" in lowered:
         head = BytesParser(policy=compat32).parsebytes(fields, headersonly=True)
-        if head.defects or head.get_content_maintype() != "multipart":
+        if _header_defects(head) or head.get_content_maintype() != "multipart":
             return None
         if not _split_multipart(head, raw, end, len(raw), "", 1, has_cr, parts, encoded):
             return None
@@ -573,6 +574,14 @@ def _part_header_end(buf: bytes, lo: int, hi: int, has_cr: bool) -> int:
     return m.end() if m else -1
 
 
+def _header_defects(head: EmailMessage) -> list[Exception]:
+    """The defects of a header parsed alone. Python before 3.11.4 (Debian 12 has 3.11.2) flags
+    every header-only multipart as one without parts: that says nothing about the message."""
+    return [
+        d for d in head.defects if not isinstance(d, errors.MultipartInvariantViolationDefect)
+    ]
+
+
 def _split_multipart(
     node: EmailMessage,
     buf: bytes,
@@ -607,7 +616,7 @@ def _split_multipart(
         lowered = part_header.lower()
         if b"multipart/" in lowered or b"message/" in lowered:
             child = BytesParser(policy=compat32).parsebytes(part_header, headersonly=True)
-            if child.defects or child.get_content_maintype() == "message":
+            if _header_defects(child) or child.get_content_maintype() == "message":
                 return False
             if child.get_content_maintype() == "multipart":
                 if not _split_multipart(
