@@ -88,7 +88,11 @@ class WorkingTime:
             code = self.holidays.upper()
             if code not in holidays.list_supported_countries():
                 raise ValueError(f"'{self.holidays}' is not a country the holidays package knows")
-            self._cal.append(holidays.country_holidays(code))
+            # English names in `explain` whatever the machine's locale (the package would
+            # otherwise pick the country's own language, or follow LANG)
+            langs = getattr(holidays.country_holidays(code), "supported_languages", ()) or ()
+            language = "en_US" if "en_US" in langs else None
+            self._cal.append(holidays.country_holidays(code, language=language))
 
     @classmethod
     def from_config(cls, timezone: str, hours: _HoursLike) -> WorkingTime:
