@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from mailkeeper import config as config_mod
-from mailkeeper.check import CheckResult, database_problems
-from mailkeeper.check import check as check_config
 from mailkeeper.errors import ConfigError, LockedError, StoreError, UserError
 from mailkeeper.link import Linker, LinkStats, Party, party_from, unlinked_messages
 from mailkeeper.lock import daemon_lock, sync_lock
@@ -52,6 +50,8 @@ class App:
             except StoreError as e:
                 # An unwritable path is advice with its line, not FileNotFoundError text; a
                 # file that is not a mailkeeper database keeps its own message.
+                from mailkeeper.check import database_problems
+
                 problems = database_problems(self.settings)
                 if not problems:
                     raise
@@ -62,6 +62,8 @@ class App:
         """The store, or advice naming the `database:` line when it is read-only."""
         store = self.store
         if store.readonly:
+            from mailkeeper.check import database_problems
+
             raise ConfigError(
                 f"the database is read-only, so {what} cannot run",
                 database_problems(self.settings)
@@ -70,8 +72,10 @@ class App:
         return store
 
     @staticmethod
-    def check(config: Path | None, offline: bool = False) -> CheckResult:
+    def check(config: Path | None, offline: bool = False) -> Any:
         """Everything a sync would trip over (check.py); the configuration need not load."""
+        from mailkeeper.check import check as check_config  # its imports: only for `check`
+
         return check_config(config_mod.find_config_path(config), offline=offline)
 
     def close(self) -> None:
