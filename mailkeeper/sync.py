@@ -405,6 +405,7 @@ class Syncer:
             mail.set_folder_role(account, folder, role)
         report.add_time("status", time.perf_counter() - t)
         nothing_new = st.uidnext is not None and state.uidnext == st.uidnext
+        fetched_before = fr.fetched
         if nothing_new:
             if st.highestmodseq is not None and state.highestmodseq not in (None, st.highestmodseq):
                 flags = mb.changed_flags(folder, state.highestmodseq)
@@ -412,14 +413,18 @@ class Syncer:
                 fr.flags_updated += len(flags)
         else:
             self._fetch_folder(mb, account, folder, role, st.uidvalidity, state.last_uid, fr, report)
-        self._drop_vanished(mb, account, folder, st.uidvalidity, st.messages, fr)
-        mail.mark_folder_synced(account, folder, st.uidnext, st.highestmodseq)
+        fetched = fr.fetched - fetched_before
+        expected = None if state.server_messages is None else state.server_messages + fetched
+        if expected is None or st.messages < expected:  # something may have been deleted
+            self._drop_vanished(mb, account, folder, st.uidvalidity, st.messages, fr)
+        mail.mark_folder_synced(account, folder, st.uidnext, st.highestmodseq, st.messages)
 
     def _drop_vanished(
         self, mb: Mailbox, account: str, folder: str, uidvalidity: int, server: int, fr: FolderReport
     ) -> None:
         """When the folder holds fewer messages on the server than entries here, ask for its
-        UIDs (one UID SEARCH) and drop the entries of the messages that are gone."""
+        UIDs (one UID SEARCH) and drop the entries of the messages that are gone. Called only
+        when STATUS says the folder may have lost messages since the last sync."""
         mail = self.store.mail
         if mail.entry_count(account, folder, uidvalidity) <= server:
             return

@@ -21,6 +21,7 @@ class FolderState:
     last_uid: int
     highestmodseq: int | None
     last_sync_at: str | None
+    server_messages: int | None = None  # what STATUS said at the last sync
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class MailStore:
     def folder_state(self, account: str, folder: str) -> FolderState | None:
         row = self.conn.execute(
             "SELECT account, folder, role, uidvalidity, uidnext, last_uid, highestmodseq, "
-            "last_sync_at FROM folders WHERE account = ? AND folder = ?",
+            "last_sync_at, server_messages FROM folders WHERE account = ? AND folder = ?",
             (account, folder),
         ).fetchone()
         return FolderState(*row) if row else None
@@ -129,7 +130,7 @@ class MailStore:
                 "highestmodseq) VALUES (?, ?, ?, ?, NULL, 0, NULL) "
                 "ON CONFLICT(account, folder) DO UPDATE SET role = excluded.role, "
                 "uidvalidity = excluded.uidvalidity, uidnext = NULL, last_uid = 0, "
-                "highestmodseq = NULL",
+                "highestmodseq = NULL, server_messages = NULL",
                 (account, folder, role, uidvalidity),
             )
         return cur.rowcount
@@ -145,11 +146,12 @@ class MailStore:
         folder: str,
         uidnext: int | None,
         highestmodseq: int | None,
+        server_messages: int | None = None,
     ) -> None:
         self.conn.execute(
-            "UPDATE folders SET uidnext = ?, highestmodseq = ?, last_sync_at = ? "
-            "WHERE account = ? AND folder = ?",
-            (uidnext, highestmodseq, now_iso(), account, folder),
+            "UPDATE folders SET uidnext = ?, highestmodseq = ?, last_sync_at = ?, "
+            "server_messages = ? WHERE account = ? AND folder = ?",
+            (uidnext, highestmodseq, now_iso(), server_messages, account, folder),
         )
 
     def entry_count(self, account: str, folder: str, uidvalidity: int) -> int:

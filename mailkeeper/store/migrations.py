@@ -321,6 +321,11 @@ M008_LOOSE_KEYS: list[Any] = [
     _m008_backfill_loose_keys,
 ]
 
+# How many messages the server held in a folder at the last sync: a sync learns from STATUS
+# alone whether anything was deleted since (fewer now than then plus what it fetched), so a
+# no-change sync counts no entries.
+M009_SERVER_MESSAGES = ["ALTER TABLE folders ADD COLUMN server_messages INTEGER"]
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -330,4 +335,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m006_drafts", M006_DRAFTS),
     ("m007_messages_small_columns_first", M007_MESSAGES_SMALL_COLUMNS_FIRST),
     ("m008_loose_keys", M008_LOOSE_KEYS),
+    ("m009_server_messages", M009_SERVER_MESSAGES),
 ]
