@@ -80,6 +80,7 @@ class Dovecot:
         self.config_path.write_text(self._config())
         subprocess.run([self._dovecot, "-c", str(self.config_path)], check=True)
         self._wait_listening()
+        self._wait_auth()
         return self
 
     def stop(self) -> None:
@@ -100,11 +101,42 @@ class Dovecot:
         os.kill(pid, signal.SIGKILL)
 
     def restart(self) -> None:
-        """Stop and start on the same ports (mail and indexes kept)."""
-        self.stop()
-        time.sleep(0.2)
-        subprocess.run([self._dovecot, "-c", str(self.config_path)], check=True)
-        self._wait_listening()
+        """Stop and start on the same ports (mail and indexes kept). The server must be whole
+        again afterwards, its auth process included: the rest of the session uses it (a start
+        racing the old processes' shutdown once left the auth socket dead for every later
+        test), so it waits for the old master to be gone and for a user lookup to answer, and
+        tries again when the new server is not whole."""
+        for attempt in range(3):
+            self.stop()
+            pid_file = self.base_dir / "master.pid"
+            for _ in range(100):  # dovecot removes its pid file when its children are gone
+                if not pid_file.exists():
+                    break
+                time.sleep(0.05)
+            time.sleep(0.3 + attempt)
+            subprocess.run([self._dovecot, "-c", str(self.config_path)], check=False)
+            try:
+                self._wait_listening()
+                self._wait_auth()
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+
+    def _wait_auth(self, timeout: float = 10.0) -> None:
+        """Until the auth process answers a user lookup (doveadm user)."""
+        user = next(iter(self.users))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = subprocess.run(
+                [self._doveadm, "-c", str(self.config_path), "user", user],
+                capture_output=True,
+                text=True,
+            )
+            if r.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"dovecot's auth does not answer on {self.base_dir}")
 
     def __enter__(self) -> Dovecot:
         return self.start()
