@@ -338,13 +338,7 @@ def fetched_from_bytes(
         logger.warning("MIME parse failed (%s); keeping the body as text", exc)
         parts, encoded = _fallback_tree(raw, header)
         notes.append(f"MIME parse failed: {type(exc).__name__}")
-    bodies: dict[str, bytes] = {}
-    for section in choose_text_sections(parts):
-        body = encoded.get(section, b"")
-        if max_text_bytes is not None and len(body) > max_text_bytes:
-            body = body[:max_text_bytes]
-            notes.append(f"text section {section} cut to {max_text_bytes} bytes")
-        bodies[section] = body
+    bodies = text_bodies(parts, encoded, max_text_bytes, notes)
     return Fetched(
         folder=folder,
         uid=uid,
@@ -356,6 +350,21 @@ def fetched_from_bytes(
         internaldate=internaldate,
         notes=notes,
     )
+
+
+def text_bodies(
+    parts: list[Part], encoded: dict[str, bytes], max_text_bytes: int | None, notes: list[str]
+) -> dict[str, bytes]:
+    """The chosen text sections' bytes (choose_text_sections), each cut to max_text_bytes;
+    a cut is noted."""
+    bodies: dict[str, bytes] = {}
+    for section in choose_text_sections(parts):
+        body = encoded.get(section, b"")
+        if max_text_bytes is not None and len(body) > max_text_bytes:
+            body = body[:max_text_bytes]
+            notes.append(f"text section {section} cut to {max_text_bytes} bytes")
+        bodies[section] = body
+    return bodies
 
 
 def choose_text_sections(parts: list[Part]) -> list[str]:

@@ -46,7 +46,7 @@ from mailkeeper.errors import MailboxError, UserError
 from mailkeeper.files import write_atomic
 from mailkeeper.mailbox.base import FolderRoles, FolderStatus, ServerFolder, resolve_roles
 from mailkeeper.mailbox.draftbox import keys_in, no_drafts_folder
-from mailkeeper.mime import choose_text_sections, fetched_from_bytes
+from mailkeeper.mime import fetched_from_bytes, text_bodies
 from mailkeeper.model import Fetched, Part
 
 logger = logging.getLogger(__name__)
@@ -516,13 +516,7 @@ def _quick_fetched(
         if part.content_type in _TEXT_TYPES:
             encoded["1"] = body
     notes: list[str] = []
-    bodies: dict[str, bytes] = {}
-    for section in choose_text_sections(parts):
-        body = encoded.get(section, b"")
-        if max_text_bytes is not None and len(body) > max_text_bytes:
-            body = body[:max_text_bytes]
-            notes.append(f"text section {section} cut to {max_text_bytes} bytes")
-        bodies[section] = body
+    bodies = text_bodies(parts, encoded, max_text_bytes, notes)
     return Fetched(
         folder=folder,
         uid=uid,
