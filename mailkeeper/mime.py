@@ -224,6 +224,29 @@ def _part_of(section: str, part: EmailMessage, notes: list[str] | None = None) -
     )
 
 
+# One header field with its continuation lines (in a header with no lone CR).
+_FIELD_LINES = re.compile(r"[^ \t\r\n][^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*")
+
+
+def leaf_from_header(header: bytes) -> Part | None:
+    """How `fetched_from_bytes` describes a leaf part with this header (section "1", size 0),
+    without the email package's feed parser: each field goes into the message object as the
+    parser would put it there (`compat32.header_source_parse`). Only for a clean header block
+    (every line a `Name: value` field or its continuation, no lone CR, ending in a blank line),
+    where the parser would record no defect; None when the description would carry a note or
+    the header is not a leaf's."""
+    text = header.decode("ascii", "surrogateescape")
+    msg = EmailMessage()
+    parse = compat32.header_source_parse
+    for m in _FIELD_LINES.finditer(text):
+        msg.set_raw(*parse(m.group(0).splitlines(keepends=True)))
+    if msg.get_content_maintype() in ("multipart", "message"):
+        return None
+    notes: list[str] = []
+    part = _part_of("1", msg, notes)
+    return None if notes else part
+
+
 def _leaves(msg: EmailMessage) -> Iterator[tuple[str, EmailMessage]]:
     """(section, leaf) in IMAP BODYSTRUCTURE order, without recursion."""
     stack: list[tuple[str, EmailMessage, int]] = [("", msg, 0)]

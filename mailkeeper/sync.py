@@ -152,11 +152,11 @@ def _quiet_resource_tracker() -> None:
 
 def _parse_batch(
     batch: list[Fetched], role: str, party: Party
-) -> tuple[list[MessageRows], float]:
+) -> tuple[list[MessageRows | None], float]:
     """Parse a batch and turn it into the rows the store writes: all the CPU work of a
     message, done in a worker process so that the main one only fetches and inserts. A
-    message an adapter handed over unsplit (`Fetched.deferred`: a Maildir file's bytes) has
-    its MIME tree walked here first."""
+    message an adapter handed over unread (`Fetched.deferred`: where a Maildir file is) is
+    read and split here first; None for one that was gone by then."""
     from mailkeeper.parse import parse  # imported on first use: a no-change sync never parses
 
     t = time.perf_counter()
@@ -164,7 +164,11 @@ def _parse_batch(
     draft_folder = role in DRAFT_ROLES
     for f in batch:
         if f.deferred is not None:
-            f = f.deferred()
+            got = f.deferred()
+            if got is None:
+                out.append(None)
+                continue
+            f = got
         m = parse(f)
         sender = m.sender.email if m.sender else None
         draft = draft_folder or "\\Draft" in f.flags
@@ -193,7 +197,7 @@ class Parser:
 
     def run(
         self, batches: Iterator[list[Fetched]]
-    ) -> Iterator[tuple[list[Fetched], list[MessageRows]]]:
+    ) -> Iterator[tuple[list[Fetched], list[MessageRows | None]]]:
         if self.pool is None:
             for batch in batches:
                 rows, cpu = _parse_batch(batch, self.role, self.party)
@@ -208,7 +212,7 @@ class Parser:
         while self.pending:
             yield self._next()
 
-    def _next(self) -> tuple[list[Fetched], list[MessageRows]]:
+    def _next(self) -> tuple[list[Fetched], list[MessageRows | None]]:
         batch, res = self.pending.popleft()
         rows, cpu = res.get()
         self.cpu += cpu
@@ -473,12 +477,11 @@ class Syncer:
             with store.bulk() if large else contextlib.nullcontext():
                 if self.progress:
                     self.progress(label, 0, total)
-                for batch, rows in parser.run(batches()):
+                for batch, parsed in parser.run(batches()):
                     ts = time.perf_counter()
-                    entries = [
-                        FolderEntry(f.uid, r.key, f.flags, f.internaldate)
-                        for f, r in zip(batch, rows, strict=True)
-                    ]
+                    pairs = [(f, r) for f, r in zip(batch, parsed, strict=True) if r is not None]
+                    rows = [r for _, r in pairs]
+                    entries = [FolderEntry(f.uid, r.key, f.flags, f.internaldate) for f, r in pairs]
                     pending += len(
                         store.mail.save_batch(
                             account, folder, uidvalidity, rows, entries, max(f.uid for f in batch)
@@ -487,7 +490,7 @@ class Syncer:
                     if not store.uncommitted:
                         new, pending = new + pending, 0
                     store_time += time.perf_counter() - ts
-                    fr.fetched += len(batch)
+                    fr.fetched += len(rows)
                     if self.progress:
                         self.progress(label, fr.fetched, total)
             new, pending = new + pending, 0

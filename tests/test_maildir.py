@@ -26,7 +26,6 @@ from mailkeeper.app import App
 from mailkeeper.errors import MailboxError, UserError
 from mailkeeper.link import Party
 from mailkeeper.mailbox.maildir import (
-    SPLIT_IN_WORKER_MAX,
     MaildirMailbox,
     _quick_fetched,
     find_folders,
@@ -46,9 +45,20 @@ def _mailbox(root: Path, state: Path, **kw: object) -> MaildirMailbox:
     return MaildirMailbox(root, "work", state_dir=state, **kw)  # type: ignore[arg-type]
 
 
+def _read(batch: list[Fetched]) -> list[Fetched]:
+    """What a parse worker makes of a batch: each file read and split (`Fetched.deferred`,
+    after the trip through pickle that the batch takes to the worker)."""
+    out = []
+    for f in pickle.loads(pickle.dumps(batch)):
+        got = f.deferred() if f.deferred is not None else f
+        if got is not None:
+            out.append(got)
+    return out
+
+
 def _subjects(mb: MaildirMailbox, folder: str, uids: list[int]) -> dict[int, str]:
     out = {}
-    for f in mb.fetch_batch(folder, uids):
+    for f in _read(mb.fetch_batch(folder, uids)):
         line = next(x for x in f.header.split(b"\n") if x.startswith(b"Subject:"))
         out[f.uid] = line[len(b"Subject: ") :].decode().strip()
     return out
@@ -82,7 +92,7 @@ def test_own_map_numbers_new_files_in_arrival_order_and_survives_renames(tmp_pat
         assert again.uidvalidity == st.uidvalidity
         assert again.uidnext == 4  # two known + one not yet numbered
         assert mb.new_uids("INBOX", 2) == [3]
-        fetched = {f.uid: f for f in mb.fetch_batch("INBOX", [1, 2, 3])}
+        fetched = {f.uid: f for f in _read(mb.fetch_batch("INBOX", [1, 2, 3]))}
     assert [fetched[u].flags for u in (1, 2, 3)] == [("\\Seen",), ("\\Answered", "\\Seen"), ()]
     assert b"INBOX message 1" in fetched[1].header and b"INBOX message 3" in fetched[3].header
     [uid_map] = list(state.rglob("*.uids"))
@@ -397,6 +407,10 @@ def _multipart(body: str, ctype: str = "multipart/alternative", extra: str = "")
     ).encode("utf-8", "surrogateescape")
 
 
+def _head(ctype: str) -> bytes:
+    return f"From: jane@birch.co.uk\nSubject: crafted\nContent-Type: {ctype}\n\n".encode()
+
+
 _TEXT = "Content-Type: text/plain; charset=utf-8\n\n"
 _HTML = "Content-Type: text/html; charset=utf-8\n\n"
 SPLIT_CASES = {
@@ -433,6 +447,35 @@ SPLIT_CASES = {
         extra="Content-type: text/plain\n",
     ),
     "no boundary parameter": b"From: a@b.c\nContent-Type: multipart/mixed\n\nhello\n",
+    # the Content-Type of a multipart node read without the email package (_simple_multipart)
+    "boundary in angle brackets": _head('multipart/mixed; boundary="<BND>"')
+    + f"--BND\n{_TEXT}hi\n--BND--\n".encode(),
+    "token boundary, odd case, more parameters": _head(
+        'Multipart/Related; type="text/html"; BOUNDARY=BND; start="<x@y>";'
+    )
+    + f"--BND\n{_HTML}<p>hi</p>\n--BND--\n".encode(),
+    "folded Content-Type, blank in the quotes": _head('multipart/alternative;\n\tboundary="BND "')
+    + f"--BND\n{_TEXT}hi\n--BND\n{_HTML}<p>hi</p>\n--BND--\n".encode(),
+    "two boundary parameters": _head("multipart/mixed; boundary=BND; boundary=OTHER")
+    + f"--BND\n{_TEXT}hi\n--OTHER\n--BND--\n".encode(),
+    "RFC 2231 boundary": _head("multipart/mixed; boundary*=''BND")
+    + f"--BND\n{_TEXT}hi\n--BND--\n".encode(),
+    "value on the continuation line": _head('\n multipart/mixed; boundary="BND"')
+    + f"--BND\n{_TEXT}hi\n--BND--\n".encode(),
+    "nested part header with a defect": _multipart(
+        '--BND\nno colon here\nContent-Type: multipart/alternative; boundary="IN"\n\n'
+        f"--IN\n{_TEXT}hi\n--IN--\n--BND--\n",
+        "multipart/mixed",
+    ),
+    "leaf that mentions multipart/": _multipart(
+        f'--BND\nContent-Type: text/plain; name="multipart/x.txt"\n\nhi\n--BND--\n',
+        "multipart/mixed",
+    ),
+    "nested digest": _multipart(
+        '--BND\nContent-Type: multipart/digest; boundary="IN"\n\n--IN\n\nhi\n--IN--\n--BND--\n',
+        "multipart/mixed",
+    ),
+    "line ends mixed LF and CRLF": _nested().replace(b"\n\n", b"\r\n\r\n", 3),
     "8-bit header and body": "From: 张 <a@b.c>\nSubject: 报价\nContent-Type: text/plain; "
     "charset=gbk\n\n你好\n".encode("gbk", "replace"),
     "malformed (test_backends)": MALFORMED,
@@ -461,6 +504,12 @@ def test_the_quick_path_takes_clean_multipart_mail() -> None:
         "nested, CRLF",
         "boundary-like lines in a body",
         "empty parts",
+        "boundary in angle brackets",
+        "token boundary, odd case, more parameters",
+        "folded Content-Type, blank in the quotes",
+        "two boundary parameters",
+        "leaf that mentions multipart/",
+        "line ends mixed LF and CRLF",
     ):
         assert _quick_fetched(SPLIT_CASES[case], "INBOX", 1, (), None, None) is not None, case
     for case in (
@@ -471,8 +520,62 @@ def test_the_quick_path_takes_clean_multipart_mail() -> None:
         "message/rfc822 inside",
         "header defect",
         "base64 container",
+        "nested part header with a defect",
+        "nested digest",
     ):
         assert _quick_fetched(SPLIT_CASES[case], "INBOX", 1, (), None, None) is None, case
+
+
+@pytest.mark.parametrize(
+    "ctype",
+    [
+        'multipart/mixed; boundary="BND"',
+        "multipart/mixed; boundary=BND",
+        'Multipart/ALTERNATIVE;\n\tBoundary="----=_NextPart_000_0001_01DA.5C3B"',
+        'multipart/related; type="text/html"; boundary="<b1>"; start="<x@y>";',
+        'multipart/mixed; boundary=" spaced  "',
+        "multipart/mixed; boundary=a=b; charset=utf-8",
+        "multipart/mixed; boundary=A; boundary=B",
+        "multipart/mixed; boundary=<tok>",
+        # left to the email package (None here)
+        "multipart/mixed",
+        "multipart/digest; boundary=X",
+        "multipart/mixed; boundary*=''X",
+        "multipart/mixed; boundary=\"a\\\"b\"",
+        "multipart/mixed boundary=X",
+        "multipart / mixed; boundary=X",
+        "multipart/mixed; foo; boundary=X",
+        'multipart/mixed; boundary=""',
+        "text/plain; boundary=X",
+    ],
+)
+@pytest.mark.parametrize("cte", [None, "7bit", "8BIT", "base64", " binary"])
+def test_a_multipart_header_is_read_as_the_email_package_reads_it(ctype: str, cte: str | None) -> None:
+    """`_simple_multipart` reads the common Content-Type of a multipart node without the email
+    package; whenever it answers, the answer is the email package's."""
+    from email.parser import BytesParser
+    from email.policy import compat32
+
+    from mailkeeper.mailbox.maildir import _simple_multipart
+
+    fields = f"Content-Type: {ctype}\n" + (f"Content-Transfer-Encoding: {cte}\n" if cte else "")
+    raw = fields.encode() + b"\n"
+    got = _simple_multipart(raw)
+    head = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+    enc = str(head.get("content-transfer-encoding", "8bit")).lower()
+    ok = (
+        head.get_content_maintype() == "multipart"
+        and head.get_boundary()
+        and head.get_content_subtype() != "digest"
+        and enc in ("7bit", "8bit", "binary")
+    )
+    if got is not None:
+        assert got == (head.get_content_subtype(), head.get_boundary(), enc)
+    else:
+        assert not ok or "*" in ctype or '\\' in ctype or "foo;" in ctype or " / " in ctype
+    simple = ctype.startswith(("multipart/mixed; boundary=", "Multipart/", "multipart/related"))
+    if simple and ok and "*" not in ctype and "\\" not in ctype and '""' not in ctype:
+        assert got is not None, "the common form must not need the email package"
 
 
 @pytest.mark.corpus
@@ -490,38 +593,83 @@ def test_split_message_is_fetched_from_bytes_on_the_corpus() -> None:
             )
 
 
-def test_small_files_are_split_in_the_worker_large_ones_here(tmp_path: Path) -> None:
+def test_the_worker_reads_and_splits_each_file(tmp_path: Path) -> None:
+    """The syncing process only stats a file; what it hands the parse worker is where the
+    file is (a few hundred bytes pickled, however large the file), and the worker's read and
+    split give what `fetched_from_bytes` gives for the file's bytes."""
     box = MaildirBox(tmp_path / "Maildir")
     small = box.deliver("INBOX", _nested(), flags="S")
-    big_raw = _nested(SPLIT_IN_WORKER_MAX)
-    assert len(big_raw) > SPLIT_IN_WORKER_MAX
+    big_raw = _nested(2_000_000)
     big = box.deliver("INBOX", big_raw)
     with _mailbox(box.root, tmp_path / "state", max_text_bytes=20) as mb:
-        f_small, f_big = mb.fetch_batch("INBOX", mb.new_uids("INBOX", 0))
-    assert f_small.deferred is not None and f_small.parts == [] and f_small.bodies == {}
-    assert f_small.header == small.read_bytes().split(b"\n\n", 1)[0] + b"\n\n"
-    assert f_big.deferred is None and len(f_big.parts) == 5
+        batch = mb.fetch_batch("INBOX", mb.new_uids("INBOX", 0))
+    assert all(f.deferred is not None and f.header == b"" and not f.parts for f in batch)
+    assert len(pickle.dumps(batch)) < 2_000
+    done_small, done_big = _read(batch)
     mtime = datetime.fromtimestamp(small.stat().st_mtime, UTC)
-    args = ("INBOX", 1, ("\\Seen",), mtime, 20)
-    done = pickle.loads(pickle.dumps(f_small)).deferred()  # what a worker gets and does
-    assert _fields(done) == _fields(fetched_from_bytes(small.read_bytes(), *args))
-    assert "text section 1.1 cut to 20 bytes" in done.notes
+    want = fetched_from_bytes(small.read_bytes(), "INBOX", 1, ("\\Seen",), mtime, 20)
+    assert _fields(done_small) == _fields(want)
+    assert "text section 1.1 cut to 20 bytes" in done_small.notes
     mtime = datetime.fromtimestamp(big.stat().st_mtime, UTC)
-    assert _fields(f_big) == _fields(fetched_from_bytes(big_raw, "INBOX", 2, (), mtime, 20))
+    assert _fields(done_big) == _fields(fetched_from_bytes(big_raw, "INBOX", 2, (), mtime, 20))
     # The worker's step gives the same rows as for a message split beforehand.
     party = Party(frozenset({ME}), frozenset({"lumen-furniture.com"}), *[frozenset()] * 3)
-    rows, _ = _parse_batch([f_small], "inbox", party)
-    assert rows == _parse_batch([done], "inbox", party)[0]
+    rows, _ = _parse_batch(batch[:1], "inbox", party)
+    assert rows == _parse_batch([done_small], "inbox", party)[0]
 
 
-def test_a_batch_hands_over_a_bounded_number_of_bytes(tmp_path: Path, monkeypatch) -> None:
-    from mailkeeper.mailbox import maildir
-
-    monkeypatch.setattr(maildir, "BATCH_HANDOVER_MAX", len(_nested()) * 2)
+def test_a_file_renamed_or_deleted_before_the_worker_reads_it(tmp_path: Path) -> None:
+    """Between the listing and the worker's read a mail client may change a file's flags
+    (renaming it) or delete it: the renamed file is found by its basename, the deleted one
+    gives None, which the sync skips (it is not stored, and nothing else is lost)."""
     box = MaildirBox(tmp_path / "Maildir")
-    for _ in range(4):
-        box.deliver("INBOX", _nested())
+    paths = [box.deliver("INBOX", _mail(n)) for n in range(1, 4)]
     with _mailbox(box.root, tmp_path / "state") as mb:
-        got = mb.fetch_batch("INBOX", mb.new_uids("INBOX", 0))
-    assert [f.deferred is not None for f in got] == [True, True, False, False]
-    assert [bool(f.parts) for f in got] == [False, False, True, True]
+        batch = mb.fetch_batch("INBOX", mb.new_uids("INBOX", 0))
+    paths[0].rename(paths[0].with_name(split_name(paths[0].name)[0] + ":2,S"))
+    paths[1].unlink()
+    party = Party(frozenset({ME}), frozenset({"lumen-furniture.com"}), *[frozenset()] * 3)
+    rows, _ = _parse_batch(batch, "inbox", party)
+    assert rows[1] is None and rows[0] is not None and rows[2] is not None
+    assert [f.uid for f in _read(batch)] == [1, 3]
+    assert b"INBOX message 1" in _read(batch)[0].header
+
+
+def test_an_oversized_file_is_read_as_headers_only_by_the_worker(tmp_path: Path) -> None:
+    box = MaildirBox(tmp_path / "Maildir")
+    box.deliver("INBOX", _nested(200_000))
+    with _mailbox(box.root, tmp_path / "state", max_message_size=100_000) as mb:
+        [f] = _read(mb.fetch_batch("INBOX", mb.new_uids("INBOX", 0)))
+    assert f.parts == [] and f.bodies == {} and f.header.startswith(b"From: jane@birch.co.uk")
+    assert f.notes and "larger than max_message_size" in f.notes[0]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Content-Type: text/plain; charset=utf-8\n\n",
+        b'Content-Type: application/pdf; name="=?UTF-8?B?6K6i5Y2VIDg4LnBkZg==?="\n'
+        b"Content-Transfer-Encoding: base64\n"
+        b'Content-Disposition: attachment;\n\tfilename="=?UTF-8?B?6K6i5Y2VIDg4LnBkZg==?="\n\n',
+        b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment;\r\n"
+        b" filename*=utf-8''%E6%8A%A5%E4%BB%B7%20v2.xlsx\r\n\r\n",
+        b"Content-Type: image/png\nContent-ID: <logo@x>\nContent-Disposition: inline\n\n",
+        b'Content-Type: text/html; charset="GB2312"\nContent-Transfer-Encoding: quoted-printable\n\n',
+        b"Content-Type: application/x-zip; name=\"\xb1\xa8\xbc\xdb.zip\"\n\n",  # raw GBK name
+        b"Content-Type: application/pdf; name*=bogus''%ZZ.pdf\n\n",  # a note: not described here
+        b"CONTENT-TYPE: Text/Plain; Charset=\"ISO-8859-1\"\ncontent-type: text/html\n\n",
+        b"Content-Type: multipart/mixed; boundary=x\n\n",
+        b"Content-Type: message/rfc822\n\n",
+        b"X-Other: 1\n\n",
+    ],
+)
+def test_a_leaf_is_described_without_the_email_parser_as_with_it(header: bytes) -> None:
+    from mailkeeper.mime import leaf_from_header
+
+    got = leaf_from_header(header)
+    full = fetched_from_bytes(header)
+    if got is None:
+        ctype = full.parts[0].content_type if full.parts else ""
+        assert full.notes or b"multipart/" in header or b"message/" in header, (ctype, full)
+    else:
+        assert not full.notes and full.parts == [got]

@@ -31,12 +31,13 @@ import re
 import socket
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import errors
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
 from email.policy import compat32
+from email.utils import unquote
 from pathlib import Path
 from typing import BinaryIO
 
@@ -46,7 +47,7 @@ from mailkeeper.errors import MailboxError, UserError
 from mailkeeper.files import write_atomic
 from mailkeeper.mailbox.base import FolderRoles, FolderStatus, ServerFolder, resolve_roles
 from mailkeeper.mailbox.draftbox import keys_in, no_drafts_folder
-from mailkeeper.mime import fetched_from_bytes, text_bodies
+from mailkeeper.mime import fetched_from_bytes, leaf_from_header, text_bodies
 from mailkeeper.model import Fetched, Part
 
 logger = logging.getLogger(__name__)
@@ -68,11 +69,6 @@ _MBSYNC_UID = re.compile(r",U=(\d+)")
 _DOVECOT_VSIZE = re.compile(r",W=(\d+)")
 _HEADER_END = re.compile(rb"\r?\n\r?\n|\r\r")
 _UINT32 = 2**32 - 1
-# A file up to this size goes to the parse worker whole (Fetched.deferred) and is split there;
-# a larger one (an attachment, mostly) is split here, so only its text part travels on, and so
-# does a file once the batch has handed this many bytes over (memory stays bounded).
-SPLIT_IN_WORKER_MAX = 256 * 1024
-BATCH_HANDOVER_MAX = 8 * 1024 * 1024
 _QUICK_DEPTH = 12  # deeper MIME nesting: the full parser
 _TEXT_TYPES = ("text/plain", "text/html")
 # a header block the email parser finds no defect in: `Name: value` fields and continuations
@@ -82,6 +78,15 @@ _MIME_FIELD = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _LEAF_CACHE: dict[bytes, Part] = {}
+_LONE_CR = re.compile(rb"\r(?!\n)").search
+_WILLNEED = getattr(os, "POSIX_FADV_WILLNEED", None)  # not on macOS
+# The common Content-Type of a multipart node, "multipart/x; boundary=...; type=...", read
+# without the email package (`_simple_multipart`); the first line's blanks are already gone.
+_MULTIPART_TYPE = re.compile(r"multipart/([A-Za-z0-9][A-Za-z0-9._+-]*)[ \t\r\n]*", re.I)
+_SIMPLE_PARAM = re.compile(
+    r';[ \t\r\n]*([A-Za-z0-9][A-Za-z0-9-]*)[ \t\r\n]*=[ \t\r\n]*("[^"\\\r\n]*"|[^ \t\r\n";\\]+)[ \t\r\n]*'
+)
+_PARAMS_END = re.compile(r"(?:;[ \t\r\n]*)?")
 _LEAF_CACHE_MAX = 4096
 
 
@@ -422,8 +427,7 @@ def split_message(
     does not look at a leaf's body; the same fields give the same description, so it is
     cached). Anything else (bare CR line ends, a defect in a part header, a missing start or
     close boundary, a part without a header, message/* parts, multipart/digest, deep nesting)
-    goes to `fetched_from_bytes` whole. Runs in the parse worker (`Fetched.deferred`) or, for
-    large files, in the fetching process."""
+    goes to `fetched_from_bytes` whole. Runs in the parse worker (`read_and_split`)."""
     try:
         quick = _quick_fetched(raw, folder, uid, flags, internaldate, max_text_bytes)
     except Exception:  # noqa: BLE001 - the full parser decides what is wrong
@@ -438,6 +442,62 @@ def split_message(
         internaldate=internaldate,
         max_text_bytes=max_text_bytes,
     )
+
+
+def read_and_split(
+    path: str,
+    account: str,
+    folder: str,
+    uid: int,
+    flags: tuple[str, ...],
+    internaldate: datetime | None,
+    max_size: int,
+    max_text_bytes: int | None,
+) -> Fetched | None:
+    """One Maildir message as the parse worker makes it: the file read once (only its header
+    when it is over `max_size`) and split (`split_message`). A file renamed since the listing
+    (a mail client changed its flags) is found again by its basename in cur/ or new/; None when
+    it is gone (the sync skips it and reads it at the next listing, if it comes back)."""
+    p = Path(path)
+    try:
+        try:
+            got = read_message(p, max_size)
+        except FileNotFoundError:
+            moved = _renamed(p)
+            if moved is None:
+                return None
+            got = read_message(moved, max_size)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise MailboxError(f"{account}: cannot read {path}: {e.strerror}") from e
+    if got.whole:
+        return split_message(got.raw, folder, uid, flags, internaldate, max_text_bytes)
+    note = f"larger than max_message_size ({got.size} > {max_size} bytes): headers only"
+    return Fetched(
+        folder=folder,
+        uid=uid,
+        size=got.size,
+        header=got.raw,
+        flags=flags,
+        internaldate=internaldate,
+        notes=[note],
+    )
+
+
+def _renamed(path: Path) -> Path | None:
+    """The file of the same basename in its folder's cur/ or new/, under its new name."""
+    base = split_name(path.name)[0]
+    folder_dir = path.parent.parent
+    for sub in ("cur", "new"):
+        try:
+            with os.scandir(folder_dir / sub) as entries:
+                for entry in entries:
+                    if split_name(entry.name)[0] == base:
+                        return Path(entry.path)
+        except FileNotFoundError:
+            continue
+    return None
 
 
 def header_end(raw: bytes) -> int:
@@ -473,13 +533,56 @@ def _leaf_part(fields: bytes) -> Part | None:
     0); None when it notes a defect. Cached: most leaves share a few headers."""
     part = _LEAF_CACHE.get(fields)
     if part is None:
-        leaf = fetched_from_bytes(fields)
-        if leaf.notes or len(leaf.parts) != 1:
-            return None
+        if _CLEAN_HEADER.fullmatch(fields):
+            part = leaf_from_header(fields)  # the same, without the email parser
+            if part is None:
+                return None
+        else:
+            leaf = fetched_from_bytes(fields)
+            if leaf.notes or len(leaf.parts) != 1:
+                return None
+            part = leaf.parts[0]
         if len(_LEAF_CACHE) >= _LEAF_CACHE_MAX:
             _LEAF_CACHE.clear()
-        part = _LEAF_CACHE[fields] = leaf.parts[0]
+        _LEAF_CACHE[fields] = part
     return part
+
+
+class _Sizes:
+    """Sizes as an IMAP server reports them (every bare LF counted as CRLF) for spans of one
+    message, each byte counted once: a message whose line ends are all CRLF (`pure`) needs no
+    counting at all; otherwise each part's span is counted when it is met and the rest of the
+    message (headers, boundary lines) at the end. `bytes.count` runs byte by byte (~0.3 ms per
+    MB), so on mail with attachments counting twice was a large share of the split."""
+
+    def __init__(self, buf: bytes, has_cr: bool, pure: bool) -> None:
+        self.buf, self.has_cr, self.pure = buf, has_cr, pure
+        self.extra = 0  # line ends added by the spans counted so far
+        self.spans: list[tuple[int, int]] = []
+
+    def span(self, lo: int, hi: int) -> int:
+        if self.pure:
+            return hi - lo
+        buf = self.buf
+        extra = buf.count(b"\n", lo, hi)
+        if self.has_cr:
+            extra -= buf.count(b"\r\n", lo, hi)
+        self.extra += extra
+        self.spans.append((lo, hi))
+        return hi - lo + extra
+
+    def whole(self) -> int:
+        buf = self.buf
+        if self.pure:
+            return len(buf)
+        extra, at = self.extra, 0
+        for lo, hi in (*self.spans, (len(buf), len(buf))):
+            if lo > at:
+                extra += buf.count(b"\n", at, lo)
+                if self.has_cr:
+                    extra -= buf.count(b"\r\n", at, lo)
+            at = hi
+        return len(buf) + extra
 
 
 def _quick_fetched(
@@ -494,33 +597,36 @@ def _quick_fetched(
     if end <= 0 or not _CLEAN_HEADER.fullmatch(raw, 0, end):
         return None
     has_cr = b"\r" in raw
-    if has_cr and raw.count(b"\r") != raw.count(b"\r\n"):
-        return None  # a bare CR ends a line for the email parser: leave it to that parser
+    pure = False
+    if has_cr:
+        if _LONE_CR(raw):
+            return None  # a bare CR ends a line for the email parser: leave it to that parser
+        pure = raw.count(b"\r") == raw.count(b"\n")  # every line end a CRLF
+    sizes = _Sizes(raw, has_cr, pure)
     header = raw[:end]
     fields = _mime_fields(header)
     lowered = fields.lower()
     parts: list[Part] = []
     encoded: dict[str, bytes] = {}
     if b"multipart/" in lowered or b"message/" in lowered:
-        head = BytesParser(policy=compat32).parsebytes(fields, headersonly=True)
-        if _header_defects(head) or head.get_content_maintype() != "multipart":
+        head = _multipart_head(fields, True)
+        if head is None:
             return None
-        if not _split_multipart(head, raw, end, len(raw), "", 1, has_cr, parts, encoded):
+        if not _split_multipart(head, raw, end, len(raw), "", 1, sizes, parts, encoded):
             return None
     else:  # one leaf: the body as it is
         part = _leaf_part(fields)
         if part is None:
             return None
-        body = raw[end:]
-        parts.append(replace(part, size=_crlf_size(body, has_cr)))
+        parts.append(_sized(part, part.section, sizes.span(end, len(raw))))
         if part.content_type in _TEXT_TYPES:
-            encoded["1"] = body
+            encoded["1"] = raw[end:]
     notes: list[str] = []
     bodies = text_bodies(parts, encoded, max_text_bytes, notes)
     return Fetched(
         folder=folder,
         uid=uid,
-        size=_crlf_size(raw, has_cr),
+        size=sizes.whole(),
         header=header,
         parts=parts,
         bodies=bodies,
@@ -528,6 +634,82 @@ def _quick_fetched(
         internaldate=internaldate,
         notes=notes,
     )
+
+
+def _sized(part: Part, section: str, size: int) -> Part:
+    """A cached leaf description with this leaf's section and size (`dataclasses.replace`
+    without its per-call field introspection)."""
+    return Part(
+        section,
+        part.content_type,
+        part.charset,
+        part.encoding,
+        size,
+        part.disposition,
+        part.filename,
+        part.content_id,
+    )
+
+
+def _multipart_head(fields: bytes, clean: bool) -> tuple[str, str, str] | None:
+    """(subtype, boundary, transfer encoding) of a multipart node from its header, or None
+    when it is not a multipart the quick path splits (a defect, message/*, digest, an encoded
+    multipart body). The common form — `multipart/x; boundary=...` with simple parameters —
+    is read here with the email package's exact results (`get_content_type`, `get_boundary`:
+    unquoted twice, right-stripped); anything else is left to that package's parser."""
+    if clean:
+        quick = _simple_multipart(fields)
+        if quick is not None:
+            return quick
+    head = BytesParser(policy=compat32).parsebytes(fields, headersonly=True)
+    if _header_defects(head) or head.get_content_maintype() != "multipart":
+        return None
+    boundary = head.get_boundary()
+    cte = str(head.get("content-transfer-encoding", "8bit")).lower()
+    subtype = head.get_content_subtype()
+    if not boundary or subtype == "digest" or cte not in ("7bit", "8bit", "binary"):
+        return None
+    return subtype, boundary, cte
+
+
+def _field_value(fields: bytes, name: bytes) -> str | None:
+    """The first `name` field's value as the email package (compat32) gives it: the first
+    line's leading blanks and the last line end removed, continuation lines kept as they are."""
+    for m in _MIME_FIELD.finditer(fields):
+        if m.group(1).lower() == name:
+            value = m.group(0)[len(name) + 1 :].decode("ascii")
+            return value.lstrip(" \t").rstrip("\r\n")
+    return None
+
+
+def _simple_multipart(fields: bytes) -> tuple[str, str, str] | None:
+    try:
+        ctype = _field_value(fields, b"content-type")
+        cte = _field_value(fields, b"content-transfer-encoding")
+    except UnicodeDecodeError:
+        return None
+    if ctype is None:
+        return None
+    m = _MULTIPART_TYPE.match(ctype)
+    if m is None:
+        return None
+    boundary = None
+    pos, n = m.end(), len(ctype)
+    while pos < n:
+        p = _SIMPLE_PARAM.match(ctype, pos)
+        if p is None:
+            if _PARAMS_END.fullmatch(ctype, pos):
+                break
+            return None
+        if boundary is None and p.group(1).lower() == "boundary":
+            boundary = p.group(2)
+        pos = p.end()
+    subtype = m.group(1).lower()
+    cte = "8bit" if cte is None else cte.lower()
+    if not boundary or subtype == "digest" or cte not in ("7bit", "8bit", "binary"):
+        return None
+    boundary = unquote(unquote(boundary)).rstrip()  # get_param, then collapse_rfc2231_value
+    return (subtype, boundary, cte) if boundary else None
 
 
 def _boundary_lines(buf: bytes, sep: bytes, lo: int, hi: int) -> list[tuple[int, int, bool]] | None:
@@ -577,24 +759,22 @@ def _header_defects(head: EmailMessage) -> list[Exception]:
 
 
 def _split_multipart(
-    node: EmailMessage,
+    head: tuple[str, str, str],
     buf: bytes,
     lo: int,
     hi: int,
     prefix: str,
     depth: int,
-    has_cr: bool,
+    sizes: _Sizes,
     parts: list[Part],
     encoded: dict[str, bytes],
 ) -> bool:
-    """Append the leaves of one multipart node, whose body (what follows its header) is
-    buf[lo:hi], in IMAP section order; False when the full parser must decide."""
-    if depth > _QUICK_DEPTH or node.get_content_subtype() == "digest":
+    """Append the leaves of one multipart node (`_multipart_head`), whose body (what follows
+    its header) is buf[lo:hi], in IMAP section order; False when the full parser must decide."""
+    if depth > _QUICK_DEPTH:
         return False
-    boundary = node.get_boundary()
-    cte = str(node.get("content-transfer-encoding", "8bit")).lower()
-    if not boundary or cte not in ("7bit", "8bit", "binary"):
-        return False
+    boundary = head[1]
+    has_cr = sizes.has_cr
     marks = _boundary_lines(buf, b"--" + boundary.encode("ascii", "surrogateescape"), lo, hi)
     if marks is None or len(marks) < 2 or marks[0][2]:
         return False
@@ -609,15 +789,25 @@ def _split_multipart(
         part_header = buf[start:end]
         lowered = part_header.lower()
         if b"multipart/" in lowered or b"message/" in lowered:
-            child = BytesParser(policy=compat32).parsebytes(part_header, headersonly=True)
-            if _header_defects(child) or child.get_content_maintype() == "message":
-                return False
-            if child.get_content_maintype() == "multipart":
-                if not _split_multipart(
-                    child, buf, end, stop, section, depth + 1, has_cr, parts, encoded
-                ):
+            if b"message/" in lowered:
+                child = BytesParser(policy=compat32).parsebytes(part_header, headersonly=True)
+                if _header_defects(child) or child.get_content_maintype() == "message":
                     return False
-                continue
+                multipart = child.get_content_maintype() == "multipart"
+            else:
+                multipart = True
+            if multipart:
+                clean = _CLEAN_HEADER.fullmatch(part_header) is not None
+                child_head = _multipart_head(part_header, clean)
+                if child_head is None:
+                    if not _plain_leaf(part_header):
+                        return False
+                else:
+                    if not _split_multipart(
+                        child_head, buf, end, stop, section, depth + 1, sizes, parts, encoded
+                    ):
+                        return False
+                    continue
         # the line end before the next boundary line belongs to that line
         if stop - end >= 2 and buf[stop - 2 : stop] == b"\r\n":
             stop -= 2
@@ -626,11 +816,17 @@ def _split_multipart(
         leaf = _leaf_part(part_header)
         if leaf is None:
             return False
-        part_body = buf[end:stop]
-        parts.append(replace(leaf, section=section, size=_crlf_size(part_body, has_cr)))
+        parts.append(_sized(leaf, section, sizes.span(end, stop)))
         if leaf.content_type in _TEXT_TYPES:
-            encoded[section] = part_body
+            encoded[section] = buf[end:stop]
     return True
+
+
+def _plain_leaf(part_header: bytes) -> bool:
+    """Whether the email package reads this part header, which mentions "multipart/"
+    somewhere (a file name, say), as a leaf without a defect."""
+    head = BytesParser(policy=compat32).parsebytes(part_header, headersonly=True)
+    return not _header_defects(head) and head.get_content_maintype() not in ("multipart", "message")
 
 
 # ----------------------------------------------------------------------------- the adapter
@@ -842,75 +1038,73 @@ class MaildirMailbox:
     def fetch_batch(
         self, folder: str, uids: list[int], next_uids: list[int] | None = None
     ) -> list[Fetched]:
-        """Each file read once; a file gone since the listing is looked up again by its
-        basename (a flag change renames it) and skipped when it is really gone. (`next_uids`
-        is for network adapters; a local read has nothing to start early.)"""
+        """Each file is only looked at here (`stat`: that it is there, and its time); the parse
+        worker reads and splits it (`Fetched.deferred` → `read_and_split`), so the file's bytes
+        never pass through this process, which paces the sync, nor through the pipe to the
+        worker. A file gone since the listing is looked up again by its basename (a flag change
+        renames it) and skipped when it is really gone. (`next_uids` is for network adapters;
+        a local read has nothing to start early.)"""
         index = self._index.get(folder)
         if index is None or any(u not in index for u in uids):
             index = self._refresh_index(folder)
         out: list[Fetched] = []
         relisted = False
-        handover = BATCH_HANDOVER_MAX
         for uid in uids:
             path = index.get(uid)
             if path is None:
                 continue
-            got = self._read(path)
-            if got is None and not relisted:
+            mtime = self._mtime(path)
+            if mtime is None and not relisted:
                 index, relisted = self._refresh_index(folder), True
                 path = index.get(uid)
-                got = self._read(path) if path is not None else None
-            if got is None or path is None:
+                mtime = self._mtime(path) if path is not None else None
+            if mtime is None or path is None:
                 logger.info(
                     "%s/%s: uid %s vanished before it was read", self.account_name, folder, uid
                 )
                 continue
-            defer = got.whole and len(got.raw) <= min(SPLIT_IN_WORKER_MAX, handover)
-            if defer:
-                handover -= len(got.raw)
-            out.append(self._fetched(folder, uid, path, got, defer))
+            out.append(self._fetched(folder, uid, path, mtime))
         return out
 
-    def _read(self, path: Path) -> _Read | None:
+    def _mtime(self, path: Path) -> float | None:
+        """The file's time, and a hint to the kernel to start reading it (the worker reads it
+        a few batches later; on a cold cache that read would otherwise wait for the disk)."""
         try:
-            return read_message(path, self.max_message_size)
+            fd = _open_quietly(path)
         except FileNotFoundError:
             return None
         except OSError as e:
             raise MailboxError(f"{self.account_name}: cannot read {path}: {e.strerror}") from e
+        try:
+            st = os.fstat(fd)
+            if _WILLNEED is not None:
+                os.posix_fadvise(fd, 0, min(st.st_size, self.max_message_size), _WILLNEED)
+            return st.st_mtime
+        finally:
+            os.close(fd)
 
-    def _fetched(self, folder: str, uid: int, path: Path, got: _Read, defer: bool) -> Fetched:
-        """The message as the parser wants it. `defer`: only the header is split off here and
-        the MIME walk is left to the parse worker (`Fetched.deferred`), so this process, which
-        paces the sync, does little more than read the file."""
+    def _fetched(self, folder: str, uid: int, path: Path, mtime: float) -> Fetched:
+        """The message as the parse worker gets it: where the file is, nothing read yet."""
         flags = flags_of(split_name(path.name)[1])
-        internaldate = datetime.fromtimestamp(got.mtime, UTC)
-        if got.whole:
-            args = (got.raw, folder, uid, flags, internaldate, self.max_text_bytes)
-            if not defer:
-                return split_message(*args)
-            end = header_end(got.raw)
-            return Fetched(
-                folder=folder,
-                uid=uid,
-                size=got.size,  # the worker counts the CRLF size
-                header=got.raw[:end] if end >= 0 else got.raw,
-                flags=flags,
-                internaldate=internaldate,
-                deferred=functools.partial(split_message, *args),
-            )
-        note = (
-            f"larger than max_message_size ({got.size} > {self.max_message_size} bytes): "
-            "headers only"
-        )
+        internaldate = datetime.fromtimestamp(mtime, UTC)
         return Fetched(
             folder=folder,
             uid=uid,
-            size=got.size,
-            header=got.raw,
+            size=0,  # the worker reads it
+            header=b"",
             flags=flags,
             internaldate=internaldate,
-            notes=[note],
+            deferred=functools.partial(
+                read_and_split,
+                os.fspath(path),
+                self.account_name,
+                folder,
+                uid,
+                flags,
+                internaldate,
+                self.max_message_size,
+                self.max_text_bytes,
+            ),
         )
 
     def changed_flags(self, folder: str, since_modseq: int) -> dict[int, tuple[str, ...]]:
