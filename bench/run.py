@@ -1,11 +1,14 @@
 """The benchmark: mailkeeper's sync against raw imapclient, mbsync and STATUS, at several sizes.
 
-    python bench/run.py --sizes 10000,30000,100000 --repeat 3 [--latency-ms 20] [--profile html]
+    python bench/run.py --sizes 10000,100000 --repeat 3 --profile default,html [--latency-ms 20]
 
-For each size: generate the mailbox once into a fresh private Dovecot (timed, not a
-figure), index it, then measure every figure --repeat times (median, min, max) and write
-bench/RESULTS.md and bench/RESULTS.json. Needs root (the private Dovecot). Only loopback
-traffic; every child process has a timeout. See bench/README.md.
+For each size and each mail mix: generate the mailbox once into a fresh private Dovecot
+(timed, not a figure) and index it; then run the first syncs in --repeat interleaved rounds
+(raw imapclient, mbsync's full pull, mailkeeper over IMAP, mailkeeper on that round's mbsync
+Maildir, each once per round), then every other figure --repeat times; report median (min,
+max). The mix's data is deleted before the next mailbox is generated (unless --keep). One
+report for all mixes: bench/RESULTS.md and bench/RESULTS.json. Needs root (the private
+Dovecot). Only loopback traffic; every child process has a timeout. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -130,7 +133,15 @@ class Bench:
     port: int  # what the clients connect to: the proxy or Dovecot
     world: World
     args: argparse.Namespace
-    maildir: Path | None = None  # mbsync's last pull, kept for mailkeeper's Maildir row
+    profile: str | None = None  # the mail mix (None: args.profile, for detect_bench.py)
+
+    @property
+    def mix(self) -> str:
+        return self.profile or getattr(self.args, "profile", None) or "default"
+
+    @property
+    def label(self) -> str:
+        return f"size {self.size}, mix {self.mix}"
 
     @property
     def timeout(self) -> float:
@@ -161,19 +172,36 @@ def python_cmd(script: str, *args: str) -> list[str]:
 # ---------------------------------------------------------------------------- baselines
 
 
-def measure_raw(b: Bench) -> dict[str, Figure]:
-    cold, warm = Figure("raw imapclient, first fetch (cold server cache)"), Figure("raw imapclient")
-    argv = python_cmd("baselines.py", "raw", "--port", str(b.port))
-    for i in range(b.args.repeat + 1):
-        fig = cold if i == 0 else warm
-        run = measure.run(argv, timeout=b.timeout, env=b.env())
+class Raw:
+    """raw imapclient: one cold fetch before the rounds (it also warms Dovecot's cache for
+    everyone), then one fetch per round."""
+
+    def __init__(self, b: Bench) -> None:
+        self.b = b
+        self.cold = Figure("raw imapclient, first fetch (cold server cache)")
+        self.fig = Figure("raw imapclient")
+        self.argv = python_cmd("baselines.py", "raw", "--port", str(b.port))
+
+    def figures(self) -> dict[str, Figure]:
+        return {"raw_cold": self.cold, "raw": self.fig}
+
+    def warm_up(self) -> None:
+        self._once(self.cold)
+        if self.cold.error:
+            self.fig.error = self.cold.error
+
+    def round(self) -> float | None:
+        return self._once(self.fig) if self.fig.error is None else None
+
+    def _once(self, fig: Figure) -> float | None:
+        run = measure.run(self.argv, timeout=self.b.timeout, env=self.b.env())
         out = _json_out(run)
         if not run.ok or not isinstance(out, dict):
             fig.fail(run)
-            break
+            return None
         fig.add(run, out["seconds"])
         fig.messages = out["messages"]
-    return {"raw_cold": cold, "raw": warm}
+        return run.wall
 
 
 def measure_status(b: Bench) -> Figure:
@@ -192,42 +220,61 @@ def measure_status(b: Bench) -> Figure:
     return fig
 
 
-def measure_mbsync(b: Bench) -> dict[str, Figure]:
-    full, again = Figure("mbsync full pull"), Figure("mbsync no-change resync")
-    if shutil.which("mbsync") is None:
-        full.error = again.error = "mbsync is not installed (apt-get install isync)"
-        return {"mbsync": full, "mbsync_nochange": again}
-    from baselines import write_mbsyncrc
+class Mbsync:
+    """mbsync's one-way pull into a fresh Maildir, once per round; the Maildir of the round's
+    pull is what mailkeeper's Maildir row syncs in the same round, and the last one is kept
+    for the no-change resyncs (and is deleted with the size's scratch folder)."""
 
-    work = b.root / "mbsync"
+    def __init__(self, b: Bench) -> None:
+        self.b = b
+        self.full, self.again = Figure("mbsync full pull"), Figure("mbsync no-change resync")
+        self.work = b.root / "mbsync"
+        self.maildir = self.work / "Maildir"
+        self.pulled = False  # the Maildir holds a complete pull
+        self.argv: list[str] = []
+        if shutil.which("mbsync") is None:
+            self.full.error = self.again.error = "mbsync is not installed (apt-get install isync)"
 
-    def fresh() -> list[str]:
-        shutil.rmtree(work, ignore_errors=True)
-        (work / "Maildir").mkdir(parents=True)
-        return write_mbsyncrc(
-            work / "mbsyncrc", "127.0.0.1", b.port, USER, PASSWORD, work / "Maildir"
+    def figures(self) -> dict[str, Figure]:
+        return {"mbsync": self.full, "mbsync_nochange": self.again}
+
+    def _fresh(self) -> list[str]:
+        from baselines import write_mbsyncrc
+
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.maildir.mkdir(parents=True)
+        self.argv = write_mbsyncrc(
+            self.work / "mbsyncrc", "127.0.0.1", self.b.port, USER, PASSWORD, self.maildir
         )
+        return self.argv
 
-    for _ in range(b.args.repeat):
-        argv = fresh()
-        run = measure.run(argv, timeout=b.timeout, env=b.env())
+    def round(self) -> float | None:
+        self.pulled = False
+        if self.full.error is not None:
+            return None
+        argv = self._fresh()
+        run = measure.run(argv, timeout=self.b.timeout, env=self.b.env())
         if not run.ok:
-            full.fail(run)
-            break
-        full.add(run)
-        full.messages = count_maildir(work / "Maildir")
-    if full.error is None:
-        measure.run(argv, timeout=b.timeout, env=b.env())  # the first resync settles state
-        for _ in range(b.args.repeat):
-            run = measure.run(argv, timeout=b.timeout, env=b.env())
+            self.full.fail(run)
+            self.again.error = "not measured: the full pull failed"
+            shutil.rmtree(self.work, ignore_errors=True)
+            return None
+        self.full.add(run)
+        self.full.messages = count_maildir(self.maildir)
+        self.pulled = True
+        return run.wall
+
+    def nochange(self) -> None:
+        if not self.pulled:
+            return
+        argv = self.argv
+        measure.run(argv, timeout=self.b.timeout, env=self.b.env())  # the first resync settles
+        for _ in range(self.b.args.repeat):
+            run = measure.run(argv, timeout=self.b.timeout, env=self.b.env())
             if not run.ok:
-                again.fail(run)
+                self.again.fail(run)
                 break
-            again.add(run)
-        b.maildir = work / "Maildir"  # mailkeeper's Maildir row reads it; gone with b.root
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    return {"mbsync": full, "mbsync_nochange": again}
+            self.again.add(run)
 
 
 def count_maildir(root: Path) -> int:
@@ -285,75 +332,161 @@ class Mailkeeper:
         return measure.run(argv, timeout=self.b.timeout, env=self.env, cwd=self.dir)
 
 
-def _mk_step(mk: Mailkeeper, fig: Figure, *command: str) -> bool:
+def _mk_step(mk: Mailkeeper, fig: Figure, *command: str) -> float | None:
+    """Run one mailkeeper command into fig; its wall time, or None when it failed."""
     run = mk.run(*command)
     if not run.ok:
         fig.fail(run)
-        return False
+        return None
     timings = find_timings(_json_out(run))
     fig.add(run, timings.get("total") if timings else None)
     if timings:
         fig.timings.append(timings)
-    return True
+    return run.wall
 
 
-def measure_mailkeeper(b: Bench) -> dict[str, Figure]:
-    figs = {
-        k: Figure(n)
-        for k, n in (
-            ("mk_first", "mailkeeper first sync"),
-            ("mk_maildir", "mailkeeper first sync, local Maildir (mbsync's pull)"),
-            ("mk_nochange", "mailkeeper no-change sync"),
-            ("mk_new", f"mailkeeper sync after {NEW_MESSAGES} new messages"),
-            ("mk_relink", "mailkeeper relink after customers.yaml changed"),
+class MailkeeperFigures:
+    """mailkeeper's figures: the two first syncs (one of each per round), then the rest."""
+
+    def __init__(self, b: Bench, mbsync: Mbsync | None) -> None:
+        self.b = b
+        self.mbsync = mbsync
+        self.figs = {
+            k: Figure(n)
+            for k, n in (
+                ("mk_first", "mailkeeper first sync"),
+                ("mk_maildir", "mailkeeper first sync, local Maildir (mbsync's pull)"),
+                ("mk_nochange", "mailkeeper no-change sync"),
+                ("mk_new", f"mailkeeper sync after {NEW_MESSAGES} new messages"),
+                ("mk_relink", "mailkeeper relink after customers.yaml changed"),
+            )
+        }
+        self.mk = Mailkeeper(b, b.args.mailkeeper)
+        self.mk.write_config()
+        self.ok = True  # the IMAP first sync has not failed
+        reason = self.mk.unavailable()
+        if reason:
+            self.ok = False
+            for f in self.figs.values():
+                f.error = f"not available: {reason}"
+            self.md = None
+            return
+        self.figs["mk_first"].messages = b.size
+        self.md = Mailkeeper(b, b.args.mailkeeper, mbsync.maildir) if mbsync else None
+        if self.md:
+            self.md.write_config()
+        else:
+            self.figs["mk_maildir"].error = "not available: no mbsync Maildir (mbsync skipped)"
+
+    def first_imap(self) -> float | None:
+        if not self.ok:
+            return None
+        self.mk.fresh_db()
+        wall = _mk_step(self.mk, self.figs["mk_first"], "sync")
+        self.ok = wall is not None
+        return wall
+
+    def first_maildir(self) -> float | None:
+        fig = self.figs["mk_maildir"]
+        if not self.md or fig.error is not None:
+            return None
+        if not (self.mbsync and self.mbsync.pulled):
+            if not fig.wall:
+                fig.error = "not available: mbsync's pull failed"
+            return None
+        fig.messages = self.mbsync.full.messages
+        self.md.fresh_db()
+        return _mk_step(self.md, fig, "sync")
+
+    def after_rounds(self) -> None:
+        """No-change sync, sync after new messages, relink: each --repeat times, on the
+        database of the last round's IMAP first sync."""
+        if not self.ok:
+            return
+        b, mk, figs = self.b, self.mk, self.figs
+        b.repeat(lambda _: _mk_step(mk, figs["mk_nochange"], "sync"))
+        base = b.size
+        for i in range(b.args.repeat):
+            generate.generate_new(
+                b.world,
+                b.args.seed,
+                b.size,
+                NEW_MESSAGES,
+                i + 1,
+                b.server.maildir(),
+                profile=b.mix,
+            )
+            b.server.index()  # as if delivered by the LDA, which keeps the index current
+            base += NEW_MESSAGES
+            if _mk_step(mk, figs["mk_new"], "sync") is None:
+                break
+        figs["mk_new"].messages = NEW_MESSAGES
+        rules = mk.dir / "rules" / "customers.yaml"
+        for i in range(b.args.repeat):
+            write_customers_yaml(b.world, rules, variant=(i + 1) % 2)
+            if _mk_step(mk, figs["mk_relink"], "relink") is None:
+                break
+        figs["mk_relink"].messages = base
+
+
+# ------------------------------------------------------------------------------ all figures
+
+
+def measure_all(b: Bench) -> tuple[dict[str, Figure], list[dict[str, Any]]]:
+    """Every figure of one mailbox, and what each first-sync round saw.
+
+    The first syncs run in interleaved rounds: per round raw imapclient, mbsync's full pull,
+    mailkeeper over IMAP, mailkeeper on that round's mbsync Maildir, each once, so a slow
+    spell of the machine hits them alike. Then STATUS, mbsync's no-change resync and
+    mailkeeper's no-change sync, sync after new messages and relink, each --repeat times."""
+    skip = b.args.skip
+    raw = None if "raw" in skip else Raw(b)
+    pull = None if "mbsync" in skip else Mbsync(b)
+    mk = None if "mailkeeper" in skip else MailkeeperFigures(b, pull)
+    figs: dict[str, Figure] = {}
+    for part in (raw, pull):
+        if part:
+            figs.update(part.figures())
+    if mk:
+        figs.update(mk.figs)
+    if raw:
+        log(f"{b.label}: raw imapclient, first (cold) fetch")
+        raw.warm_up()
+    runners: list[tuple[str, Callable[[], float | None]]] = []
+    if raw:
+        runners.append(("raw", raw.round))
+    if pull:
+        runners.append(("mbsync", pull.round))
+    if mk:
+        runners += [("mk_first", mk.first_imap), ("mk_maildir", mk.first_maildir)]
+    rounds: list[dict[str, Any]] = []
+    for r in range(b.args.repeat):
+        one: dict[str, Any] = {"round": r + 1, "loadavg_1m": round(os.getloadavg()[0], 2)}
+        walls: dict[str, float | None] = {}
+        for key, runner in runners:
+            walls[key] = runner()
+        one["seconds"] = {k: round(w, 3) for k, w in walls.items() if w is not None}
+        rounds.append(one)
+        log(
+            f"{b.label}: round {r + 1}/{b.args.repeat} (load {one['loadavg_1m']}): "
+            + ", ".join(f"{k} {_secs(w)}" for k, w in walls.items())
         )
-    }
-    mk = Mailkeeper(b, b.args.mailkeeper)
-    mk.write_config()
-    reason = mk.unavailable()
-    if reason:
-        for f in figs.values():
-            f.error = f"not available: {reason}"
-        return figs
-    figs["mk_first"].messages = b.size
-    # The Maildir row runs interleaved with the IMAP one (IMAP, Maildir, IMAP, ...).
-    md = Mailkeeper(b, b.args.mailkeeper, b.maildir) if b.maildir else None
-    if md:
-        md.write_config()
-        figs["mk_maildir"].messages = count_maildir(b.maildir)
-    else:
-        figs["mk_maildir"].error = "not available: no mbsync Maildir (mbsync skipped or failed)"
-    for _ in range(b.args.repeat):
-        mk.fresh_db()
-        if not _mk_step(mk, figs["mk_first"], "sync"):
-            return figs
-        if md and figs["mk_maildir"].error is None:
-            md.fresh_db()
-            _mk_step(md, figs["mk_maildir"], "sync")
-    b.repeat(lambda _: _mk_step(mk, figs["mk_nochange"], "sync"))
-    base = b.size
-    for i in range(b.args.repeat):
-        generate.generate_new(
-            b.world,
-            b.args.seed,
-            b.size,
-            NEW_MESSAGES,
-            i + 1,
-            b.server.maildir(),
-            profile=b.args.profile,
-        )
-        b.server.index()  # as if delivered by the LDA, which keeps the index current
-        base += NEW_MESSAGES
-        if not _mk_step(mk, figs["mk_new"], "sync"):
-            break
-    figs["mk_new"].messages = NEW_MESSAGES
-    rules = mk.dir / "rules" / "customers.yaml"
-    for i in range(b.args.repeat):
-        write_customers_yaml(b.world, rules, variant=(i + 1) % 2)
-        if not _mk_step(mk, figs["mk_relink"], "relink"):
-            break
-    figs["mk_relink"].messages = base
-    return figs
+    after: list[tuple[str, Callable[[], object]]] = []
+    if "status" not in skip:
+        after.append(("status", lambda: figs.update(status=measure_status(b))))
+    if pull:
+        after.append(("mbsync no-change", pull.nochange))
+    if mk:
+        after.append(("mailkeeper no-change / new / relink", mk.after_rounds))
+    for name, step in after:
+        t0 = time.perf_counter()
+        step()
+        log(f"{b.label}: {name} done in {time.perf_counter() - t0:.1f} s")
+    return figs, rounds
+
+
+def _secs(wall: float | None) -> str:
+    return f"{wall:.2f} s" if wall is not None else "-"
 
 
 # ------------------------------------------------------------------------------ a size
@@ -386,11 +519,15 @@ class Proxy:
                 self.proc.kill()
 
 
-def prepare(size: int, server: dovecot.Dovecot, args: argparse.Namespace) -> dict[str, Any]:
-    """Generate the mailbox into the server's Maildir and index it (timed, not a figure)."""
+def prepare(
+    size: int, server: dovecot.Dovecot, args: argparse.Namespace, profile: str | None = None
+) -> dict[str, Any]:
+    """Generate the mailbox into the server's Maildir and index it (timed, not a figure).
+    `profile` is the mail mix (default: args.profile, as compare_commits.py passes it)."""
     world = build_world(args.seed)
+    mix = profile or args.profile
     t0 = time.perf_counter()
-    stats = generate.generate(world, args.seed, size, server.maildir(), profile=args.profile)
+    stats = generate.generate(world, args.seed, size, server.maildir(), profile=mix)
     t1 = time.perf_counter()
     server.index()
     t2 = time.perf_counter()
@@ -401,46 +538,53 @@ def prepare(size: int, server: dovecot.Dovecot, args: argparse.Namespace) -> dic
     }
 
 
-def bench_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
-    root = args.workdir / f"n{size}"
+def bench_size(size: int, profile: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One mix at one size: its own mailbox in its own fresh Dovecot. Everything it writes
+    (Dovecot's Maildir and indexes, mbsync's Maildir, mailkeeper's databases) is under one
+    scratch folder, deleted at the end unless --keep, so only one mailbox is on disk at a time
+    (the html mix at 100k is ~14 GB in Dovecot plus as much again in mbsync's Maildir)."""
+    label = f"size {size}, mix {profile}"
+    root = args.workdir / f"{profile}-n{size}"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    log(f"size {size}: generating into a fresh Dovecot under {root}")
+    log(f"{label}: generating into a fresh Dovecot under {root} ({_free_gb(root)} GB free)")
     server = dovecot.Dovecot(root / "dovecot", users={USER: PASSWORD}, tls=False).start()
     proxy = None
     figures: dict[str, Figure] = {}
+    rounds: list[dict[str, Any]] = []
     try:
-        mailbox = prepare(size, server, args)
+        mailbox = prepare(size, server, args, profile)
         log(
-            f"size {size}: generated in {mailbox['generate_seconds']} s, indexed in "
+            f"{label}: generated in {mailbox['generate_seconds']} s, indexed in "
             f"{mailbox['index_seconds']} s ({mailbox['total_mb']} MB, median "
-            f"{mailbox['median_kb']} KB)"
+            f"{mailbox['median_kb']} KB; {_free_gb(root)} GB free)"
         )
+        if "mbsync" not in args.skip and _free_gb(root) * 1024 < 1.2 * mailbox["total_mb"]:
+            log(f"{label}: warning: mbsync's copy of {mailbox['total_mb']} MB may not fit")
         if args.latency_ms:
             proxy = Proxy(server.port, args.latency_ms, lifetime=6 * 3600)
-        b = Bench(
-            size, root, server, proxy.port if proxy else server.port, build_world(args.seed), args
-        )
-        steps: list[tuple[str, Callable[[], dict[str, Figure]]]] = [
-            ("raw", lambda: measure_raw(b)),
-            ("status", lambda: {"status": measure_status(b)}),
-            ("mbsync", lambda: measure_mbsync(b)),
-            ("mailkeeper", lambda: measure_mailkeeper(b)),
-        ]
-        for name, step in steps:
-            if name in args.skip:
-                continue
-            log(f"size {size}: measuring {name}")
-            t0 = time.perf_counter()
-            figures.update(step())
-            log(f"size {size}: {name} done in {time.perf_counter() - t0:.1f} s")
+        port = proxy.port if proxy else server.port
+        b = Bench(size, root, server, port, build_world(args.seed), args, profile=profile)
+        t0 = time.perf_counter()
+        figures, rounds = measure_all(b)
+        log(f"{label}: measured in {time.perf_counter() - t0:.1f} s")
     finally:
         if proxy:
             proxy.stop()
         server.stop()
         if not args.keep:
+            t0 = time.perf_counter()
             shutil.rmtree(root, ignore_errors=True)
-    return {"mailbox": mailbox, "figures": {k: f.to_json() for k, f in figures.items()}}
+            log(f"{label}: scratch deleted in {time.perf_counter() - t0:.1f} s")
+    return {
+        "mailbox": mailbox,
+        "rounds": rounds,
+        "figures": {k: f.to_json() for k, f in figures.items()},
+    }
+
+
+def _free_gb(path: Path) -> float:
+    return round(shutil.disk_usage(path).free / 2**30, 1)
 
 
 # -------------------------------------------------------------------------- about
@@ -515,7 +659,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="10000,30000,100000",
         help="comma-separated mailbox sizes (default 10000,30000,100000)",
     )
-    ap.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="interleaved first-sync rounds, and runs of every other figure (default 3)",
+    )
     ap.add_argument(
         "--latency-ms",
         type=float,
@@ -526,14 +675,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out",
         type=Path,
         help="Markdown report; the JSON goes next to it (default bench/RESULTS.md, "
-        "bench/RESULTS-html.md with --profile html)",
+        "bench/RESULTS-html.md with --profile html alone)",
     )
     ap.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     ap.add_argument(
         "--profile",
-        choices=generate.PROFILES,
+        dest="profiles",
         default="default",
-        help="mail mix of the generated mailbox (default: default; html: HTML-heavy, "
+        help="comma-separated mail mixes, each its own mailbox per size, all in one report "
+        f"(any of {', '.join(generate.PROFILES)}; default: default; html: HTML-heavy, "
         "Outlook/Foxmail style, larger attachments)",
     )
     ap.add_argument("--skip", default="", help=f"comma-separated, any of {', '.join(SKIPPABLE)}")
@@ -543,10 +693,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "on PATH, else python -m mailkeeper from this repo)",
     )
     ap.add_argument("--workdir", type=Path, default=BENCH / "out", help="scratch (deleted)")
-    ap.add_argument("--keep", action="store_true", help="keep the generated data")
+    ap.add_argument(
+        "--keep", action="store_true", help="keep the generated data (of every mix and size)"
+    )
     args = ap.parse_args(argv)
+    args.profiles = list(dict.fromkeys(p.strip() for p in args.profiles.split(",") if p.strip()))
+    if not args.profiles:
+        ap.error("--profile: give at least one mix")
+    if unknown := set(args.profiles) - set(generate.PROFILES):
+        ap.error(f"--profile: unknown {', '.join(sorted(unknown))}")
     if args.out is None:
-        suffix = "" if args.profile == "default" else f"-{args.profile}"
+        only = args.profiles[0] if len(args.profiles) == 1 else "default"
+        suffix = "" if only == "default" else f"-{only}"
         args.out = BENCH / f"RESULTS{suffix}.md"
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -567,22 +725,25 @@ def main(argv: list[str] | None = None) -> int:
     command = "python " + " ".join(
         shlex.quote(a) for a in [script, *(argv if argv is not None else sys.argv[1:])]
     )
+    mixes: list[dict[str, Any]] = [{"profile": p, "sizes": {}} for p in args.profiles]
     results: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "latency_ms": args.latency_ms,
         "repeat": args.repeat,
+        "interleaved": True,  # the first syncs run in rounds (see measure_all)
         "seed": args.seed,
-        "profile": args.profile,
+        "targets": report.TARGETS,
         "machine": machine(),
         "versions": versions(args.mailkeeper),
-        "sizes": {},
+        "mixes": mixes,
     }
     t0 = time.perf_counter()
     for size in args.sizes:
-        results["sizes"][str(size)] = bench_size(size, args)
-        results["total_seconds"] = round(time.perf_counter() - t0, 1)
-        write_results(results, args.out)  # after every size, so a long run leaves something
+        for mix in mixes:
+            mix["sizes"][str(size)] = bench_size(size, mix["profile"], args)
+            results["total_seconds"] = round(time.perf_counter() - t0, 1)
+            write_results(results, args.out)  # after every mailbox: a long run leaves something
     log(
         f"wrote {args.out} and {args.out.with_suffix('.json')} "
         f"({results['total_seconds']} s in all)"
