@@ -1,0 +1,82 @@
+"""One first sync (fresh database) with its CPU split by process: the syncing process, the
+parse workers (every descendant), as seen by sampling psutil every 50 ms.
+
+    python bench/cpu_by_process.py CONFIG [--messages N]
+
+CONFIG is a mailkeeper.yaml whose database (and Maildir UID maps, `maildir-state/`) lie in
+its folder; both are deleted first. The account's password comes from $MK_BENCH_PASSWORD
+(default "secret", as bench/run.py's private Dovecot has it). Used for bench/PROFILE.md's
+"Maildir" section: `python bench/run.py --sizes 30000 --repeat 1 --keep` leaves a mailbox and
+configs to point it at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("config", type=Path)
+    ap.add_argument("--messages", type=int, help="for the per-message figures (default: as synced)")
+    args = ap.parse_args()
+    folder = args.config.resolve().parent
+    for p in folder.glob("mailkeeper.db*"):
+        p.unlink()
+    shutil.rmtree(folder / "maildir-state", ignore_errors=True)
+    subprocess.run(["sync"], check=False)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.setdefault("MK_BENCH_PASSWORD", "secret")
+    argv = [sys.executable, "-m", "mailkeeper", "--config", str(args.config), "sync", "--json"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env, cwd=folder)
+    root = psutil.Process(proc.pid)
+    seen: dict[int, tuple[bool, float]] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            for p in procs:
+                try:
+                    t = p.cpu_times()
+                    seen[p.pid] = (p.pid == proc.pid, t.user + t.system)
+                except psutil.Error:
+                    pass
+            time.sleep(0.05)
+
+    th = threading.Thread(target=sample)
+    th.start()
+    out = proc.communicate()[0]
+    wall = time.perf_counter() - t0
+    done.set()
+    th.join()
+    report = json.loads(out)
+    report = report[0] if isinstance(report, list) else report
+    n = args.messages or sum(f.get("fetched", 0) for f in report.get("folders", [])) or 1
+    main_cpu = sum(c for is_main, c in seen.values() if is_main)
+    workers = sum(c for is_main, c in seen.values() if not is_main)
+    timings = {k: round(v, 2) for k, v in report.get("timings", {}).items()}
+    print(
+        f"wall {wall:.2f} s; CPU: syncing process {main_cpu:.2f} s ({main_cpu / n * 1e6:.0f} µs/msg), "
+        f"workers {workers:.2f} s ({workers / n * 1e6:.0f} µs/msg); timings {json.dumps(timings)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
