@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("config", type=Path)
-    ap.add_argument("--messages", type=int, help="for the per-message figures (default: as synced)")
+    ap.add_argument("--messages", type=int, help="for the per-message figures (default: synced)")
     args = ap.parse_args()
     folder = args.config.resolve().parent
     for p in folder.glob("mailkeeper.db*"):
@@ -73,7 +73,8 @@ def main() -> None:
     workers = sum(c for is_main, c in seen.values() if not is_main)
     timings = {k: round(v, 2) for k, v in report.get("timings", {}).items()}
     print(
-        f"wall {wall:.2f} s; CPU: syncing process {main_cpu:.2f} s ({main_cpu / n * 1e6:.0f} µs/msg), "
+        f"wall {wall:.2f} s; CPU: syncing process {main_cpu:.2f} s "
+        f"({main_cpu / n * 1e6:.0f} µs/msg), "
         f"workers {workers:.2f} s ({workers / n * 1e6:.0f} µs/msg); timings {json.dumps(timings)}"
     )
 

@@ -416,7 +416,9 @@ class Syncer:
                 mail.update_flags(account, folder, st.uidvalidity, flags)
                 fr.flags_updated += len(flags)
         else:
-            self._fetch_folder(mb, account, folder, role, st.uidvalidity, state.last_uid, fr, report)
+            self._fetch_folder(
+                mb, account, folder, role, st.uidvalidity, state.last_uid, fr, report
+            )
         fetched = fr.fetched - fetched_before
         expected = None if state.server_messages is None else state.server_messages + fetched
         if expected is None or st.messages < expected:  # something may have been deleted
@@ -424,7 +426,13 @@ class Syncer:
         mail.mark_folder_synced(account, folder, st.uidnext, st.highestmodseq, st.messages)
 
     def _drop_vanished(
-        self, mb: Mailbox, account: str, folder: str, uidvalidity: int, server: int, fr: FolderReport
+        self,
+        mb: Mailbox,
+        account: str,
+        folder: str,
+        uidvalidity: int,
+        server: int,
+        fr: FolderReport,
     ) -> None:
         """When the folder holds fewer messages on the server than entries here, ask for its
         UIDs (one UID SEARCH) and drop the entries of the messages that are gone. Called only

@@ -468,7 +468,7 @@ SPLIT_CASES = {
         "multipart/mixed",
     ),
     "leaf that mentions multipart/": _multipart(
-        f'--BND\nContent-Type: text/plain; name="multipart/x.txt"\n\nhi\n--BND--\n',
+        '--BND\nContent-Type: text/plain; name="multipart/x.txt"\n\nhi\n--BND--\n',
         "multipart/mixed",
     ),
     "nested digest": _multipart(
@@ -541,7 +541,7 @@ def test_the_quick_path_takes_clean_multipart_mail() -> None:
         "multipart/mixed",
         "multipart/digest; boundary=X",
         "multipart/mixed; boundary*=''X",
-        "multipart/mixed; boundary=\"a\\\"b\"",
+        'multipart/mixed; boundary="a\\"b"',
         "multipart/mixed boundary=X",
         "multipart / mixed; boundary=X",
         "multipart/mixed; foo; boundary=X",
@@ -550,7 +550,9 @@ def test_the_quick_path_takes_clean_multipart_mail() -> None:
     ],
 )
 @pytest.mark.parametrize("cte", [None, "7bit", "8BIT", "base64", " binary"])
-def test_a_multipart_header_is_read_as_the_email_package_reads_it(ctype: str, cte: str | None) -> None:
+def test_a_multipart_header_is_read_as_the_email_package_reads_it(
+    ctype: str, cte: str | None
+) -> None:
     """`_simple_multipart` reads the common Content-Type of a multipart node without the email
     package; whenever it answers, the answer is the email package's."""
     from email.parser import BytesParser
@@ -572,7 +574,7 @@ def test_a_multipart_header_is_read_as_the_email_package_reads_it(ctype: str, ct
     if got is not None:
         assert got == (head.get_content_subtype(), head.get_boundary(), enc)
     else:
-        assert not ok or "*" in ctype or '\\' in ctype or "foo;" in ctype or " / " in ctype
+        assert not ok or "*" in ctype or "\\" in ctype or "foo;" in ctype or " / " in ctype
     simple = ctype.startswith(("multipart/mixed; boundary=", "Multipart/", "multipart/related"))
     if simple and ok and "*" not in ctype and "\\" not in ctype and '""' not in ctype:
         assert got is not None, "the common form must not need the email package"
@@ -654,10 +656,11 @@ def test_an_oversized_file_is_read_as_headers_only_by_the_worker(tmp_path: Path)
         b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment;\r\n"
         b" filename*=utf-8''%E6%8A%A5%E4%BB%B7%20v2.xlsx\r\n\r\n",
         b"Content-Type: image/png\nContent-ID: <logo@x>\nContent-Disposition: inline\n\n",
-        b'Content-Type: text/html; charset="GB2312"\nContent-Transfer-Encoding: quoted-printable\n\n',
-        b"Content-Type: application/x-zip; name=\"\xb1\xa8\xbc\xdb.zip\"\n\n",  # raw GBK name
-        b"Content-Type: application/pdf; name*=bogus''%ZZ.pdf\n\n",  # a note: not described here
-        b"CONTENT-TYPE: Text/Plain; Charset=\"ISO-8859-1\"\ncontent-type: text/html\n\n",
+        b'Content-Type: text/html; charset="GB2312"\n'
+        b"Content-Transfer-Encoding: quoted-printable\n\n",
+        b'Content-Type: application/x-zip; name="\xb1\xa8\xbc\xdb.zip"\n\n',  # raw GBK name
+        b"Content-Type: application/pdf; name*=bogus''%ZZ.pdf\n\n",  # a note: not described
+        b'CONTENT-TYPE: Text/Plain; Charset="ISO-8859-1"\ncontent-type: text/html\n\n',
         b"Content-Type: multipart/mixed; boundary=x\n\n",
         b"Content-Type: message/rfc822\n\n",
         b"X-Other: 1\n\n",

@@ -68,7 +68,8 @@ def system_python_imports_mailkeeper(env: dict[str, str], cwd: Path) -> bool:
 @pytest.mark.skipif(not SYSTEM_PYTHON.exists(), reason="no /usr/bin/python3 on this machine")
 @pytest.mark.skipif(
     os.environ.get("MAILKEEPER_STOCK_MACHINE_DONE") == "1",
-    reason="passed already in this ./scripts/test run (it uses /usr/bin/python3 whatever runs pytest)",
+    reason="passed already in this ./scripts/test run "
+    "(it uses /usr/bin/python3 whatever runs pytest)",
 )
 def test_readme_demo_command_works_with_the_distributions_python(tmp_path: Path) -> None:
     command = readme_demo_command()

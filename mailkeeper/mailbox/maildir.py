@@ -84,7 +84,8 @@ _WILLNEED = getattr(os, "POSIX_FADV_WILLNEED", None)  # not on macOS
 # without the email package (`_simple_multipart`); the first line's blanks are already gone.
 _MULTIPART_TYPE = re.compile(r"multipart/([A-Za-z0-9][A-Za-z0-9._+-]*)[ \t\r\n]*", re.I)
 _SIMPLE_PARAM = re.compile(
-    r';[ \t\r\n]*([A-Za-z0-9][A-Za-z0-9-]*)[ \t\r\n]*=[ \t\r\n]*("[^"\\\r\n]*"|[^ \t\r\n";\\]+)[ \t\r\n]*'
+    r";[ \t\r\n]*([A-Za-z0-9][A-Za-z0-9-]*)[ \t\r\n]*=[ \t\r\n]*"  # ; name =
+    r'("[^"\\\r\n]*"|[^ \t\r\n";\\]+)[ \t\r\n]*'  # "quoted" or a token
 )
 _PARAMS_END = re.compile(r"(?:;[ \t\r\n]*)?")
 _LEAF_CACHE_MAX = 4096
@@ -753,9 +754,7 @@ def _part_header_end(buf: bytes, lo: int, hi: int, has_cr: bool) -> int:
 def _header_defects(head: EmailMessage) -> list[Exception]:
     """The defects of a header parsed alone. Python before 3.11.4 (Debian 12 has 3.11.2) flags
     every header-only multipart as one without parts: that says nothing about the message."""
-    return [
-        d for d in head.defects if not isinstance(d, errors.MultipartInvariantViolationDefect)
-    ]
+    return [d for d in head.defects if not isinstance(d, errors.MultipartInvariantViolationDefect)]
 
 
 def _split_multipart(
