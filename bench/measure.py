@@ -90,19 +90,33 @@ def _max_rss(report: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+# Whether `run(..., cold=True)` empties the page cache first: bench/run.py sets it (--cache).
+COLD = False
+
+
+def can_drop_caches() -> bool:
+    return os.access(DROP_CACHES, os.W_OK)
+
+
 def run(
     argv: Sequence[str],
     *,
     timeout: float,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    cold: bool = False,
 ) -> Run:
     """Run argv (no shell) under GNU time; on timeout the whole process group is killed.
 
     The page cache's dirty data is written out first (sync(2), not timed): the run before
     may have written gigabytes (mbsync's Maildir, a database), and its writeback must not
-    land in this run's time."""
+    land in this run's time. With `cold` (and COLD set) the page cache is then emptied, so
+    every contender reads the mail from disk: a mailbox larger than the cache otherwise
+    favours whoever runs right after a run that read the same files."""
     os.sync()
+    if cold and COLD:
+        DROP_CACHES.write_text("1\n")
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         report, out, err = Path(tmp, "time"), Path(tmp, "out"), Path(tmp, "err")
         full = [GNU_TIME, "-v", "-o", str(report), *argv]

@@ -144,6 +144,7 @@ def header(r: dict[str, Any]) -> list[str]:
         f"| OS | {m['os']} (kernel {m['kernel']}) |",
         f"| added latency | {latency} |",
         f"| repeats | {n}{' (interleaved rounds)' if r.get('interleaved') else ''} |",
+        f"| page cache before each first sync | {_CACHE.get(r.get('cache', 'as-is'))} |",
         "",
         "| software | version |",
         "|---|---|",
@@ -438,6 +439,13 @@ def _per_msg(fig: Fig | None, n: int) -> str:
 def _kb_per_msg(fig: Fig | None, n: int) -> str:
     s = spread(fig, "tree_rss_kb")
     return f"{s.median / n:.2f}" if s and n else NA
+
+
+_CACHE = {
+    "cold": "emptied (`echo 1 > /proc/sys/vm/drop_caches` after sync(2)): every first sync "
+    "reads the mail from disk",
+    "as-is": "as the run before left it",
+}
 
 
 def render(r: dict[str, Any]) -> str:

@@ -194,7 +194,7 @@ class Raw:
         return self._once(self.fig) if self.fig.error is None else None
 
     def _once(self, fig: Figure) -> float | None:
-        run = measure.run(self.argv, timeout=self.b.timeout, env=self.b.env())
+        run = measure.run(self.argv, timeout=self.b.timeout, env=self.b.env(), cold=True)
         out = _json_out(run)
         if not run.ok or not isinstance(out, dict):
             fig.fail(run)
@@ -253,7 +253,7 @@ class Mbsync:
         if self.full.error is not None:
             return None
         argv = self._fresh()
-        run = measure.run(argv, timeout=self.b.timeout, env=self.b.env())
+        run = measure.run(argv, timeout=self.b.timeout, env=self.b.env(), cold=True)
         if not run.ok:
             self.full.fail(run)
             self.again.error = "not measured: the full pull failed"
@@ -327,14 +327,14 @@ class Mailkeeper:
             p.unlink()
         shutil.rmtree(self.dir / "maildir-state", ignore_errors=True)  # Maildir UID maps
 
-    def run(self, *command: str) -> measure.Run:
+    def run(self, *command: str, cold: bool = False) -> measure.Run:
         argv = [*self.argv, "--config", str(self.config), *command, "--json"]
-        return measure.run(argv, timeout=self.b.timeout, env=self.env, cwd=self.dir)
+        return measure.run(argv, timeout=self.b.timeout, env=self.env, cwd=self.dir, cold=cold)
 
 
-def _mk_step(mk: Mailkeeper, fig: Figure, *command: str) -> float | None:
+def _mk_step(mk: Mailkeeper, fig: Figure, *command: str, cold: bool = False) -> float | None:
     """Run one mailkeeper command into fig; its wall time, or None when it failed."""
-    run = mk.run(*command)
+    run = mk.run(*command, cold=cold)
     if not run.ok:
         fig.fail(run)
         return None
@@ -382,7 +382,7 @@ class MailkeeperFigures:
         if not self.ok:
             return None
         self.mk.fresh_db()
-        wall = _mk_step(self.mk, self.figs["mk_first"], "sync")
+        wall = _mk_step(self.mk, self.figs["mk_first"], "sync", cold=True)
         self.ok = wall is not None
         return wall
 
@@ -396,7 +396,7 @@ class MailkeeperFigures:
             return None
         fig.messages = self.mbsync.full.messages
         self.md.fresh_db()
-        return _mk_step(self.md, fig, "sync")
+        return _mk_step(self.md, fig, "sync", cold=True)
 
     def after_rounds(self) -> None:
         """No-change sync, sync after new messages, relink: each --repeat times, on the
@@ -692,6 +692,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="command that runs mailkeeper (default: `mailkeeper` "
         "on PATH, else python -m mailkeeper from this repo)",
     )
+    ap.add_argument(
+        "--cache",
+        choices=("cold", "as-is"),
+        help="page cache before each first sync (raw, mbsync, mailkeeper over IMAP and on the "
+        "Maildir): cold = emptied (echo 1 > /proc/sys/vm/drop_caches; the default when "
+        "writable), as-is = as the run before left it",
+    )
     ap.add_argument("--workdir", type=Path, default=BENCH / "out", help="scratch (deleted)")
     ap.add_argument(
         "--keep", action="store_true", help="keep the generated data (of every mix and size)"
@@ -712,11 +719,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error(f"--skip: unknown {', '.join(sorted(unknown))}")
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
+    if args.cache is None:
+        args.cache = "cold" if measure.can_drop_caches() else "as-is"
+    elif args.cache == "cold" and not measure.can_drop_caches():
+        ap.error(f"--cache cold: {measure.DROP_CACHES} is not writable (run as root)")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    measure.COLD = args.cache == "cold"
     reason = dovecot.dovecot_available()
     if reason:
         print(f"bench: {reason}", file=sys.stderr)
@@ -732,6 +744,7 @@ def main(argv: list[str] | None = None) -> int:
         "latency_ms": args.latency_ms,
         "repeat": args.repeat,
         "interleaved": True,  # the first syncs run in rounds (see measure_all)
+        "cache": args.cache,  # the page cache before each first sync
         "seed": args.seed,
         "targets": report.TARGETS,
         "machine": machine(),
