@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,15 @@ def targets(r: dict[str, Any]) -> dict[str, Any]:
 
 def all_sizes(ms: list[dict[str, Any]]) -> list[str]:
     return sorted({size for m in ms for size in m["sizes"]}, key=int)
+
+
+def each_mailbox(ms: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(size, mix, its data) for every mailbox measured, smaller sizes first."""
+    for size in all_sizes(ms):
+        for m in ms:
+            data = m["sizes"].get(size)
+            if data is not None:
+                yield size, m, data
 
 
 def header(r: dict[str, Any]) -> list[str]:
@@ -206,20 +216,16 @@ def summary(r: dict[str, Any]) -> list[str]:
         f"mailkeeper ÷ mbsync (≥ {t['mbsync']:g}×) | Maildir ÷ IMAP (≥ {t['maildir']:g}×) |",
         "|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
-    for size in all_sizes(ms):
-        for m in ms:
-            data = m["sizes"].get(size)
-            if data is None:
-                continue
-            f = data["figures"]
-            q = first_sync_ratios(f)
-            rows.append(
-                f"| {m['profile']} | {int(size):,} | {_median(f.get('mk_first'))} | "
-                f"{_median(f.get('raw'))} | {_median(f.get('mbsync'))} | "
-                f"{_median(f.get('mk_maildir'))} | {_judged(q['raw'], t['raw'], size, t)} | "
-                f"{_judged(q['mbsync'], t['mbsync'], size, t)} | "
-                f"{_judged(q['maildir'], t['maildir'], size, t)} |"
-            )
+    for size, m, data in each_mailbox(ms):
+        f = data["figures"]
+        q = first_sync_ratios(f)
+        rows.append(
+            f"| {m['profile']} | {int(size):,} | {_median(f.get('mk_first'))} | "
+            f"{_median(f.get('raw'))} | {_median(f.get('mbsync'))} | "
+            f"{_median(f.get('mk_maildir'))} | {_judged(q['raw'], t['raw'], size, t)} | "
+            f"{_judged(q['mbsync'], t['mbsync'], size, t)} | "
+            f"{_judged(q['maildir'], t['maildir'], size, t)} |"
+        )
     return [*rows, ""]
 
 
@@ -451,15 +457,11 @@ _CACHE = {
 def render(r: dict[str, Any]) -> str:
     ms, t = mixes(r), targets(r)
     lines = header(r) + summary(r) + mailboxes(r)
-    for size in all_sizes(ms):
-        for m in ms:
-            data = m["sizes"].get(size)
-            if data is None:
-                continue
-            figs = data["figures"]
-            title = f"{int(size):,} messages" + (f", mix {m['profile']}" if len(ms) > 1 else "")
-            lines += first_sync(size, title, figs, t, data.get("rounds", []))
-            lines += staying(figs) + linking(figs)
+    for size, m, data in each_mailbox(ms):
+        figs = data["figures"]
+        title = f"{int(size):,} messages" + (f", mix {m['profile']}" if len(ms) > 1 else "")
+        lines += first_sync(size, title, figs, t, data.get("rounds", []))
+        lines += staying(figs) + linking(figs)
     lines += growth(r)
     return "\n".join(lines)
 
