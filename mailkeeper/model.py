@@ -53,12 +53,12 @@ class Fetched:
     notes: list[str] = field(
         default_factory=list
     )  # e.g. "larger than max_message_size: headers only"
-    # Set by an adapter that leaves the MIME walk to the parse worker (Maildir reads each file
-    # once in the fetching process and hands over its bytes): called in the worker, it returns
-    # this message complete, with parts, bodies, notes and the CRLF size (until then `size` is
-    # the file's). It must pickle (a functools.partial over a module-level function). IMAP
-    # never sets it.
-    deferred: Callable[[], Fetched] | None = field(default=None, compare=False, repr=False)
+    # Set by an adapter that leaves reading and the MIME walk to the parse worker (Maildir: the
+    # worker reads the file, `maildir.read_and_split`): called in the worker, it returns this
+    # message complete, with its header, parts, bodies, notes and CRLF size (until then only
+    # uid, flags and internaldate are set), or None when the message is gone by then. It must
+    # pickle (a functools.partial over a module-level function). IMAP never sets it.
+    deferred: Callable[[], Fetched | None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

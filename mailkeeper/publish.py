@@ -32,12 +32,7 @@ def open_draftbox(account: Any) -> DraftBox:
         from mailkeeper.mailbox.maildir import MaildirDraftBox
 
         return MaildirDraftBox(account.maildir, account.name, dict(account.folders))
-    oauth = account.oauth2_token_command is not None
-    return ImapDraftBox(
-        account,
-        password=None if oauth else (lambda: secrets.get_password(account)),
-        oauth2_token=(lambda: secrets.get_oauth2_token(account)) if oauth else None,
-    )
+    return ImapDraftBox(account, **secrets.login_callables(account))
 
 
 @dataclass

@@ -37,15 +37,14 @@ def message_rows(m: Message, direction: str) -> MessageRows:
     ]
     date_iso = iso(m.date)
     sender = m.sender.email if m.sender else None
-    attachments_json = _json(attachments)
     loose = loose_key(m.message_id, date_iso, sender, m.subject, m.size, attachments)
     row = (
         m.key, m.message_id, m.in_reply_to, _json(m.references), m.thread_key, date_iso,
-        m.date_offset_minutes, m.sender.email if m.sender else None,
-        m.sender.name if m.sender else None, _addr_json(m.to), _addr_json(m.cc),
+        m.date_offset_minutes, sender, m.sender.name if m.sender else None,
+        _addr_json(m.to), _addr_json(m.cc),
         _addr_json(m.reply_to), m.subject, direction, m.language, m.text, m.reply_text,
         int(m.is_auto), m.auto_reason, int(m.is_bulk), m.bulk_reason, int(m.has_html_only),
-        attachments_json, _json(m.defects), m.size, loose,
+        _json(attachments), _json(m.defects), m.size, loose,
     )  # fmt: skip
     addresses = []
     for role, addrs in (

@@ -10,15 +10,17 @@ output is never shown: `cat pw.txt >&2` puts the password on stderr, and a comma
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import shlex
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from mailkeeper.config import AccountConfig
 from mailkeeper.errors import AuthError
@@ -44,6 +46,26 @@ def get_credential(account: AccountConfig, timeout: float = COMMAND_TIMEOUT) -> 
     if account.oauth2_token_command is not None:
         return Credential("xoauth2", get_oauth2_token(account, timeout))
     return Credential("password", get_password(account, timeout))
+
+
+class Login(TypedDict):
+    """The keyword arguments an IMAP connection takes for logging in."""
+
+    password: Callable[[], str] | None
+    oauth2_token: Callable[[], str] | None
+
+
+def login_callables(account: AccountConfig, credential: Credential | None = None) -> Login:
+    """`password` and `oauth2_token` for an IMAP connection: the one the account uses is a
+    callable that fetches it when the connection logs in (or hands over `credential`, one
+    already fetched, so that a password command does not run twice), the other is None."""
+    oauth = account.oauth2_token_command is not None
+    fetch: Callable[[], str]
+    if credential is None:
+        fetch = functools.partial(get_oauth2_token if oauth else get_password, account)
+    else:
+        fetch = functools.partial(str, credential.secret)  # hands over what was fetched
+    return Login(password=None if oauth else fetch, oauth2_token=fetch if oauth else None)
 
 
 def get_password(account: AccountConfig, timeout: float = COMMAND_TIMEOUT) -> str:

@@ -160,7 +160,7 @@ def _parse_batch(
     from mailkeeper.parse import parse  # imported on first use: a no-change sync never parses
 
     t = time.perf_counter()
-    out = []
+    out: list[MessageRows | None] = []
     draft_folder = role in DRAFT_ROLES
     for f in batch:
         if f.deferred is not None:
@@ -238,10 +238,9 @@ def open_mailbox(settings: Any, account: Any, credential: Any = None) -> Mailbox
     """The adapter for `account` (not yet connected: use it as a context manager).
     `credential`: a secrets.Credential already fetched (by `check`), so that the password
     command is not run twice; by default it is fetched when the connection logs in."""
+    adapter = adapter_class(account)
     if account.kind == "maildir":
-        from mailkeeper.mailbox.maildir import MaildirMailbox  # only Maildir users pay for it
-
-        return MaildirMailbox(
+        return adapter(
             account.maildir,
             account.name,
             folders=dict(account.folders),
@@ -250,35 +249,26 @@ def open_mailbox(settings: Any, account: Any, credential: Any = None) -> Mailbox
             max_message_size=settings.sync.max_message_size,
             max_text_bytes=settings.sync.max_text_bytes,
         )
-    from mailkeeper.mailbox.imap import ImapMailbox
-
-    oauth = account.oauth2_token_command is not None
-    if credential is not None:
-        secret = credential.secret
-        return ImapMailbox(
-            account,
-            password=None if oauth else (lambda: secret),
-            oauth2_token=(lambda: secret) if oauth else None,
-            max_message_size=settings.sync.max_message_size,
-            max_text_bytes=settings.sync.max_text_bytes,
-        )
-    return ImapMailbox(
+    return adapter(
         account,
-        password=None if oauth else (lambda: secrets.get_password(account)),
-        oauth2_token=(lambda: secrets.get_oauth2_token(account)) if oauth else None,
+        **secrets.login_callables(account, credential),
         max_message_size=settings.sync.max_message_size,
         max_text_bytes=settings.sync.max_text_bytes,
     )
 
 
-def preload_adapter(account: Any) -> None:
-    """Import the account's adapter (imapclient and the MIME helpers: ~50 ms the first time
-    in a process) before a sync's clock starts, so that `timings` is the sync's own work,
-    what the daemon pays at every sync; a one-off CLI run pays the import all the same."""
+def adapter_class(account: Any) -> Any:
+    """The account's adapter class, imported on first use (imapclient and the MIME helpers:
+    ~50 ms in a fresh process; only Maildir users skip imapclient). The sync calls it before
+    its clock starts, so that `timings` is the sync's own work, what the daemon pays at every
+    sync; a one-off CLI run pays the import all the same."""
     if account.kind == "maildir":
-        import mailkeeper.mailbox.maildir  # noqa: F401
-    else:
-        import mailkeeper.mailbox.imap  # noqa: F401
+        from mailkeeper.mailbox.maildir import MaildirMailbox
+
+        return MaildirMailbox
+    from mailkeeper.mailbox.imap import ImapMailbox
+
+    return ImapMailbox
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -312,7 +302,7 @@ class Syncer:
         `roles`: only the folders of these roles (the daemon's Inbox watcher: {"inbox"})."""
         report = report if report is not None else SyncReport(account=acct.name)
         started = now_iso()
-        preload_adapter(acct)
+        adapter_class(acct)  # its import is not the sync's time
         t0 = time.perf_counter()
         attempt = 0
         logged_in = False

@@ -554,7 +554,8 @@ def test_a_multipart_header_is_read_as_the_email_package_reads_it(
     ctype: str, cte: str | None
 ) -> None:
     """`_simple_multipart` reads the common Content-Type of a multipart node without the email
-    package; whenever it answers, the answer is the email package's."""
+    package; whenever it answers (a boundary), the email package reads a splittable multipart
+    (not a digest, not transfer-encoded) with that boundary."""
     from email.parser import BytesParser
     from email.policy import compat32
 
@@ -572,7 +573,7 @@ def test_a_multipart_header_is_read_as_the_email_package_reads_it(
         and enc in ("7bit", "8bit", "binary")
     )
     if got is not None:
-        assert got == (head.get_content_subtype(), head.get_boundary(), enc)
+        assert ok and got == head.get_boundary()  # a multipart the quick path may split
     else:
         assert not ok or "*" in ctype or "\\" in ctype or "foo;" in ctype or " / " in ctype
     simple = ctype.startswith(("multipart/mixed; boundary=", "Multipart/", "multipart/related"))

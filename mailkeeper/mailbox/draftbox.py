@@ -91,18 +91,10 @@ class ImapDraftBox:
 
     def _roles(self) -> FolderRoles:
         if self._found is None:
-            from mailkeeper.mailbox.base import ServerFolder, resolve_roles
+            from mailkeeper.mailbox.base import resolve_roles
+            from mailkeeper.mailbox.imapconn import server_folders
 
-            listing = self.client.list_folders()
-            folders = [
-                ServerFolder(
-                    str(name),
-                    tuple(f.decode() if isinstance(f, bytes) else str(f) for f in flags),
-                    delim.decode() if isinstance(delim, bytes) else delim,
-                )
-                for flags, delim, name in listing
-            ]
-            self._found = resolve_roles(folders, dict(self.account.folders))
+            self._found = resolve_roles(server_folders(self.client), dict(self.account.folders))
         return self._found
 
     def drafts_folder(self) -> str:

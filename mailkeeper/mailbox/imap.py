@@ -22,10 +22,10 @@ from imapclient.response_parser import parse_fetch_response
 
 from mailkeeper.errors import ConnectionLost, MailboxError, UserError
 from mailkeeper.mailbox import imapconn, wire
-from mailkeeper.mailbox.base import FolderRoles, FolderStatus, ServerFolder, resolve_roles
+from mailkeeper.mailbox.base import FolderRoles, FolderStatus, resolve_roles
 from mailkeeper.mailbox.bodystructure import parts_from_bodystructure
 from mailkeeper.mailbox.fetchparse import parse_fetch
-from mailkeeper.mailbox.imapconn import NETWORK_ERRORS
+from mailkeeper.mailbox.imapconn import NETWORK_ERRORS, flag_names
 from mailkeeper.model import Fetched
 
 logger = logging.getLogger(__name__)
@@ -39,18 +39,6 @@ def _utc(value: Any) -> datetime | None:
     if value.tzinfo is None:  # imapclient normalises INTERNALDATE to local naive time
         value = value.astimezone()
     return value.astimezone(UTC)
-
-
-def _flags(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, (tuple, list)):
-        return ()
-    return tuple(f.decode("ascii", "replace") if isinstance(f, bytes) else str(f) for f in value)
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def server_text(value: Any) -> str:
@@ -149,15 +137,9 @@ class ImapMailbox:
         if self._folders is not None:
             return self._folders
         try:
-            listing = self._c().list_folders()
+            folders = imapconn.server_folders(self._c())
         except NETWORK_ERRORS as e:
             raise ConnectionLost(f"{self.account.name}: LIST failed: {e}") from e
-        folders = [
-            ServerFolder(str(name), _flags(flags), _text(delimiter))
-            for flags, delimiter, name in listing
-        ]
-        if not any(f.name.upper() == "INBOX" for f in folders):
-            folders.insert(0, ServerFolder("INBOX"))  # RFC 3501: always there
         self._folders = resolve_roles(
             folders, self.account.folders or {}, self.account.extra_folders
         )
@@ -389,7 +371,7 @@ class ImapMailbox:
             size=size,
             header=header,
             parts=parts,
-            flags=_flags(data.get(b"FLAGS")),
+            flags=flag_names(data.get(b"FLAGS")),
             internaldate=_utc(data.get(b"INTERNALDATE")),
             notes=notes,
         )
@@ -449,7 +431,7 @@ class ImapMailbox:
                 body,
                 folder=folder,
                 uid=uid,
-                flags=_flags(meta.get(b"FLAGS")),
+                flags=flag_names(meta.get(b"FLAGS")),
                 internaldate=_utc(meta.get(b"INTERNALDATE")),
             )
             f.size = size or f.size
@@ -469,7 +451,7 @@ class ImapMailbox:
             out: dict[int, tuple[str, ...]] = {}
             for i in range(0, len(uids), 1000):
                 resp = self._c().fetch(uids[i : i + 1000], [b"FLAGS"])
-                out.update({u: _flags(d.get(b"FLAGS")) for u, d in resp.items()})
+                out.update({u: flag_names(d.get(b"FLAGS")) for u, d in resp.items()})
             return out
         except NETWORK_ERRORS as e:
             raise ConnectionLost(f"{self.account.name}: flag refresh failed: {e}") from e

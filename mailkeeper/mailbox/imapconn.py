@@ -24,6 +24,7 @@ from mailkeeper.errors import (
     HostNotFound,
     TlsRefused,
 )
+from mailkeeper.mailbox.base import ServerFolder
 
 logger = logging.getLogger(__name__)
 
@@ -189,3 +190,23 @@ def _tls_failed(acct: Any, e: ssl.SSLError) -> TlsRefused:
         ],
         key="tls",
     )
+
+
+def flag_names(value: Any) -> tuple[str, ...]:
+    """IMAP flags (or LIST attributes) as the server sent them, as text."""
+    if not isinstance(value, (tuple, list)):
+        return ()
+    return tuple(f.decode("ascii", "replace") if isinstance(f, bytes) else str(f) for f in value)
+
+
+def server_folders(client: Any) -> list[ServerFolder]:
+    """The folders one LIST names, as `base.resolve_roles` takes them; INBOX is added when the
+    server leaves it out (RFC 3501: it is always there). Network errors are the caller's."""
+    folders = []
+    for flags, delimiter, name in client.list_folders():
+        if isinstance(delimiter, bytes):
+            delimiter = delimiter.decode("utf-8", "replace")
+        folders.append(ServerFolder(str(name), flag_names(flags), delimiter))
+    if not any(f.name.upper() == "INBOX" for f in folders):
+        folders.insert(0, ServerFolder("INBOX"))
+    return folders

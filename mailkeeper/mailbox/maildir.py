@@ -610,10 +610,10 @@ def _quick_fetched(
     parts: list[Part] = []
     encoded: dict[str, bytes] = {}
     if b"multipart/" in lowered or b"message/" in lowered:
-        head = _multipart_head(fields, True)
-        if head is None:
+        boundary = _multipart_boundary(fields, True)
+        if boundary is None:
             return None
-        if not _split_multipart(head, raw, end, len(raw), "", 1, sizes, parts, encoded):
+        if not _split_multipart(boundary, raw, end, len(raw), "", 1, sizes, parts, encoded):
             return None
     else:  # one leaf: the body as it is
         part = _leaf_part(fields)
@@ -641,22 +641,22 @@ def _sized(part: Part, section: str, size: int) -> Part:
     """A cached leaf description with this leaf's section and size (`dataclasses.replace`
     without its per-call field introspection)."""
     return Part(
-        section,
-        part.content_type,
-        part.charset,
-        part.encoding,
-        size,
-        part.disposition,
-        part.filename,
-        part.content_id,
+        section=section,
+        content_type=part.content_type,
+        charset=part.charset,
+        encoding=part.encoding,
+        size=size,
+        disposition=part.disposition,
+        filename=part.filename,
+        content_id=part.content_id,
     )
 
 
-def _multipart_head(fields: bytes, clean: bool) -> tuple[str, str, str] | None:
-    """(subtype, boundary, transfer encoding) of a multipart node from its header, or None
-    when it is not a multipart the quick path splits (a defect, message/*, digest, an encoded
-    multipart body). The common form — `multipart/x; boundary=...` with simple parameters —
-    is read here with the email package's exact results (`get_content_type`, `get_boundary`:
+def _multipart_boundary(fields: bytes, clean: bool) -> str | None:
+    """The boundary of a multipart node the quick path splits, from its header; None for
+    anything else (a defect, not a multipart, a digest, an encoded multipart body, no
+    boundary). The common form — `multipart/x; boundary=...` with simple parameters, in a
+    `clean` header — is read here with the email package's exact results (`get_boundary`:
     unquoted twice, right-stripped); anything else is left to that package's parser."""
     if clean:
         quick = _simple_multipart(fields)
@@ -665,12 +665,18 @@ def _multipart_head(fields: bytes, clean: bool) -> tuple[str, str, str] | None:
     head = BytesParser(policy=compat32).parsebytes(fields, headersonly=True)
     if _header_defects(head) or head.get_content_maintype() != "multipart":
         return None
-    boundary = head.get_boundary()
-    cte = str(head.get("content-transfer-encoding", "8bit")).lower()
-    subtype = head.get_content_subtype()
+    return _splittable(
+        head.get_content_subtype(), head.get_boundary(), head.get("content-transfer-encoding")
+    )
+
+
+def _splittable(subtype: str, boundary: str | None, cte: object) -> str | None:
+    """The boundary, when the quick path can split such a node: not a digest (its parts
+    default to message/rfc822) and a body that is not transfer-encoded."""
+    cte = "8bit" if cte is None else str(cte).lower()
     if not boundary or subtype == "digest" or cte not in ("7bit", "8bit", "binary"):
         return None
-    return subtype, boundary, cte
+    return boundary
 
 
 def _field_value(fields: bytes, name: bytes) -> str | None:
@@ -683,7 +689,7 @@ def _field_value(fields: bytes, name: bytes) -> str | None:
     return None
 
 
-def _simple_multipart(fields: bytes) -> tuple[str, str, str] | None:
+def _simple_multipart(fields: bytes) -> str | None:
     try:
         ctype = _field_value(fields, b"content-type")
         cte = _field_value(fields, b"content-transfer-encoding")
@@ -705,12 +711,9 @@ def _simple_multipart(fields: bytes) -> tuple[str, str, str] | None:
         if boundary is None and p.group(1).lower() == "boundary":
             boundary = p.group(2)
         pos = p.end()
-    subtype = m.group(1).lower()
-    cte = "8bit" if cte is None else cte.lower()
-    if not boundary or subtype == "digest" or cte not in ("7bit", "8bit", "binary"):
-        return None
-    boundary = unquote(unquote(boundary)).rstrip()  # get_param, then collapse_rfc2231_value
-    return (subtype, boundary, cte) if boundary else None
+    if boundary is not None:
+        boundary = unquote(unquote(boundary)).rstrip()  # get_param, then collapse_rfc2231_value
+    return _splittable(m.group(1).lower(), boundary, cte)
 
 
 def _boundary_lines(buf: bytes, sep: bytes, lo: int, hi: int) -> list[tuple[int, int, bool]] | None:
@@ -758,7 +761,7 @@ def _header_defects(head: EmailMessage) -> list[Exception]:
 
 
 def _split_multipart(
-    head: tuple[str, str, str],
+    boundary: str,
     buf: bytes,
     lo: int,
     hi: int,
@@ -768,11 +771,11 @@ def _split_multipart(
     parts: list[Part],
     encoded: dict[str, bytes],
 ) -> bool:
-    """Append the leaves of one multipart node (`_multipart_head`), whose body (what follows
-    its header) is buf[lo:hi], in IMAP section order; False when the full parser must decide."""
+    """Append the leaves of one multipart node (`_multipart_boundary`), whose body (what
+    follows its header) is buf[lo:hi], in IMAP section order; False when the full parser must
+    decide."""
     if depth > _QUICK_DEPTH:
         return False
-    boundary = head[1]
     has_cr = sizes.has_cr
     marks = _boundary_lines(buf, b"--" + boundary.encode("ascii", "surrogateescape"), lo, hi)
     if marks is None or len(marks) < 2 or marks[0][2]:
@@ -788,25 +791,16 @@ def _split_multipart(
         part_header = buf[start:end]
         lowered = part_header.lower()
         if b"multipart/" in lowered or b"message/" in lowered:
-            if b"message/" in lowered:
-                child = BytesParser(policy=compat32).parsebytes(part_header, headersonly=True)
-                if _header_defects(child) or child.get_content_maintype() == "message":
+            clean = _CLEAN_HEADER.fullmatch(part_header) is not None
+            inner = _multipart_boundary(part_header, clean)
+            if inner is not None:
+                if not _split_multipart(
+                    inner, buf, end, stop, section, depth + 1, sizes, parts, encoded
+                ):
                     return False
-                multipart = child.get_content_maintype() == "multipart"
-            else:
-                multipart = True
-            if multipart:
-                clean = _CLEAN_HEADER.fullmatch(part_header) is not None
-                child_head = _multipart_head(part_header, clean)
-                if child_head is None:
-                    if not _plain_leaf(part_header):
-                        return False
-                else:
-                    if not _split_multipart(
-                        child_head, buf, end, stop, section, depth + 1, sizes, parts, encoded
-                    ):
-                        return False
-                    continue
+                continue
+            if not _plain_leaf(part_header):  # message/*, a defect, or a multipart not split
+                return False
         # the line end before the next boundary line belongs to that line
         if stop - end >= 2 and buf[stop - 2 : stop] == b"\r\n":
             stop -= 2
@@ -822,8 +816,8 @@ def _split_multipart(
 
 
 def _plain_leaf(part_header: bytes) -> bool:
-    """Whether the email package reads this part header, which mentions "multipart/"
-    somewhere (a file name, say), as a leaf without a defect."""
+    """Whether the email package reads this part header, which mentions "multipart/" or
+    "message/" somewhere (a file name, say), as a leaf without a defect."""
     head = BytesParser(policy=compat32).parsebytes(part_header, headersonly=True)
     return not _header_defects(head) and head.get_content_maintype() not in ("multipart", "message")
 

@@ -120,10 +120,7 @@ class InboxWatcher(threading.Thread):
                 self._halt.wait(delay)
 
     def _connect(self) -> Any:
-        acct = self.account
-        if acct.oauth2_token_command is not None:
-            return imapconn.connect(acct, oauth2_token=lambda: secrets.get_oauth2_token(acct))
-        return imapconn.connect(acct, password=lambda: secrets.get_password(acct))
+        return imapconn.connect(self.account, **secrets.login_callables(self.account))
 
     def _watch(self) -> None:
         client = self._connect()

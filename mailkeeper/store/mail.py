@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,8 +82,7 @@ def _same_text(a: str | None, b: str | None) -> bool:
     """Texts of one message extracted by two versions of the code: equal but for white space,
     or nearly so (a repaired character, a line break). A reused Message-ID with other content
     differs more than that."""
-    import difflib
-    import re
+    import difflib  # only when a loose key matches: rare
 
     x, y = re.sub(r"\s+", "", a or ""), re.sub(r"\s+", "", b or "")
     if x == y:
