@@ -389,3 +389,44 @@ def test_at_most_per_run_drafts_most_urgent_first_and_an_obsolete_one(tmp_path: 
         states = {d["kind"]: d["state"] for d in app.drafts()}
     assert states == {"issue_ack": "pending", "check_in": "obsolete"}
     assert len(_drafts_on_disk(box)) == 2  # nothing deleted: the rep's to delete
+
+
+@pytest.mark.parametrize("cut", ["before the append", "after the append, before it is noted"])
+def test_a_run_killed_between_recording_and_appending_loses_and_doubles_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: str
+) -> None:
+    """A draft is recorded first and appended after (publish.py). A run killed in between
+    leaves a recorded draft not yet in Drafts (the next run adds it) or one in Drafts not yet
+    noted as added (the next run finds it there by its key and does not add it again)."""
+    from mailkeeper.mailbox.maildir import MaildirDraftBox
+    from mailkeeper.store.drafts import DraftStore
+
+    box = MaildirBox(tmp_path / "Maildir")
+    box.deliver("INBOX", make_mail("Jane Oak <jane@birch.co.uk>", ME, "Hi", date=ago(31)))
+    box.deliver("Sent", make_mail(ME, "Jane Oak <jane@birch.co.uk>", "Re: Hi", date=ago(30)))
+    target, name = (
+        (MaildirDraftBox, "append_draft")
+        if cut == "before the append"
+        else (DraftStore, "set_appended")
+    )
+    real = getattr(target, name)
+
+    def killed(*args: object, **kw: object) -> None:
+        raise KeyboardInterrupt  # stands for kill -9 at this point
+
+    with _maildir_app(tmp_path, box) as app:
+        monkeypatch.setattr(target, name, killed)
+        with pytest.raises(KeyboardInterrupt):
+            app.draft(as_of=AS_OF)
+    monkeypatch.setattr(target, name, real)
+    assert len(_drafts_on_disk(box)) == (0 if cut == "before the append" else 1)
+    with _maildir_app(tmp_path, box) as app:
+        [row] = app.drafts()
+        assert (row["kind"], row["state"]) == ("check_in", "pending")
+        again = app.draft(as_of=AS_OF + timedelta(minutes=5))
+        assert again["added"] == []  # the recorded draft is the finding's one draft
+        [path] = _drafts_on_disk(box)
+        assert _strict(path.read_bytes())["X-Mailkeeper-Key"]
+        assert [d["state"] for d in app.drafts()] == ["pending"]
+        assert app.draft(as_of=AS_OF + timedelta(hours=1))["still_there"] == 1
+        assert len(_drafts_on_disk(box)) == 1
