@@ -332,6 +332,38 @@ def test_two_processes_opening_a_new_database_at_once_both_succeed(tmp_path: Pat
             assert len(list(s.conn.execute("SELECT name FROM migrations"))) == len(MIGRATION_NAMES)
 
 
+def test_opening_waits_for_a_writer_instead_of_failing_on_the_switch_to_wal(
+    tmp_path: Path,
+) -> None:
+    """A process that finds a new database being written (still in rollback-journal mode)
+    reads it, then must write to switch it to WAL; SQLite refuses that at once, ignoring the
+    busy timeout (two readers waiting to write would deadlock). Opening retries until the
+    writer is done — CI once failed here with "database is locked" when four processes
+    opened one new database at once."""
+    import threading
+    import time
+
+    path = tmp_path / "new.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE early (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO early VALUES (1)")
+
+    def finish() -> None:
+        time.sleep(0.3)
+        writer.execute("COMMIT")
+
+    done = threading.Thread(target=finish)
+    done.start()
+    try:
+        with Store(path) as s:
+            assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert len(list(s.conn.execute("SELECT name FROM migrations"))) == len(MIGRATIONS)
+    finally:
+        done.join()
+        writer.close()
+
+
 def _imap_client(imap) -> IMAPClient:
     c = IMAPClient(imap.host, imap.port, ssl=False, timeout=10)
     c.login(imap.user, "secret")

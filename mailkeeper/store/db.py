@@ -21,6 +21,7 @@ from mailkeeper.store.migrations import MIGRATIONS
 
 logger = logging.getLogger(__name__)
 
+OPEN_TIMEOUT = 30.0  # seconds another process may hold the database before we give up
 CACHE_KB = -65536  # 64 MB of SQLite page cache: index upkeep at 100k+ messages
 BULK_MESSAGES = 2000  # messages per transaction during a large first sync (see Database.bulk)
 # ...and at most this many seconds between commits, so that a sync killed again and again
@@ -62,6 +63,26 @@ def writable(path: Path) -> bool:
     return all(os.access(p, os.W_OK) for p in side)
 
 
+def wal_mode(conn: sqlite3.Connection, wait: float = OPEN_TIMEOUT) -> None:
+    """Switch `conn`'s database to WAL, waiting up to `wait` seconds for other processes.
+
+    On a brand-new file, processes that open it at once each read it (a shared lock) and then
+    ask to write its header; SQLite refuses the second one at once with "database is locked",
+    without waiting, because two readers that both wait to write would wait forever. So the
+    switch is tried again until the first one has done it (then it is a no-op)."""
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
 class ReadOnlyError(StoreError):
     """A write was asked of a database opened read-only."""
 
@@ -85,10 +106,10 @@ class Database:
                 conn = self._open_readonly(self.path)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+                conn = sqlite3.connect(str(self.path), timeout=OPEN_TIMEOUT, isolation_level=None)
             self.conn = conn
             if not self.readonly:
-                conn.execute("PRAGMA journal_mode=WAL")
+                wal_mode(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA cache_size={CACHE_KB}")
             conn.execute("PRAGMA temp_store=MEMORY")
