@@ -117,8 +117,8 @@ def write_maildir(root: Path, mails: Iterable[Mail], now: datetime = DEMO_NOW) -
     for folder in (root, root / ".Sent", root / ".Drafts"):
         for sub in ("cur", "new", "tmp"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
-    for folder in (".Sent", ".Drafts"):  # Drafts: where `mailkeeper draft` puts its drafts
-        (root / folder / "maildirfolder").touch()
+    for name in (".Sent", ".Drafts"):  # Drafts: where `mailkeeper draft` puts its drafts
+        (root / name / "maildirfolder").touch()
     (root / "subscriptions").write_text("Sent\nDrafts\n")
     for n, mail in enumerate(sorted(mails, key=lambda m: sent_at(m, now)), start=1):
         when = sent_at(mail, now)

@@ -255,7 +255,8 @@ class Drafter:
     def plan(self, now: datetime, limit: int) -> tuple[list[PlannedDraft], list[str]]:
         """Up to `limit` drafts, and a note for each finding that could not get one."""
         names = self.store.customers.names_by_id()
-        planned, skipped = [], []
+        planned: list[PlannedDraft] = []
+        skipped: list[str] = []
         # a customer who gets (or has waiting) another draft needs no check-in besides it,
         # and an order one progress report at a time
         pending = self.store.drafts.listing(("pending",))

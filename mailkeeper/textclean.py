@@ -458,11 +458,11 @@ def _latin_language(sample: str, counts: dict[str, int]) -> str | None:
         if scores is not None:
             first, second = sorted(scores.values(), reverse=True)[:2]
             if first >= 4 and first >= 2 * second:
-                return max(scores, key=lambda lang: scores[lang])
+                return max(scores, key=scores.__getitem__)
     scores = _stopword_scores(sample[:_LATIN_SAMPLE_CHARS])
     if scores is None:
         return None
-    best = max(scores, key=lambda lang: scores[lang])
+    best = max(scores, key=scores.__getitem__)
     if scores[best] >= 2 and scores[best] >= 1.5 * max(
         (s for lang, s in scores.items() if lang != best), default=0
     ):

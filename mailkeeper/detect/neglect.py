@@ -73,7 +73,7 @@ def neglect_findings(
                 kind="neglect",
                 customer_id=c["id"],
                 state=state,
-                opened_at=ts(reference),
+                opened_at=ts(reference) or "",
                 due_at=None,
                 rank=(max(overdue, 0) * weight) if state == "neglected" else -1.0,
                 data={

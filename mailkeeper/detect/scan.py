@@ -220,9 +220,9 @@ class Scanner:
                     continue  # nothing to write
                 store.findings.save(f.as_row(), at, event, None)
             for kind, states in LIVE.items():
-                for f in store.findings.live([kind], list(states)):
-                    if f["key"] not in produced:
-                        store.findings.set_state(f["id"], ENDED[kind], at, "no longer applies")
+                for row in store.findings.live([kind], list(states)):
+                    if row["key"] not in produced:
+                        store.findings.set_state(row["id"], ENDED[kind], at, "no longer applies")
                         report.closed += 1
 
 

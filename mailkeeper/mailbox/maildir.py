@@ -108,9 +108,12 @@ def flags_of(letters: str) -> tuple[str, ...]:
     return tuple(flag for letter, flag in INFO_FLAGS if letter in letters)
 
 
-def list_messages(folder_dir: Path) -> dict[str, Path]:
-    """basename -> path of every message file in cur/ and new/ (cur/ wins a duplicate)."""
-    out: dict[str, Path] = {}
+def list_messages(folder_dir: Path) -> dict[str, str]:
+    """basename -> path of every message file in cur/ and new/ (cur/ wins a duplicate).
+
+    Paths are kept as strings: a folder of 100,000 files held as `Path` objects costs ~50 MB
+    more (each keeps its parsed parts and, once used, its string)."""
+    out: dict[str, str] = {}
     for sub in ("cur", "new"):
         try:
             entries = list(os.scandir(folder_dir / sub))
@@ -124,7 +127,7 @@ def list_messages(folder_dir: Path) -> dict[str, Path]:
                     continue
             except OSError:
                 continue
-            out.setdefault(split_name(entry.name)[0], Path(entry.path))
+            out.setdefault(split_name(entry.name)[0], entry.path)
     return out
 
 
@@ -190,15 +193,15 @@ class _Numbering:
     source = ""
     uidvalidity = 0
 
-    def numbered(self, listing: dict[str, Path]) -> dict[int, Path]:
+    def numbered(self, listing: dict[str, str]) -> dict[int, str]:
         """uid -> path of every file that has a UID now."""
         raise NotImplementedError
 
-    def uidnext(self, listing: dict[str, Path]) -> int:
+    def uidnext(self, listing: dict[str, str]) -> int:
         """The UIDNEXT after every numberable file in `listing` has been numbered."""
         raise NotImplementedError
 
-    def assign(self, listing: dict[str, Path]) -> None:
+    def assign(self, listing: dict[str, str]) -> None:
         """Number what is not numbered yet (only mailkeeper's own map does)."""
 
 
@@ -219,15 +222,15 @@ class _MbsyncNumbering(_Numbering):
         except (OSError, ValueError, IndexError, UnicodeError):
             return None
 
-    def numbered(self, listing: dict[str, Path]) -> dict[int, Path]:
-        out: dict[int, Path] = {}
+    def numbered(self, listing: dict[str, str]) -> dict[int, str]:
+        out: dict[int, str] = {}
         for base, path in listing.items():
             m = _MBSYNC_UID.search(base)
             if m:
                 out.setdefault(int(m.group(1)), path)
         return out
 
-    def uidnext(self, listing: dict[str, Path]) -> int:
+    def uidnext(self, listing: dict[str, str]) -> int:
         return max([self.max_uid, *self.numbered(listing)]) + 1
 
 
@@ -272,10 +275,10 @@ class _DovecotNumbering(_Numbering):
             by_base[split_name(base)[0]] = int(uid)
         return cls(uidvalidity, next_uid, by_base)
 
-    def numbered(self, listing: dict[str, Path]) -> dict[int, Path]:
+    def numbered(self, listing: dict[str, str]) -> dict[int, str]:
         return {self.by_base[b]: p for b, p in listing.items() if b in self.by_base}
 
-    def uidnext(self, listing: dict[str, Path]) -> int:
+    def uidnext(self, listing: dict[str, str]) -> int:
         # The header's N is only rewritten when Dovecot recreates the file; lines are appended.
         return max([self.next_uid - 1, *self.by_base.values()]) + 1
 
@@ -327,16 +330,16 @@ class _OwnNumbering(_Numbering):
                 by_base[os.fsdecode(base)] = int(uid)
         return cls(path, uidvalidity, by_base)
 
-    def pending(self, listing: dict[str, Path]) -> list[str]:
+    def pending(self, listing: dict[str, str]) -> list[str]:
         return [b for b in listing if b not in self.by_base]
 
-    def numbered(self, listing: dict[str, Path]) -> dict[int, Path]:
+    def numbered(self, listing: dict[str, str]) -> dict[int, str]:
         return {self.by_base[b]: p for b, p in listing.items() if b in self.by_base}
 
-    def uidnext(self, listing: dict[str, Path]) -> int:
+    def uidnext(self, listing: dict[str, str]) -> int:
         return self.next_uid + len(self.pending(listing))
 
-    def assign(self, listing: dict[str, Path]) -> None:
+    def assign(self, listing: dict[str, str]) -> None:
         new = _by_arrival((b, listing[b]) for b in self.pending(listing))
         if not new:
             return
@@ -352,12 +355,12 @@ class _OwnNumbering(_Numbering):
         logger.debug("%s: numbered %d new file(s)", self.path, len(new))
 
 
-def _by_arrival(files: Iterable[tuple[str, Path]]) -> list[str]:
+def _by_arrival(files: Iterable[tuple[str, str]]) -> list[str]:
     """Basenames in (mtime, name) order; a file that vanished meanwhile is left out."""
     stamped = []
     for base, path in files:
         try:
-            stamped.append((path.stat().st_mtime_ns, base))
+            stamped.append((os.stat(path).st_mtime_ns, base))
         except FileNotFoundError:
             continue
     return [base for _, base in sorted(stamped)]
@@ -376,7 +379,7 @@ class _Read:
     whole: bool
 
 
-def _open_quietly(path: Path) -> int:
+def _open_quietly(path: str | Path) -> int:
     """Open read-only, without touching the access time when the OS lets us."""
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
     noatime = getattr(os, "O_NOATIME", 0)
@@ -400,11 +403,11 @@ def _read_header(fh: BinaryIO) -> bytes:
     return data[: m.end()] if m else data[:HEADER_READ_LIMIT]
 
 
-def read_message(path: Path, max_size: int) -> _Read:
+def read_message(path: str, max_size: int) -> _Read:
     """The bytes of one message file, read once; only the header when it is over `max_size`."""
     with os.fdopen(_open_quietly(path), "rb") as fh:
         st = os.fstat(fh.fileno())
-        m = _DOVECOT_VSIZE.search(split_name(path.name)[0])
+        m = _DOVECOT_VSIZE.search(split_name(os.path.basename(path))[0])
         size = int(m.group(1)) if m else st.st_size
         if size <= max_size:
             return _Read(fh.read(), size, st.st_mtime, True)
@@ -459,12 +462,11 @@ def read_and_split(
     when it is over `max_size`) and split (`split_message`). A file renamed since the listing
     (a mail client changed its flags) is found again by its basename in cur/ or new/; None when
     it is gone (the sync skips it and reads it at the next listing, if it comes back)."""
-    p = Path(path)
     try:
         try:
-            got = read_message(p, max_size)
+            got = read_message(path, max_size)
         except FileNotFoundError:
-            moved = _renamed(p)
+            moved = _renamed(path)
             if moved is None:
                 return None
             got = read_message(moved, max_size)
@@ -486,16 +488,16 @@ def read_and_split(
     )
 
 
-def _renamed(path: Path) -> Path | None:
+def _renamed(path: str) -> str | None:
     """The file of the same basename in its folder's cur/ or new/, under its new name."""
-    base = split_name(path.name)[0]
-    folder_dir = path.parent.parent
+    base = split_name(os.path.basename(path))[0]
+    folder_dir = os.path.dirname(os.path.dirname(path))
     for sub in ("cur", "new"):
         try:
-            with os.scandir(folder_dir / sub) as entries:
+            with os.scandir(os.path.join(folder_dir, sub)) as entries:
                 for entry in entries:
                     if split_name(entry.name)[0] == base:
-                        return Path(entry.path)
+                        return entry.path
         except FileNotFoundError:
             continue
     return None
@@ -847,7 +849,7 @@ class MaildirMailbox:
         self._folders: dict[str, Path] = {}
         self._own: dict[Path, _OwnNumbering] = {}
         self._uidlists: dict[Path, tuple[tuple[int, int, int], _DovecotNumbering | None]] = {}
-        self._index: dict[str, dict[int, Path]] = {}
+        self._index: dict[str, dict[int, str]] = {}
         self._resolved: FolderRoles | None = None
 
     # ------------------------------------------------------------------ open / close
@@ -1010,7 +1012,7 @@ class MaildirMailbox:
     def all_uids(self, folder: str) -> list[int]:
         return sorted(self._refresh_index(folder))
 
-    def _refresh_index(self, folder: str) -> dict[int, Path]:
+    def _refresh_index(self, folder: str) -> dict[int, str]:
         folder_dir = self._folder_dir(folder)
         listing = list_messages(folder_dir)
         numbering = self._numbering(folder, folder_dir)
@@ -1059,7 +1061,7 @@ class MaildirMailbox:
             out.append(self._fetched(folder, uid, path, mtime))
         return out
 
-    def _mtime(self, path: Path) -> float | None:
+    def _mtime(self, path: str) -> float | None:
         """The file's time, and a hint to the kernel to start reading it (the worker reads it
         a few batches later; on a cold cache that read would otherwise wait for the disk)."""
         try:
@@ -1076,9 +1078,9 @@ class MaildirMailbox:
         finally:
             os.close(fd)
 
-    def _fetched(self, folder: str, uid: int, path: Path, mtime: float) -> Fetched:
+    def _fetched(self, folder: str, uid: int, path: str, mtime: float) -> Fetched:
         """The message as the parse worker gets it: where the file is, nothing read yet."""
-        flags = flags_of(split_name(path.name)[1])
+        flags = flags_of(split_name(os.path.basename(path))[1])
         internaldate = datetime.fromtimestamp(mtime, UTC)
         return Fetched(
             folder=folder,
@@ -1089,7 +1091,7 @@ class MaildirMailbox:
             internaldate=internaldate,
             deferred=functools.partial(
                 read_and_split,
-                os.fspath(path),
+                path,
                 self.account_name,
                 folder,
                 uid,
