@@ -1,7 +1,7 @@
 """The first sync of two (or more) commits' code on one generated mailbox, interleaved.
 
     python bench/compare_commits.py [--old 039315c] [--new HEAD] [--new f859d57 ...]
-        [--size 10000] [--repeat 3] [--profile default] [--out bench/RESULTS-compare.md]
+        [--size 10000] [--repeat 3] [--profile default] [--maildir] [--out bench/RESULTS-compare.md]
 
 Issue 7 asks that the first sync be no slower after the reorganisation, "measured old commit
 against new in one run": absolute times on this machine drift between hours (and other jobs
@@ -13,6 +13,9 @@ at the end) and run as `python -m mailkeeper --config ... sync --json` with PYTH
 at that worktree (checked: `mailkeeper.__file__` must be inside it), with its own rules and
 templates, on a fresh database every run. The mailbox is generated once (bench/generate.py, as
 bench/run.py does) into a private Dovecot on 127.0.0.1; needs root, like bench/run.py.
+
+With --maildir each commit syncs a `maildir:` account on the Dovecot's own Maildir (UIDs from
+its dovecot-uidlist) instead of IMAP: the local-Maildir path, with the same mailbox.
 
 Every run of the script adds its figures to bench/RESULTS-compare.json and rewrites the
 Markdown from all the runs recorded there (--fresh starts both over).
@@ -38,7 +41,18 @@ from typing import Any
 import generate
 import measure
 from measure import Spread
-from run import BENCH, CONFIG, PASSWORD, REPO, USER, find_timings, log, machine, prepare
+from run import (
+    BENCH,
+    CONFIG,
+    MAILDIR_CONFIG,
+    PASSWORD,
+    REPO,
+    USER,
+    find_timings,
+    log,
+    machine,
+    prepare,
+)
 
 sys.path.insert(0, str(REPO / "tests"))
 import dovecot  # noqa: E402  (tests/dovecot.py, as bench/run.py uses it)
@@ -123,8 +137,10 @@ def remove_worktree(side: Side) -> None:
 # --------------------------------------------------------------------------- runs
 
 
-def configure(side: Side, port: int, world: Any) -> None:
-    """Config, rules and templates from the side's own tree; customers.yaml from the world."""
+def configure(side: Side, port: int, world: Any, maildir: Path | None = None) -> None:
+    """Config, rules and templates from the side's own tree; customers.yaml from the world.
+    With `maildir`, the account reads that Maildir (Dovecot's own, with its dovecot-uidlist)
+    instead of speaking IMAP."""
     rules, templates = side.dir / "rules", side.dir / "templates"
     rules.mkdir(parents=True, exist_ok=True)
     for src in (side.tree / "rules").glob("*.yaml"):
@@ -135,7 +151,10 @@ def configure(side: Side, port: int, world: Any) -> None:
     from world import write_customers_yaml
 
     write_customers_yaml(world, rules / "customers.yaml", 0)
-    (side.dir / "mailkeeper.yaml").write_text(CONFIG.format(port=port, user=USER))
+    config = (
+        MAILDIR_CONFIG.format(maildir=maildir) if maildir else CONFIG.format(port=port, user=USER)
+    )
+    (side.dir / "mailkeeper.yaml").write_text(config)
 
 
 def check_import(side: Side, root: Path) -> None:
@@ -194,6 +213,7 @@ class CpuSampler(threading.Thread):
 def first_sync(side: Side, root: Path, size: int, timeout: float) -> None:
     for p in side.dir.glob("mailkeeper.db*"):
         p.unlink()
+    shutil.rmtree(side.dir / "maildir-state", ignore_errors=True)  # a Maildir account's UID maps
     side.load.append(os.getloadavg()[0])
     config = str(side.dir / "mailkeeper.yaml")
     argv = [sys.executable, "-m", "mailkeeper", "--config", config, "sync", "--json"]
@@ -257,7 +277,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
 
         world = build_world(args.seed)
         for side in sides:
-            configure(side, server.port, world)
+            configure(side, server.port, world, server.maildir() if args.maildir else None)
             check_import(side, root)
         timeout = max(300.0, args.size / 100)
         for i in range(args.repeat):
@@ -282,6 +302,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
         "repeat": args.repeat,
         "seed": args.seed,
         "profile": args.profile,
+        "account": "maildir" if args.maildir else "imap",
         "mailbox": mailbox,
         "machine": machine(),
         "busy_before_runs": busy,
@@ -303,8 +324,9 @@ def render_run(r: dict[str, Any]) -> list[str]:
     mb = r["mailbox"]
     busy = r.get("busy_before_runs") or []
     loads = [v for s in sides for v in s["load"]]
+    over = ", read as a local Maildir" if r.get("account") == "maildir" else ""
     rows = [
-        f"## {r['size']:,} messages, {r['profile']} mix (started {r['started']})",
+        f"## {r['size']:,} messages, {r['profile']} mix{over} (started {r['started']})",
         "",
         f"Mailbox: seed {r['seed']}, {mb['total_mb']} MB, median {mb['median_kb']} KB, "
         f"{mb['attachments_pct']}% with an attachment. {r['repeat']} rounds, each running every "
@@ -394,6 +416,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
     ap.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     ap.add_argument("--profile", choices=generate.PROFILES, default="default")
+    ap.add_argument(
+        "--maildir",
+        action="store_true",
+        help="sync a `maildir:` account on the Dovecot's Maildir instead of IMAP",
+    )
     ap.add_argument("--out", type=Path, default=BENCH / "RESULTS-compare.md")
     ap.add_argument("--fresh", action="store_true", help="forget the runs recorded before")
     ap.add_argument("--workdir", type=Path, default=None, help="scratch parent (default /tmp)")
