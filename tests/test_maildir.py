@@ -638,6 +638,34 @@ def test_a_file_renamed_or_deleted_before_the_worker_reads_it(tmp_path: Path) ->
     assert b"INBOX message 1" in _read(batch)[0].header
 
 
+def test_a_file_renamed_again_while_the_worker_looks_for_it_is_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mail client may rename a file more than once while the worker looks for it (moved
+    from new/ to cur/, then flagged): the message is read all the same, not skipped as
+    deleted — a skipped UID is never fetched again."""
+    from mailkeeper.mailbox import maildir
+
+    box = MaildirBox(tmp_path / "Maildir")
+    box.deliver("INBOX", _mail(1))
+    with _mailbox(box.root, tmp_path / "state") as mb:
+        batch = mb.fetch_batch("INBOX", mb.new_uids("INBOX", 0))
+    real = maildir.read_message
+    renames = iter(["S", "RS"])
+
+    def renamed_first(path: str, max_size: int) -> object:
+        flags = next(renames, None)
+        if flags is not None:  # the client renames the file just before each of our reads
+            [now] = [p for p in box.root.glob("*/*") if p.is_file()]
+            base = split_name(now.name)[0]
+            now.rename(box.root / "cur" / f"{base}:2,{flags}")
+        return real(path, max_size)
+
+    monkeypatch.setattr(maildir, "read_message", renamed_first)
+    [f] = _read(batch)
+    assert b"INBOX message 1" in f.header and f.parts
+
+
 def test_an_oversized_file_is_read_as_headers_only_by_the_worker(tmp_path: Path) -> None:
     box = MaildirBox(tmp_path / "Maildir")
     box.deliver("INBOX", _nested(200_000))

@@ -89,6 +89,7 @@ _SIMPLE_PARAM = re.compile(
 )
 _PARAMS_END = re.compile(r"(?:;[ \t\r\n]*)?")
 _LEAF_CACHE_MAX = 4096
+_RENAME_TRIES = 4  # reads of a file that a mail client keeps renaming (read_and_split)
 
 
 # ----------------------------------------------------------------------------- file names
@@ -375,7 +376,6 @@ def _safe(name: str) -> str:
 class _Read:
     raw: bytes  # the whole message, or only its header block when `size` is over the cap
     size: int
-    mtime: float
     whole: bool
 
 
@@ -410,8 +410,8 @@ def read_message(path: str, max_size: int) -> _Read:
         m = _DOVECOT_VSIZE.search(split_name(os.path.basename(path))[0])
         size = int(m.group(1)) if m else st.st_size
         if size <= max_size:
-            return _Read(fh.read(), size, st.st_mtime, True)
-        return _Read(_read_header(fh), size, st.st_mtime, False)
+            return _Read(fh.read(), size, True)
+        return _Read(_read_header(fh), size, False)
 
 
 # ----------------------------------------------------------------------------- splitting
@@ -460,20 +460,24 @@ def read_and_split(
 ) -> Fetched | None:
     """One Maildir message as the parse worker makes it: the file read once (only its header
     when it is over `max_size`) and split (`split_message`). A file renamed since the listing
-    (a mail client changed its flags) is found again by its basename in cur/ or new/; None when
-    it is gone (the sync skips it and reads it at the next listing, if it comes back)."""
+    (a mail client moved it from new/ to cur/ or changed its flags, maybe more than once) is
+    found again by its basename; None when no file of that basename is left: the message was
+    deleted, and the sync skips it for good, as it would a message expunged on a server."""
+    where = path
     try:
-        try:
-            got = read_message(path, max_size)
-        except FileNotFoundError:
-            moved = _renamed(path)
-            if moved is None:
-                return None
-            got = read_message(moved, max_size)
-    except FileNotFoundError:
-        return None
+        for _ in range(_RENAME_TRIES):
+            try:
+                got = read_message(where, max_size)
+                break
+            except FileNotFoundError:
+                moved = _renamed(where)
+                if moved is None:
+                    return None
+                where = moved
+        else:
+            return None  # renamed under us again and again: deleted is the likelier story
     except OSError as e:
-        raise MailboxError(f"{account}: cannot read {path}: {e.strerror}") from e
+        raise MailboxError(f"{account}: cannot read {where}: {e.strerror}") from e
     if got.whole:
         return split_message(got.raw, folder, uid, flags, internaldate, max_text_bytes)
     note = f"larger than max_message_size ({got.size} > {max_size} bytes): headers only"
@@ -489,10 +493,11 @@ def read_and_split(
 
 
 def _renamed(path: str) -> str | None:
-    """The file of the same basename in its folder's cur/ or new/, under its new name."""
+    """The file of the same basename in its folder's new/ or cur/, under its new name. new/ is
+    looked at first: a file moved from new/ to cur/ meanwhile is then found in cur/."""
     base = split_name(os.path.basename(path))[0]
     folder_dir = os.path.dirname(os.path.dirname(path))
-    for sub in ("cur", "new"):
+    for sub in ("new", "cur"):
         try:
             with os.scandir(os.path.join(folder_dir, sub)) as entries:
                 for entry in entries:
@@ -511,11 +516,6 @@ def header_end(raw: bytes) -> int:
         return i + 2
     m = _HEADER_END.search(raw)
     return m.end() if m else -1
-
-
-def _crlf_size(raw: bytes, has_cr: bool = True) -> int:
-    """Size as an IMAP server reports it (as mime does): every bare LF counted as CRLF."""
-    return len(raw) + raw.count(b"\n") - (raw.count(b"\r\n") if has_cr else 0)
 
 
 def _mime_fields(header: bytes) -> bytes:

@@ -77,7 +77,8 @@ def wal_mode(conn: sqlite3.Connection, wait: float = OPEN_TIMEOUT) -> None:
             conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as e:
-            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() > deadline:
+            busy = e.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # "database is locked"
+            if not busy or time.monotonic() > deadline:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.2)
