@@ -31,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,45 +170,6 @@ def check_import(side: Side, root: Path) -> None:
         raise SystemExit(f"{side.label}: python imports mailkeeper from {where}, not its worktree")
 
 
-class CpuSampler(threading.Thread):
-    """CPU seconds (user + system) of the process whose command line holds `marker` and of
-    its descendants (the parse workers), read every 50 ms with psutil and summed over the last
-    reading of each process. Less disturbed by other jobs than wall time; a process's last
-    < 50 ms are missed."""
-
-    def __init__(self, marker: str) -> None:
-        super().__init__(daemon=True)
-        self.marker = marker
-        self.seen: dict[int, float] = {}
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        import psutil
-
-        main = None
-        while not self.stop.is_set():
-            if main is None:
-                for proc in psutil.process_iter(["cmdline"]):
-                    if self.marker in (proc.info.get("cmdline") or []):
-                        main = proc
-                        break
-            if main is not None:
-                try:
-                    procs = [main, *main.children(recursive=True)]
-                except psutil.Error:
-                    procs = []
-                for proc in procs:
-                    try:
-                        t = proc.cpu_times()
-                        self.seen[proc.pid] = t.user + t.system
-                    except psutil.Error:
-                        continue
-            self.stop.wait(0.05)
-
-    def total(self) -> float:
-        return sum(self.seen.values())
-
-
 def first_sync(side: Side, root: Path, size: int, timeout: float) -> None:
     for p in side.dir.glob("mailkeeper.db*"):
         p.unlink()
@@ -217,7 +177,7 @@ def first_sync(side: Side, root: Path, size: int, timeout: float) -> None:
     side.load.append(os.getloadavg()[0])
     config = str(side.dir / "mailkeeper.yaml")
     argv = [sys.executable, "-m", "mailkeeper", "--config", config, "sync", "--json"]
-    sampler = CpuSampler(config)
+    sampler = measure.CpuSampler(marker=config)
     sampler.start()
     try:
         run = measure.run(argv, timeout=timeout, env=side.env(root), cwd=side.dir)

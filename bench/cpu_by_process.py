@@ -18,11 +18,10 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import psutil
+import measure
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,41 +35,23 @@ def main() -> None:
     for p in folder.glob("mailkeeper.db*"):
         p.unlink()
     shutil.rmtree(folder / "maildir-state", ignore_errors=True)
-    subprocess.run(["sync"], check=False)
+    os.sync()  # the writeback of what ran before is not this run's
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.setdefault("MK_BENCH_PASSWORD", "secret")
     argv = [sys.executable, "-m", "mailkeeper", "--config", str(args.config), "sync", "--json"]
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env, cwd=folder)
-    root = psutil.Process(proc.pid)
-    seen: dict[int, tuple[bool, float]] = {}
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            try:
-                procs = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                return
-            for p in procs:
-                try:
-                    t = p.cpu_times()
-                    seen[p.pid] = (p.pid == proc.pid, t.user + t.system)
-                except psutil.Error:
-                    pass
-            time.sleep(0.05)
-
-    th = threading.Thread(target=sample)
-    th.start()
+    sampler = measure.CpuSampler(pid=proc.pid)
+    sampler.start()
     out = proc.communicate()[0]
     wall = time.perf_counter() - t0
-    done.set()
-    th.join()
+    sampler.stop.set()
+    sampler.join()
     report = json.loads(out)
     report = report[0] if isinstance(report, list) else report
     n = args.messages or sum(f.get("fetched", 0) for f in report.get("folders", [])) or 1
-    main_cpu = sum(c for is_main, c in seen.values() if is_main)
-    workers = sum(c for is_main, c in seen.values() if not is_main)
+    main_cpu = sampler.main()
+    workers = sampler.total() - main_cpu
     timings = {k: round(v, 2) for k, v in report.get("timings", {}).items()}
     print(
         f"wall {wall:.2f} s; CPU: syncing process {main_cpu:.2f} s "
