@@ -246,18 +246,15 @@ def mailboxes(r: dict[str, Any]) -> list[str]:
         "Chinese | newsletters / auto-replies / bounces | generate s | index s |",
         "|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
-    for size in all_sizes(ms):
-        for m in ms:
-            if size not in m["sizes"]:
-                continue
-            mb = m["sizes"][size]["mailbox"]
-            rows.append(
-                f"| {m['profile']} | {int(size):,} | {mb['inbox']:,} / {mb['sent']:,} "
-                f"({mb['inbox_pct']}% Inbox) | {mb['median_kb']} | {mb['mean_kb']} | "
-                f"{mb['total_mb']:,} | {mb['attachments_pct']}% | {mb['chinese_pct']}% | "
-                f"{mb['newsletters']} / {mb['autoreplies']} / {mb['bounces']} | "
-                f"{mb['generate_seconds']} | {mb['index_seconds']} |"
-            )
+    for size, m, data in each_mailbox(ms):
+        mb = data["mailbox"]
+        rows.append(
+            f"| {m['profile']} | {int(size):,} | {mb['inbox']:,} / {mb['sent']:,} "
+            f"({mb['inbox_pct']}% Inbox) | {mb['median_kb']} | {mb['mean_kb']} | "
+            f"{mb['total_mb']:,} | {mb['attachments_pct']}% | {mb['chinese_pct']}% | "
+            f"{mb['newsletters']} / {mb['autoreplies']} / {mb['bounces']} | "
+            f"{mb['generate_seconds']} | {mb['index_seconds']} |"
+        )
     return [*rows, ""]
 
 
