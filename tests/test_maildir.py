@@ -666,6 +666,40 @@ def test_a_file_renamed_again_while_the_worker_looks_for_it_is_still_read(
     assert b"INBOX message 1" in f.header and f.parts
 
 
+def test_a_file_the_worker_cannot_read_is_a_clear_error_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read error in the parse worker (a failing disk) ends the sync with the file and the
+    reason, recorded for `status`; nothing of the batch is counted as synced, so the next sync,
+    with the disk healed, stores every message."""
+    import errno
+
+    from mailkeeper.mailbox import maildir
+
+    box = MaildirBox(tmp_path / "Maildir")
+    paths = [box.deliver("INBOX", _mail(n)) for n in range(1, 4)]
+    real = maildir.read_message
+
+    def failing_disk(path: str, max_size: int) -> object:
+        if path == str(paths[1]):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(path, max_size)
+
+    cfg = box.config(tmp_path / "cfg", CUSTOMERS)
+    monkeypatch.setattr(maildir, "read_message", failing_disk)
+    with App.from_config(cfg) as app:
+        with pytest.raises(MailboxError) as err:
+            app.sync()
+        assert paths[1].name in str(err.value) and os.strerror(errno.EIO) in str(err.value)
+        assert app.status()["last_error"] == str(err.value)
+    monkeypatch.setattr(maildir, "read_message", real)
+    with App.from_config(cfg) as app:
+        [report] = app.sync()
+        assert report.error is None
+        uids = [r[0] for r in app.store.conn.execute("SELECT uid FROM folder_messages")]
+    assert sorted(uids) == [1, 2, 3]
+
+
 def test_an_oversized_file_is_read_as_headers_only_by_the_worker(tmp_path: Path) -> None:
     box = MaildirBox(tmp_path / "Maildir")
     box.deliver("INBOX", _nested(200_000))
