@@ -112,8 +112,8 @@ def _in_process(
 
     os.environ.update(mk.env)
     from mailkeeper.app import App
-    from mailkeeper.draft import Drafter
-    from mailkeeper.publish import Publisher, PublishReport
+    from mailkeeper.drafts.compose import Drafter
+    from mailkeeper.drafts.publish import Publisher, PublishReport
 
     now = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
     out: dict[str, object] = {}

@@ -35,8 +35,8 @@ def load_promises() -> list[dict[str, Any]]:
 
 def message_text(entry: dict[str, Any]) -> tuple[str, str | None, bool] | None:
     """(new text, language, auto or bulk) as the pipeline would store them; None: no corpus."""
-    from mailkeeper.mime import fetched_from_bytes
-    from mailkeeper.parse import parse
+    from mailkeeper.parse.message import parse
+    from mailkeeper.parse.mime import fetched_from_bytes
 
     if entry["source"] == "written":
         raw = _written_message(entry)
@@ -71,8 +71,8 @@ def _written_message(entry: dict[str, Any]) -> bytes:
 
 
 def judge_all(entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
+    from mailkeeper.config.rules import read_issue_rules
     from mailkeeper.detect.judge import Judge, Verdict
-    from mailkeeper.rules import read_issue_rules
 
     problems: list[str] = []
     judge = Judge(read_issue_rules(ROOT / "rules", problems))

@@ -49,11 +49,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-import mailkeeper.mime  # noqa: E402
-import mailkeeper.parse  # noqa: E402
-import mailkeeper.rows  # noqa: E402
-from mailkeeper.mime import fetched_from_bytes  # noqa: E402
-from mailkeeper.parse import parse  # noqa: E402
+import mailkeeper.parse.message  # noqa: E402
+import mailkeeper.parse.mime  # noqa: E402
+import mailkeeper.parse.rows  # noqa: E402
+from mailkeeper.parse.message import parse  # noqa: E402
+from mailkeeper.parse.mime import fetched_from_bytes  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus"
 
@@ -233,10 +233,10 @@ def load_package(folder: Path, label: str) -> Impl:
 
         if Path(other.__file__).resolve().parent != (folder / "mailkeeper").resolve():
             raise SystemExit(f"--compare: loaded {other.__file__}, not the copy in {folder}")
-        import mailkeeper.mime as o_mime
         import mailkeeper.model as o_model
-        import mailkeeper.parse as o_parse
-        import mailkeeper.rows as o_rows
+        import mailkeeper.parse.message as o_parse
+        import mailkeeper.parse.mime as o_mime
+        import mailkeeper.parse.rows as o_rows
     finally:
         sys.path.remove(str(folder))
         for name in [k for k in sys.modules if k == "mailkeeper" or k.startswith("mailkeeper.")]:
@@ -402,10 +402,10 @@ def stage_table(impls: list[Impl], totals: dict[tuple[str, str], float], repeat:
 
 
 def mixes_report(args: argparse.Namespace) -> None:
-    impls = [Impl("this", mailkeeper.parse, mailkeeper.rows, mailkeeper.mime)]
+    impls = [Impl("this", mailkeeper.parse.message, mailkeeper.parse.rows, mailkeeper.parse.mime)]
     if args.compare:
         impls.append(load_package(args.compare, "compare"))
-    print(f"this:    {Path(mailkeeper.parse.__file__).parent}")
+    print(f"this:    {Path(mailkeeper.parse.message.__file__).parent}")
     if args.compare:
         print(f"compare: {Path(impls[1].parse_mod.__file__).parent}")
     t = time.perf_counter()

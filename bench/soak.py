@@ -78,7 +78,7 @@ def put(server: dovecot.Dovecot, raw: bytes) -> None:
 
 
 def write_config(dest: Path, port: int) -> Path:
-    from mailkeeper.defaults import init_config_dir
+    from mailkeeper.config.defaults import init_config_dir
 
     init_config_dir(dest, force=True)
     (dest / "rules" / "customers.yaml").write_text(CUSTOMERS)

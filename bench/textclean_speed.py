@@ -1,4 +1,4 @@
-"""Micro-benchmark of mailkeeper.textclean (one core): µs per call of
+"""Micro-benchmark of mailkeeper.parse.textclean (one core): µs per call of
 
   * html_to_text   per HTML part (every text/html part, also those beside a text/plain one),
   * strip_reply    per message, on the text `parse` hands it,
@@ -36,13 +36,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-import mailkeeper.parse as parse_mod  # noqa: E402
-from mailkeeper import textclean  # noqa: E402
+import mailkeeper.parse.message as parse_mod  # noqa: E402
+from mailkeeper.parse import textclean  # noqa: E402
 
 try:  # where the MIME reader lives moved out of parse.py
-    from mailkeeper.mime import fetched_from_bytes  # noqa: E402
+    from mailkeeper.parse.mime import fetched_from_bytes  # noqa: E402
 except ImportError:
-    from mailkeeper.parse import fetched_from_bytes  # type: ignore[attr-defined,no-redef]  # noqa: E402
+    from mailkeeper.parse.message import fetched_from_bytes  # type: ignore[attr-defined,no-redef]  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus"
 FUNCTIONS = ("html_to_text", "strip_reply", "guess_language")

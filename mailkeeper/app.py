@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mailkeeper import config as config_mod
+from mailkeeper.config import settings as config_mod
 from mailkeeper.errors import ConfigError, LockedError, StoreError, UserError
 from mailkeeper.link import Linker, LinkStats, Party, party_from, unlinked_messages
 from mailkeeper.lock import daemon_lock, sync_lock
@@ -255,8 +255,13 @@ class App:
                 as_of or _now()
             )
 
-    def _findings(self, kind: str, states: tuple[str, ...] | None, as_of: datetime | None,
-                  fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    def _findings(
+        self,
+        kind: str,
+        states: tuple[str, ...] | None,
+        as_of: datetime | None,
+        fields: tuple[str, ...],
+    ) -> list[dict[str, Any]]:
         self.scan(as_of)
         names = self.store.customers.names_by_id()
         out = []
@@ -329,7 +334,7 @@ class App:
                   ship_by: Any = None) -> dict[str, Any]:  # fmt: skip
         """Declare an order; when rules/orders.yaml declares `ref`, the file wins (`added`
         False, `declared_in` its file:line)."""
-        from mailkeeper import orders
+        from mailkeeper.detect import orders
 
         order_rules = orders.load_order_rules(self.settings)
         store = self._writable_store("order add")
@@ -342,7 +347,7 @@ class App:
     def order_event(self, ref: str, milestone: str, at: Any = None,
                     note: str | None = None) -> dict[str, Any]:  # fmt: skip
         """Record that the order reached `milestone` (at `at`, default now)."""
-        from mailkeeper import orders
+        from mailkeeper.detect import orders
 
         order_rules = orders.load_order_rules(self.settings)
         store = self._writable_store("order event")
@@ -353,7 +358,7 @@ class App:
 
     def order_problem(self, ref: str, note: str, at: Any = None) -> dict[str, Any]:
         """Record a problem with the order (a finding until the customer is told)."""
-        from mailkeeper import orders
+        from mailkeeper.detect import orders
 
         order_rules = orders.load_order_rules(self.settings)
         store = self._writable_store("order problem")
@@ -365,7 +370,7 @@ class App:
     def orders(self, which: str = "open", as_of: datetime | None = None) -> list[dict[str, Any]]:
         """Orders with their last and next milestone, due date and lateness, as of `as_of`;
         `which`: open (not closed) or all. Problems first, then late, shipped, open."""
-        from mailkeeper import orders
+        from mailkeeper.detect import orders
         from mailkeeper.detect.progress import order_statuses
 
         order_rules = orders.load_order_rules(self.settings)
@@ -408,8 +413,8 @@ class App:
         drafts, then add new ones for the open findings, most urgent first, within the limits.
         `dry_run`: what would be added; nothing is added or changed. `sync_first`: False
         for the daemon, which has just synced."""
-        from mailkeeper.draft import Drafter
-        from mailkeeper.publish import Publisher, PublishReport, day_start
+        from mailkeeper.drafts.compose import Drafter
+        from mailkeeper.drafts.publish import Publisher, PublishReport, day_start
 
         now = as_of or _now()
         if sync_first:
@@ -428,9 +433,14 @@ class App:
             )
             if dry_run:
                 report.added = [
-                    {"kind": d.kind, "to": d.to_addr, "subject": d.subject,
-                     "finding_id": d.finding["id"], "account": d.account,
-                     "text": d.raw.decode("utf-8", "replace")}  # fmt: skip
+                    {
+                        "kind": d.kind,
+                        "to": d.to_addr,
+                        "subject": d.subject,
+                        "finding_id": d.finding["id"],
+                        "account": d.account,
+                        "text": d.raw.decode("utf-8", "replace"),
+                    }  # fmt: skip
                     for d in planned
                 ]
             else:
@@ -441,9 +451,15 @@ class App:
         names = self.store.customers.names_by_id()
         return [
             {
-                "id": d["id"], "kind": d["kind"], "customer": names.get(d["customer_id"]),
-                "to": d["to_addr"], "subject": d["subject"], "finding_id": d["finding_id"],
-                "state": d["state"], "created_at": d["created_at"], "account": d["account"],
+                "id": d["id"],
+                "kind": d["kind"],
+                "customer": names.get(d["customer_id"]),
+                "to": d["to_addr"],
+                "subject": d["subject"],
+                "finding_id": d["finding_id"],
+                "state": d["state"],
+                "created_at": d["created_at"],
+                "account": d["account"],
                 "folder": d["folder"],
             }  # fmt: skip
             for d in self.store.drafts.listing()

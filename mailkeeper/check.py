@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mailkeeper import config as config_mod
-from mailkeeper import secrets
+from mailkeeper.config import secrets
+from mailkeeper.config import settings as config_mod
+from mailkeeper.config.orders_rules import order_rules_problems
+from mailkeeper.config.yamlreader import key_lines, locate
 from mailkeeper.errors import MailkeeperError, UserError
-from mailkeeper.orders_rules import order_rules_problems
 from mailkeeper.sync import open_mailbox
-from mailkeeper.yamlreader import key_lines, locate
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def check(path: Path, offline: bool = False) -> CheckResult:
         result.passed.append(f"database {settings.database}: writable")
     tpl = template_problems(settings.templates_dir)
     if not tpl:  # syntax fine: render each with the context its kind gets
-        from mailkeeper.draft import template_render_problems
+        from mailkeeper.drafts.compose import template_render_problems
 
         tpl = template_render_problems(settings.template_search_path)
     result.problems += tpl
@@ -199,7 +199,7 @@ def _cannot_create_in(folder: Path) -> str | None:
 def issue_rule_problems(rules_dir: Path) -> list[str]:
     """The issue phrase files read with file:line, then compiled into spaCy matchers (a bad
     token pattern is found here, not in the middle of a scan)."""
-    from mailkeeper.rules import read_issue_rules
+    from mailkeeper.config.rules import read_issue_rules
 
     problems: list[str] = []
     found = read_issue_rules(rules_dir, problems)

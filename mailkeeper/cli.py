@@ -216,7 +216,7 @@ def init(directory: Path | None, force: bool) -> None:
 
     Example: mailkeeper init --dir ~/mailkeeper
     """
-    from mailkeeper.defaults import default_config_dir, init_config_dir
+    from mailkeeper.config.defaults import default_config_dir, init_config_dir
 
     dest = directory or default_config_dir()
     written = init_config_dir(dest, force=force)
@@ -252,7 +252,7 @@ def demo(directory: Path | None, as_of: Any) -> None:
     from datetime import timedelta
 
     from mailkeeper.app import App
-    from mailkeeper.demo import build_demo, demo_now
+    from mailkeeper.demo.build import build_demo, demo_now
 
     dest = directory or Path(tempfile.mkdtemp(prefix="mailkeeper-demo-"))
     now = demo_now(as_of)
@@ -652,9 +652,16 @@ def _neglected_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(
         ["id", "customer", "tier", "state", "you wrote", "they wrote", "days", "overdue"],
         [
-            [r["id"], r["customer"] + (" (discovered)" if r["status"] == "discovered" else ""),
-             r["tier"], r["state"], _day(r["last_outbound"], tz), _day(r["last_inbound"], tz),
-             r["days_since_contact"], r["overdue_days"]]  # fmt: skip
+            [
+                r["id"],
+                r["customer"] + (" (discovered)" if r["status"] == "discovered" else ""),
+                r["tier"],
+                r["state"],
+                _day(r["last_outbound"], tz),
+                _day(r["last_inbound"], tz),
+                r["days_since_contact"],
+                r["overdue_days"],
+            ]  # fmt: skip
             for r in rows
         ],
     )
@@ -666,8 +673,13 @@ def _which(closed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         for option in reversed(
             [
-                click.option("--open", "which", flag_value="open", default=True,
-                             help="Open and overdue (default)."),  # fmt: skip
+                click.option(
+                    "--open",
+                    "which",
+                    flag_value="open",
+                    default=True,
+                    help="Open and overdue (default).",
+                ),  # fmt: skip
                 click.option("--overdue", "which", flag_value="overdue", help="Only overdue."),
                 click.option("--all", "which", flag_value="all", help=f"Also {closed} ones."),
                 AS_OF,
@@ -700,8 +712,18 @@ def issues(ctx: click.Context, which: str, as_of: Any, as_json: bool) -> None:
 def _issues_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(
         ["id", "customer", "category", "state", "received", "due", "subject"],
-        [[r["id"], r["customer"], r["category"], r["state"], _day(r["received_at"], tz),
-          _day(r["due_at"], tz), r["subject"]] for r in rows],  # fmt: skip
+        [
+            [
+                r["id"],
+                r["customer"],
+                r["category"],
+                r["state"],
+                _day(r["received_at"], tz),
+                _day(r["due_at"], tz),
+                r["subject"],
+            ]
+            for r in rows
+        ],  # fmt: skip
     )
 
 
@@ -946,14 +968,29 @@ def drafts(ctx: click.Context, as_json: bool) -> None:
     app = _app(ctx)
     rows = app.drafts()
     if as_json:
-        _json([{k: r[k] for k in r if k not in ("account", "folder")} | {
-            "account": r["account"], "folder": r["folder"]} for r in rows])
+        _json(
+            [
+                {k: r[k] for k in r if k not in ("account", "folder")}
+                | {"account": r["account"], "folder": r["folder"]}
+                for r in rows
+            ]
+        )
         return
     tz = app.settings.tz
     _table(
         ["id", "kind", "customer", "to", "state", "made", "subject"],
-        [[r["id"], r["kind"], r["customer"], r["to"], r["state"], _day(r["created_at"], tz),
-          r["subject"]] for r in rows],  # fmt: skip
+        [
+            [
+                r["id"],
+                r["kind"],
+                r["customer"],
+                r["to"],
+                r["state"],
+                _day(r["created_at"], tz),
+                r["subject"],
+            ]
+            for r in rows
+        ],  # fmt: skip
     )
 
 
@@ -980,7 +1017,7 @@ def daemon(ctx: click.Context, log_format: str, install_unit: bool) -> None:
 
     Example: mailkeeper daemon --install-unit && systemctl --user enable --now mailkeeper
     """
-    from mailkeeper import config as config_mod
+    from mailkeeper.config import settings as config_mod
     from mailkeeper.daemon import Daemon, configure_logging
     from mailkeeper.daemon import install_unit as write_unit
 

@@ -31,7 +31,7 @@ _MAX_DAYS = 3660  # a search for a working day gives up after ten years
 
 
 class _HoursLike(Protocol):
-    """What `mailkeeper.config.WorkingHours` provides (duck-typed: no config import here)."""
+    """What `config.settings.WorkingHours` provides (duck-typed: no config import here)."""
 
     days: tuple[str, ...]
     start: time

@@ -42,11 +42,11 @@ from zoneinfo import ZoneInfo
 
 from mailkeeper.app import App
 from mailkeeper.check import template_problems
+from mailkeeper.config.yamlreader import locate
 from mailkeeper.errors import LockedError, MailkeeperError, classify
 from mailkeeper.lock import daemon_lock
 from mailkeeper.mailbox import watch
 from mailkeeper.mailbox.watch import Backoff, InboxWatcher
-from mailkeeper.yamlreader import locate
 
 logger = logging.getLogger(__name__)
 

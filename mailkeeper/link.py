@@ -24,8 +24,8 @@ from mailkeeper.domains import domain_of, in_domains, name_from_domain, parents
 from mailkeeper.store import Store
 
 if TYPE_CHECKING:
-    from mailkeeper.config import Settings
-    from mailkeeper.rules import Rules
+    from mailkeeper.config.rules import Rules
+    from mailkeeper.config.settings import Settings
 
 logger = logging.getLogger(__name__)
 

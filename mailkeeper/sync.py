@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mailkeeper import secrets
+from mailkeeper.config import secrets
+from mailkeeper.config.yamlreader import key_lines, locate
 from mailkeeper.errors import ConnectionLost, MailboxError, UserError, classify
 from mailkeeper.link import Linker, LinkStats, Party, direction_of
 from mailkeeper.mailbox.base import Mailbox
 from mailkeeper.model import Fetched
-from mailkeeper.rows import message_rows
+from mailkeeper.parse.rows import message_rows
 from mailkeeper.store import FolderEntry, MessageRows, Store, now_iso
 from mailkeeper.store.links import DRAFT_ROLES
-from mailkeeper.yamlreader import key_lines, locate
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,9 @@ def _parse_batch(
     message, done in a worker process so that the main one only fetches and inserts. A
     message an adapter handed over unread (`Fetched.deferred`: where a Maildir file is) is
     read and split here first; None for one that was gone by then."""
-    from mailkeeper.parse import parse  # imported on first use: a no-change sync never parses
+    from mailkeeper.parse.message import (
+        parse,  # imported on first use: a no-change sync never parses
+    )
 
     t = time.perf_counter()
     out: list[MessageRows | None] = []

@@ -119,7 +119,7 @@ def write_config(
     password: str = "secret",
 ) -> Path:
     """A mailkeeper.yaml for `user` on the test Dovecot, plus rules/ and templates/."""
-    from mailkeeper.defaults import init_config_dir
+    from mailkeeper.config.defaults import init_config_dir
 
     init_config_dir(dest, force=True)
     (dest / "rules" / "customers.yaml").write_text(customers)

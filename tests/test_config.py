@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mailkeeper import config, secrets
-from mailkeeper.config import AccountConfig, load_rules, load_settings
-from mailkeeper.defaults import init_config_dir
+from mailkeeper.config import secrets
+from mailkeeper.config import settings as config
+from mailkeeper.config.defaults import init_config_dir
+from mailkeeper.config.settings import AccountConfig, load_rules, load_settings
 from mailkeeper.errors import AuthError, ConfigError
 
 GOOD = """\

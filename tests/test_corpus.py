@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mailkeeper.mime import fetched_from_bytes
 from mailkeeper.model import Message
-from mailkeeper.parse import parse
+from mailkeeper.parse.message import parse
+from mailkeeper.parse.mime import fetched_from_bytes
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 NOT_MAIL = {"MANIFEST.tsv", "SOURCES.md"}

@@ -30,8 +30,8 @@ from conftest import BIRCH, ME, MaildirBox, make_mail, write_config
 from cutproxy import CutProxy
 from imapclient import IMAPClient
 
-from mailkeeper import config as config_mod
 from mailkeeper.app import App
+from mailkeeper.config import settings as config_mod
 from mailkeeper.daemon import Daemon, Tuning, configure_logging, next_daily, unit_files
 from mailkeeper.errors import LockedError
 from mailkeeper.lock import daemon_lock, sync_lock
@@ -217,7 +217,7 @@ def test_daemon_keys_are_checked_with_their_line_and_listed_in_init(tmp_path: Pa
     assert any("poll_every_seconds is 0" in p for p in problems)
     assert any("unknown key 'idle'" in p for p in problems)
     assert all(p.startswith(f"{cfg}:") for p in problems)
-    from mailkeeper.defaults import CONFIG_TEMPLATE
+    from mailkeeper.config.defaults import CONFIG_TEMPLATE
 
     for key in ("daily_at", "folders_every_minutes", "poll_every_seconds", "idle_minutes"):
         assert f"#   {key}:" in CONFIG_TEMPLATE

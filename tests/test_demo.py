@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from mailkeeper.app import App
-from mailkeeper.demo import build_demo
-from mailkeeper.demo_mail import MAILS
+from mailkeeper.demo.build import build_demo
+from mailkeeper.demo.mail import MAILS
 from mailkeeper.errors import UserError
 
 # name, tier, status, messages, last inbound, last outbound (ISO 8601 UTC)

@@ -427,7 +427,7 @@ def test_automatic_tiering_and_a_hand_written_tier_wins(tmp_path: Path, box) -> 
 
 
 def test_the_old_sla_key_still_works_with_a_warning(tmp_path: Path) -> None:
-    from mailkeeper import config
+    from mailkeeper.config import settings as config
 
     box = MaildirBox(tmp_path / "Maildir")
     cfg = box.config(tmp_path / "cfg", CUSTOMERS)

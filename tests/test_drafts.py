@@ -14,7 +14,7 @@ from conftest import ME, MaildirBox, make_mail, write_config
 from imapclient import IMAPClient
 
 from mailkeeper.app import App
-from mailkeeper.draft import KIND_OF, Templates
+from mailkeeper.drafts.compose import KIND_OF, Templates
 from mailkeeper.errors import ConfigError
 
 AS_OF = datetime(2027, 1, 6, 10, 0, tzinfo=UTC)
@@ -195,8 +195,8 @@ SAMPLE = {
 def test_every_shipped_template_renders_and_makes_a_strict_message(
     kind: str, language: str
 ) -> None:
-    from mailkeeper import defaults
-    from mailkeeper.draft import PlannedDraft, _Named, build_message
+    from mailkeeper.config import defaults
+    from mailkeeper.drafts.compose import PlannedDraft, _Named, build_message
 
     templates = Templates((defaults.templates_dir(),))
     name = templates.name_for(kind, language)

@@ -13,11 +13,11 @@ from imapclient import IMAPClient
 from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
 from imapclient.response_parser import parse_fetch_response
 
-from mailkeeper.config import AccountConfig
+from mailkeeper.config.settings import AccountConfig
 from mailkeeper.mailbox.bodystructure import parts_from_bodystructure
 from mailkeeper.mailbox.fetchparse import FetchParseError, parse_fetch
 from mailkeeper.mailbox.imap import HEADER_ITEMS, ImapMailbox
-from mailkeeper.mime import choose_text_sections
+from mailkeeper.parse.mime import choose_text_sections
 
 SKIP = {"MANIFEST.tsv", "SOURCES.md"}
 TEXT_LIMIT = 256 * 1024

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import ME, OFFLINE, MaildirBox, make_mail, write_config
 
-from mailkeeper import config
 from mailkeeper.app import App
 from mailkeeper.cli import cli
+from mailkeeper.config import settings as config
 from mailkeeper.domains import name_from_domain
 from mailkeeper.errors import ConfigError, UserError
 

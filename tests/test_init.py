@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mailkeeper import config, defaults
+from mailkeeper.config import defaults
+from mailkeeper.config import settings as config
 from mailkeeper.errors import MailkeeperError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +44,7 @@ def test_defaults_found_inside_an_installed_package(
 
 def test_defaults_missing_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importlib.resources, "files", lambda name: tmp_path)
-    monkeypatch.setattr(defaults, "__file__", str(tmp_path / "pkg" / "defaults.py"))
+    monkeypatch.setattr(defaults, "__file__", str(tmp_path / "pkg" / "config" / "defaults.py"))
     with pytest.raises(MailkeeperError, match="reinstall"):
         defaults.defaults_root()
 

@@ -1,13 +1,16 @@
-"""The shape of the package: imports point down the layers, and only the store speaks SQL.
+"""The shape of the package: imports point down the layers, no import cycles, and only the
+store speaks SQL.
 
-Layers, top down (a module may import from its own layer or any below, never above):
-cli, daemon -> app -> sync, detect, draft, publish, report -> link -> store, mailbox, parse
-and its helpers -> config, rules, yamlreader, secrets -> model, errors, clock, domains, files.
+Layers, top down, in the order of DESIGN.md's layout list (a module may import from its own
+layer or any below, never above; rooms on one layer may use each other, never in a loop):
+cli, daemon, demo -> app -> sync, lock, check, detect, drafts, report, team -> link ->
+store, mailbox, parse -> config -> model, errors, clock, domains, files.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,14 +18,16 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "mailkeeper"
 
 LAYERS: list[set[str]] = [
-    {"cli", "daemon", "__main__", "demo", "demo_mail"},
+    {"cli", "daemon", "__main__", "demo"},
     {"app"},
-    {"sync", "rows", "detect", "draft", "publish", "report", "orders", "lock", "check"},
+    {"sync", "lock", "check", "detect", "drafts", "report", "team"},
     {"link"},
-    {"store", "mailbox", "parse", "mime", "charsets", "textclean"},
-    {"config", "rules", "yamlreader", "secrets", "defaults", "orders_rules"},
+    {"store", "mailbox", "parse"},
+    {"config"},
     {"model", "errors", "clock", "domains", "files"},
 ]
+# At most this many modules directly in mailkeeper/ (the rest live in rooms by stage).
+HALL_LIMIT = 14
 # Only these may call execute / executemany / executescript.
 SQL_HOME = "store"
 SQL_CALLS = {"execute", "executemany", "executescript"}
@@ -101,7 +106,7 @@ def test_the_mailbox_adapters_do_not_import_each_other_or_parse() -> None:
                 "imap",
                 "maildir",
             )
-            if name == "mailkeeper.parse" or (adapter and name != module):
+            if name == "mailkeeper.parse.message" or (adapter and name != module):
                 wrong.append(f"{path.relative_to(PACKAGE.parent)}:{line}: imports {name}")
     assert wrong == []
 
@@ -127,3 +132,85 @@ def test_the_layer_check_catches_an_upward_import(tmp_path: Path, bad: str) -> N
     path.write_text(bad + "\n")
     [(name, _)] = _imports("mailkeeper.link", path)
     assert _layer(_top(name)) < _layer("link")
+
+
+def _graph(unit_of: Callable[[str], str]) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for module, path in _modules():
+        if module == "mailkeeper":
+            continue
+        mine = unit_of(module)
+        for name, _ in _imports(module, path):
+            theirs = unit_of(name)
+            if theirs and theirs != mine:
+                graph.setdefault(mine, set()).add(theirs)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected component with more than one member (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _known_module(name: str) -> str:
+    """The module a dotted import names (`mailkeeper.store.mail.loose_key` is no module)."""
+    parts = name.split(".")
+    while parts:
+        dotted = ".".join(parts)
+        base = PACKAGE.parent.joinpath(*parts)
+        if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
+            return dotted
+        parts.pop()
+    return ""
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """Function-level imports count too: a lazy import still ties two modules together."""
+    graph = _graph(lambda name: _known_module(name) if name.startswith("mailkeeper.") else "")
+    # A package's __init__ re-exporting its own modules is not a cycle of meaning.
+    for module, targets in graph.items():
+        graph[module] = {t for t in targets if not module.startswith(t + ".")}
+    assert _cycles(graph) == []
+
+
+def test_no_import_cycle_between_rooms() -> None:
+    assert _cycles(_graph(_top)) == []
+
+
+def test_the_cycle_check_finds_a_loop() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_hall_stays_small() -> None:
+    hall = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(hall) <= HALL_LIMIT, f"{len(hall)} modules directly in mailkeeper/: {hall}"

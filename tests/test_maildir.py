@@ -32,8 +32,8 @@ from mailkeeper.mailbox.maildir import (
     split_message,
     split_name,
 )
-from mailkeeper.mime import fetched_from_bytes
 from mailkeeper.model import Fetched
+from mailkeeper.parse.mime import fetched_from_bytes
 from mailkeeper.sync import _parse_batch
 
 
@@ -730,7 +730,7 @@ def test_an_oversized_file_is_read_as_headers_only_by_the_worker(tmp_path: Path)
     ],
 )
 def test_a_leaf_is_described_without_the_email_parser_as_with_it(header: bytes) -> None:
-    from mailkeeper.mime import leaf_from_header
+    from mailkeeper.parse.mime import leaf_from_header
 
     got = leaf_from_header(header)
     full = fetched_from_bytes(header)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from mailkeeper.mime import fetched_from_bytes
-from mailkeeper.parse import parse
+from mailkeeper.parse.message import parse
+from mailkeeper.parse.mime import fetched_from_bytes
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[1] / "shared" / "corpus"

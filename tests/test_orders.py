@@ -17,7 +17,7 @@ from conftest import ME, MaildirBox, make_mail
 
 from mailkeeper.app import App
 from mailkeeper.cli import cli
-from mailkeeper.orders_rules import (
+from mailkeeper.config.orders_rules import (
     mentions,
     order_rules_problems,
     read_order_rules,

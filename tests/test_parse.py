@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailkeeper.charsets import decode_header_value, decode_text
-from mailkeeper.mime import choose_text_sections, fetched_from_bytes
 from mailkeeper.model import Fetched, Part
-from mailkeeper.parse import parse
+from mailkeeper.parse.charsets import decode_header_value, decode_text
+from mailkeeper.parse.message import parse
+from mailkeeper.parse.mime import choose_text_sections, fetched_from_bytes
 
 HEAD = (
     "From: Tom Birch <Tom.Birch@Birch.co.uk>\n"
@@ -435,7 +435,7 @@ def test_mail_shaped_noise_never_raises(pieces: list[bytes]) -> None:
 
 @pytest.mark.parametrize("word", ["informação", "Cotação", "Möbel Größe", "Jürgen", "café crème"])
 def test_accented_latin_words_are_not_mistaken_for_double_encoded_cjk(word: str) -> None:
-    from mailkeeper.charsets import decode_text, repair_double_encoding
+    from mailkeeper.parse.charsets import decode_text, repair_double_encoding
 
     assert repair_double_encoding(word) is None
     assert decode_text(word.encode("iso-8859-1"), "iso-8859-1")[0] == word

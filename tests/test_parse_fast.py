@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailkeeper.charsets import looks_big5, looks_chinese, looks_japanese
-from mailkeeper.parse import (
+from mailkeeper.parse.charsets import looks_big5, looks_chinese, looks_japanese
+from mailkeeper.parse.message import (
     _addresses,
     _date,
     _date_by_parsers,

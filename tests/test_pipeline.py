@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import ME, make_mail
 
-from mailkeeper.config import AccountConfig
+from mailkeeper.config.settings import AccountConfig
 from mailkeeper.mailbox.imap import ImapMailbox
 
 

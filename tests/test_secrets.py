@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mailkeeper import secrets
-from mailkeeper.config import AccountConfig
+from mailkeeper.config import secrets
+from mailkeeper.config.settings import AccountConfig
 from mailkeeper.errors import AuthError
 
 SECRET = "Tr0ub4dor-3-horse"

@@ -397,9 +397,7 @@ def test_a_deleted_extra_folder_is_a_warning_and_the_rest_syncs(tmp_path: Path, 
         assert app.status()["accounts"][0]["warnings"] == []  # cleared once it is back
 
 
-def test_deleted_messages_leave_their_folder_but_stay_in_the_history(
-    tmp_path: Path, imap
-) -> None:
+def test_deleted_messages_leave_their_folder_but_stay_in_the_history(tmp_path: Path, imap) -> None:
     for n in range(5):
         imap.deliver("INBOX", make_mail("jane@birch.co.uk", ME, f"m{n}"), user=imap.user)
     same = make_mail("jane@birch.co.uk", ME, "twice", msgid="<same@birch.co.uk>")
@@ -439,9 +437,7 @@ def _link_rows(app: App) -> set[tuple[str, str, str, str]]:
     )
 
 
-def test_a_reply_synced_before_its_parent_gets_the_clean_syncs_links(
-    tmp_path: Path, imap
-) -> None:
+def test_a_reply_synced_before_its_parent_gets_the_clean_syncs_links(tmp_path: Path, imap) -> None:
     """Issue 8.1 on the real server: a freemail contact's reply reaches the Inbox, the rep's
     mail it answers is in Sent only later (an outage cut the first sync after the Inbox).
     The next sync links the reply through its thread, as a clean sync would."""
@@ -473,7 +469,7 @@ def test_a_message_parsed_again_by_newer_code_is_not_stored_twice(tmp_path: Path
     from datetime import UTC, datetime
 
     from mailkeeper.model import Address, Message
-    from mailkeeper.rows import message_rows
+    from mailkeeper.parse.rows import message_rows
     from mailkeeper.store import FolderEntry
 
     def msg(key: str, text: str) -> Message:
@@ -492,9 +488,10 @@ def test_a_message_parsed_again_by_newer_code_is_not_stored_twice(tmp_path: Path
         old = message_rows(msg("k-old", "Dear Amy,\\n\\nThe  order is ready."), "inbound")
         s.mail.save_batch("work", "INBOX", 1, [old], [FolderEntry(1, "k-old", (), None)], 1)
         again = message_rows(msg("k-new", "Dear Amy,\\nThe order is ready."), "inbound")
-        assert s.mail.save_batch(
-            "work", "Archive", 1, [again], [FolderEntry(7, "k-new", (), None)], 7
-        ) == []
+        assert (
+            s.mail.save_batch("work", "Archive", 1, [again], [FolderEntry(7, "k-new", (), None)], 7)
+            == []
+        )
         other = message_rows(msg("k-other", "Completely different text here."), "inbound")
         assert s.mail.save_batch(
             "work", "Archive", 1, [other], [FolderEntry(8, "k-other", (), None)], 8

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailkeeper.mime import fetched_from_bytes
-from mailkeeper.parse import parse
-from mailkeeper.textclean import guess_language, html_to_text, strip_reply
+from mailkeeper.parse.message import parse
+from mailkeeper.parse.mime import fetched_from_bytes
+from mailkeeper.parse.textclean import guess_language, html_to_text, strip_reply
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

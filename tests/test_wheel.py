@@ -67,7 +67,7 @@ def test_non_editable_install_runs_init(wheel: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(target)}
     dest = tmp_path / "cfg"
     probe = (
-        "import mailkeeper.defaults as d, sys; "
+        "import mailkeeper.config.defaults as d, sys; "
         "assert d.defaults_root().is_relative_to(sys.argv[1]), d.defaults_root(); "
         "print(d.defaults_root())"
     )

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailkeeper.clock import WorkingTime
+from mailkeeper.config.rules import SEVERITIES, Rules
 from mailkeeper.detect.finding import Finding, parse_ts, ts
-from mailkeeper.rules import SEVERITIES, Rules
 
 
 def _real_inbound(m: dict[str, Any]) -> bool:

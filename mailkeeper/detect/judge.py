@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mailkeeper.rules import LanguageRules
+from mailkeeper.config.rules import LanguageRules
 
 logger = logging.getLogger(__name__)
 

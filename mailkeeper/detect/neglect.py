@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from mailkeeper.config.rules import Rules
 from mailkeeper.detect.finding import Finding, days_between, parse_ts, ts
-from mailkeeper.rules import Rules
 
 
 def tier_weight(rules: Rules, tier: str) -> int:

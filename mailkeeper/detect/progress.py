@@ -25,8 +25,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from mailkeeper.clock import fmt_day
+from mailkeeper.config.orders_rules import Milestone, Plan, mentions, ref_pattern
 from mailkeeper.detect.finding import Finding, parse_ts, ts
-from mailkeeper.orders_rules import Milestone, Plan, mentions, ref_pattern
 
 PROBLEM_REPORT_DAYS = 1  # a problem is told at once: overdue a day after it is recorded
 

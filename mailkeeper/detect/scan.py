@@ -70,8 +70,8 @@ class Scanner:
         kept in the cache (building a pipeline costs more than judging a day's mail)."""
         fingerprint = self.fingerprint()
         if self.cache.get("judge_rules") != fingerprint:
+            from mailkeeper.config.rules import read_issue_rules
             from mailkeeper.detect.judge import Judge  # spaCy: only when something is judged
-            from mailkeeper.rules import read_issue_rules
 
             problems: list[str] = []
             rules = read_issue_rules(self.settings.rules_dir, problems)
@@ -85,7 +85,7 @@ class Scanner:
     def fingerprint(self) -> str:
         import hashlib
 
-        from mailkeeper.rules import issue_rule_files
+        from mailkeeper.config.rules import issue_rule_files
 
         digest = hashlib.sha256(b"judge-v1")
         for lang, path in sorted(issue_rule_files(self.settings.rules_dir).items()):
@@ -127,7 +127,7 @@ class Scanner:
         """Order milestones, progress reports, lateness and problems (detect/progress.py)."""
         from zoneinfo import ZoneInfo
 
-        from mailkeeper import orders
+        from mailkeeper.detect import orders
         from mailkeeper.detect.progress import progress_findings
 
         order_rules = orders.load_order_rules(self.settings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailkeeper.rules import Rules
+from mailkeeper.config.rules import Rules
 
 
 def effective_tier(c: dict[str, Any], rules: Rules) -> tuple[str, str]:

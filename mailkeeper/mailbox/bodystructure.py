@@ -8,8 +8,8 @@ import logging
 from typing import Any
 from urllib.parse import unquote
 
-from mailkeeper.mime import DEPTH_NOTE, MAX_DEPTH, NO_ENVELOPE_NOTE, filename_notes
 from mailkeeper.model import Part
+from mailkeeper.parse.mime import DEPTH_NOTE, MAX_DEPTH, NO_ENVELOPE_NOTE, filename_notes
 
 logger = logging.getLogger(__name__)
 

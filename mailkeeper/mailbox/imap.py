@@ -208,7 +208,7 @@ class ImapMailbox:
         batch is sent right behind this batch's text FETCHes, unread: the server prepares it
         while the caller parses and stores this batch (pipelining, RFC 3501 5.5; the
         responses carry their UIDs, so they cannot be confused)."""
-        from mailkeeper.mime import choose_text_sections  # not needed by a no-change sync
+        from mailkeeper.parse.mime import choose_text_sections  # not needed by a no-change sync
 
         if self._selected != folder:
             self._drain()
@@ -418,7 +418,7 @@ class ImapMailbox:
     def _fetch_whole(self, folder: str, uid: int, why: BaseException) -> Fetched:
         """Last resort for a message whose structure the client cannot read."""
         logger.warning("uid %s in %s: %s; fetching it whole", uid, folder, type(why).__name__)
-        from mailkeeper.mime import fetched_from_bytes
+        from mailkeeper.parse.mime import fetched_from_bytes
 
         note = f"server response unreadable ({type(why).__name__}); parsed from the raw message"
         try:

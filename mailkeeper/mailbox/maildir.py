@@ -47,8 +47,8 @@ from mailkeeper.errors import MailboxError, UserError
 from mailkeeper.files import write_atomic
 from mailkeeper.mailbox.base import FolderRoles, FolderStatus, ServerFolder, resolve_roles
 from mailkeeper.mailbox.draftbox import keys_in, no_drafts_folder
-from mailkeeper.mime import fetched_from_bytes, leaf_from_header, text_bodies
 from mailkeeper.model import Fetched, Part
+from mailkeeper.parse.mime import fetched_from_bytes, leaf_from_header, text_bodies
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mailkeeper import secrets
+from mailkeeper.config import secrets
 from mailkeeper.errors import ConnectionLost, classify
 from mailkeeper.mailbox import imapconn
 from mailkeeper.mailbox.imapconn import NETWORK_ERRORS

@@ -296,11 +296,12 @@ M007_MESSAGES_SMALL_COLUMNS_FIRST = [
     "CREATE INDEX messages_thread_key ON messages(thread_key)",
 ]
 
+
 def _m008_backfill_loose_keys(conn: Any) -> None:
     """The loose key of every stored message, from its stored columns (store.mail.loose_key)."""
     import json
 
-    from mailkeeper.store.mail import loose_key
+    from mailkeeper.store.keys import loose_key
 
     rows = conn.execute(
         "SELECT rowid, message_id, date, from_email, subject, size, attachments FROM messages "

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from mailkeeper import defaults
-from mailkeeper.yamlreader import (
+from mailkeeper.config import defaults
+from mailkeeper.config.yamlreader import (
     _NULL,
     YamlReader,
     _addresses,

@@ -21,10 +21,10 @@ from functools import lru_cache
 
 from mailparser.dates import parse_mail_date
 
-from mailkeeper.charsets import decode_base64, decode_header_value, decode_text
-from mailkeeper.mime import BARE_CR_NOTE, choose_text_sections, content_params, fix_bare_cr
 from mailkeeper.model import Address, Attachment, Fetched, Message, Part
-from mailkeeper.textclean import guess_language, html_to_text, strip_reply
+from mailkeeper.parse.charsets import decode_base64, decode_header_value, decode_text
+from mailkeeper.parse.mime import BARE_CR_NOTE, choose_text_sections, content_params, fix_bare_cr
+from mailkeeper.parse.textclean import guess_language, html_to_text, strip_reply
 
 logger = logging.getLogger(__name__)
 

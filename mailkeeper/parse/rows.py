@@ -10,7 +10,7 @@ from typing import Any
 from mailkeeper.domains import org_domain
 from mailkeeper.model import Address, Message
 from mailkeeper.store import MessageRows, iso
-from mailkeeper.store.mail import loose_key
+from mailkeeper.store.keys import loose_key
 
 _dumps = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps minus its per-call set-up
 

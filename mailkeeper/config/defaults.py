@@ -33,7 +33,7 @@ def defaults_root() -> Path:
     installed = importlib.resources.files(APP_NAME) / "_defaults"
     if installed.is_dir() and isinstance(installed, Path):
         return installed
-    source = Path(__file__).resolve().parent.parent
+    source = Path(__file__).resolve().parents[2]
     if (source / "rules").is_dir() and (source / "templates").is_dir():
         return source
     raise MailkeeperError(

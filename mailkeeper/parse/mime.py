@@ -19,8 +19,8 @@ from email.message import Message as EmailMessage
 from email.parser import BytesParser
 from email.policy import compat32
 
-from mailkeeper.charsets import decode_header_value, decode_text
 from mailkeeper.model import Fetched, Part
+from mailkeeper.parse.charsets import decode_header_value, decode_text
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ _PERCENT_BROKEN = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 def filename_notes(charset: str | None, value: str) -> list[str]:
     """What could not be read in an RFC 2231 file name (`charset'lang'value`)."""
-    from mailkeeper.charsets import codec_for
+    from mailkeeper.parse.charsets import codec_for
 
     notes = []
     if charset and codec_for(charset) is None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from mailkeeper.rules import rule_file
-from mailkeeper.yamlreader import _NULL, YamlReader, _did_you_mean
+from mailkeeper.config.rules import rule_file
+from mailkeeper.config.yamlreader import _NULL, YamlReader, _did_you_mean
 
 ORDERS_FILE = "orders.yaml"
 DEFAULT_PLAN = "default"

@@ -9,11 +9,11 @@ import logging
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+from mailkeeper.config.orders_rules import OrderRules, milestone_name, read_order_rules, ref_key
+from mailkeeper.config.yamlreader import _did_you_mean
 from mailkeeper.detect.progress import OrderFacts
 from mailkeeper.errors import ConfigError, UserError
-from mailkeeper.orders_rules import OrderRules, milestone_name, read_order_rules, ref_key
 from mailkeeper.store import Store
-from mailkeeper.yamlreader import _did_you_mean
 
 logger = logging.getLogger(__name__)
 

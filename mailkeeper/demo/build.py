@@ -34,8 +34,8 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mailkeeper import defaults
-from mailkeeper.demo_mail import AMY, CUSTOMERS_YAML, MAILS, Attach, Mail, Person
+from mailkeeper.config import defaults
+from mailkeeper.demo.mail import AMY, CUSTOMERS_YAML, MAILS, Attach, Mail, Person
 from mailkeeper.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,6 @@ def demo_now(as_of: datetime | None = None) -> datetime:
     return datetime.combine(day, DEMO_NOW.timetz())
 
 
-
 def build_demo(dest: Path, now: datetime = DEMO_NOW) -> Path:
     """Write the demo world into `dest` (empty, new, or an earlier demo, which is replaced)
     and return the path of its mailkeeper.yaml."""
@@ -88,7 +87,7 @@ def build_demo(dest: Path, now: datetime = DEMO_NOW) -> Path:
     config.write_text(CONFIG, encoding="utf-8")
     config.chmod(0o600)
     count = write_maildir(dest / MAILDIR, MAILS, now)
-    (dest / MARKER).write_text("written by mailkeeper.demo.build_demo\n", encoding="utf-8")
+    (dest / MARKER).write_text("written by mailkeeper.demo.build.build_demo\n", encoding="utf-8")
     logger.info("demo: %d messages in %s, config %s", count, dest / MAILDIR, config)
     return config
 

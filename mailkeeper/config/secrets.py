@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict
 
-from mailkeeper.config import AccountConfig
+from mailkeeper.config.settings import AccountConfig
 from mailkeeper.errors import AuthError
 
 logger = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ def keyring_install_hint() -> str:
     """How to add the keyring extra to this installation: from a source checkout (where
     pyproject.toml sits next to the package) the extra is installed from `.`; otherwise
     from the package index."""
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]
     if (checkout / "pyproject.toml").is_file():
         return (
             f"install the keyring extra from the checkout: cd {checkout} && "

@@ -5,9 +5,9 @@ and raised together as one ConfigError (never a traceback, never the first one o
 values never appear in a message: type errors describe the kind of value, not the value.
 
 This module reads mailkeeper.yaml and is the public entry point. Reading YAML with file:line
-problems lives in `mailkeeper.yamlreader`; the rules folder (tiers, freemail, customers) in
-`mailkeeper.rules`. Their public names are re-exported here, so `mailkeeper.config` stays the
-one import for callers.
+problems lives in `config.yamlreader`; the rules folder (tiers, freemail, customers) in
+`config.rules`. Their public names are re-exported here, so `config.settings` stays the one
+import for callers.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from typing import Any, Literal, TypedDict, TypeVar
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from mailkeeper import defaults
-from mailkeeper.errors import ConfigError, UserError
-from mailkeeper.rules import (
+from mailkeeper.config import defaults
+from mailkeeper.config.rules import (
     DEFAULT_LANGUAGE,
     DEFAULT_TIER,
     CustomerRule,
@@ -36,7 +35,7 @@ from mailkeeper.rules import (
     read_rules,
     rule_file,
 )
-from mailkeeper.yamlreader import (
+from mailkeeper.config.yamlreader import (
     _NULL,
     YamlReader,
     _addresses,
@@ -50,6 +49,7 @@ from mailkeeper.yamlreader import (
     normalize_domain,
     timezone_hint,
 )
+from mailkeeper.errors import ConfigError, UserError
 
 __all__ = [
     "CONFIG_NAME",
@@ -555,8 +555,11 @@ def _read_drafts(r: YamlReader, node: Node) -> DraftSettings | None:
         return None
     d = DraftSettings()
     values: dict[str, Any] = {}
-    for key, low, high in (("per_run", 0, 1000), ("per_day", 0, 1000),
-                           ("promise_ahead_hours", 0, 24 * 30)):
+    for key, low, high in (
+        ("per_run", 0, 1000),
+        ("per_day", 0, 1000),
+        ("promise_ahead_hours", 0, 24 * 30),
+    ):
         if key in keys:
             v = r.integer(keys[key], f"drafts.{key}", low, high)
             if v is None:
@@ -568,8 +571,11 @@ def _read_drafts(r: YamlReader, node: Node) -> DraftSettings | None:
             keys["cooldown_days"], "drafts.cooldown_days", "kind: days, e.g. check_in: 14"
         ):
             if kind not in DRAFT_KINDS:
-                r.problem(kind_node, f"drafts.cooldown_days: unknown kind '{kind}'",
-                          f"one of {', '.join(DRAFT_KINDS)}")
+                r.problem(
+                    kind_node,
+                    f"drafts.cooldown_days: unknown kind '{kind}'",
+                    f"one of {', '.join(DRAFT_KINDS)}",
+                )
                 return None
             days = r.integer(value, f"drafts.cooldown_days.{kind}", 0, 3650)
             if days is None:

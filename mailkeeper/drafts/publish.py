@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailkeeper import secrets
+from mailkeeper.config import secrets
 from mailkeeper.detect.finding import parse_ts, ts
-from mailkeeper.draft import PlannedDraft
+from mailkeeper.drafts.compose import PlannedDraft
 from mailkeeper.mailbox.draftbox import DraftBox, ImapDraftBox
 
 logger = logging.getLogger(__name__)
