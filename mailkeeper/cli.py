@@ -68,7 +68,22 @@ def _quiet_broken_pipe() -> None:
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a killed writer
+    # 0, not 128 + SIGPIPE: the reader had what it wanted (`| head`), nothing went wrong, and
+    # a script under `set -o pipefail` must not fail for it.
+    sys.exit(0)
+
+
+def _console() -> Any:
+    """rich's Console, ending quietly when the reader goes away: rich's own handler exits 1
+    with nothing on stderr, which a script cannot tell from a failure."""
+    from rich.console import Console
+
+    class _Quiet(Console):
+        def on_broken_pipe(self) -> None:
+            _quiet_broken_pipe()
+
+    # Piped or captured output keeps whole lines instead of folding at 80 columns.
+    return _Quiet(width=None if sys.stdout.isatty() else 160)
 
 
 class _Group(click.Group):
@@ -122,7 +137,6 @@ def _json(data: Any) -> None:
 
 
 def _table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, show_edge=False, header_style="bold")
@@ -130,8 +144,7 @@ def _table(columns: list[str], rows: list[list[Any]], title: str | None = None) 
         table.add_column(c, no_wrap=c != "subject")
     for r in rows:
         table.add_row(*["" if v is None else str(v) for v in r])
-    # Piped or captured output keeps whole lines instead of folding at 80 columns.
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    _console().print(table)
 
 
 def _local(iso: str | None, tz: Any = None, fmt: str = "%Y-%m-%d") -> str:

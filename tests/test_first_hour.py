@@ -4,6 +4,7 @@ the IMAP server itself matters."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -193,6 +194,31 @@ def test_piping_into_head_prints_no_error(tmp_path: Path, box: MaildirBox) -> No
     err = proc.stderr.read().decode()
     proc.wait(60)
     assert "BrokenPipe" not in err and "Error" not in err, err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["customers"], ["customer", "Birch & Co"], ["status"], ["unlinked"], ["customers", "--json"]],
+)
+def test_a_closed_pipe_ends_every_command_quietly_with_0(
+    tmp_path: Path, box: MaildirBox, command: list[str]
+) -> None:
+    """`mailkeeper customer NAME | head -2` exited 1 with nothing on stderr (rich's own
+    broken-pipe handler), `unlinked | head -3` 141: a script under pipefail took both for a
+    failure. The reader here closes the pipe before anything is written, so every command
+    meets it whatever its output's size."""
+    cfg = _synced(tmp_path, box)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailkeeper", "--config", str(cfg), *command],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        timeout=60,
+    )
+    os.close(write_end)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0 and err == "", (proc.returncode, err)
 
 
 # ----------------------------------------------------------------------------- discovery
