@@ -245,7 +245,7 @@ def init(directory: Path | None, force: bool) -> None:
     "--dir",
     "directory",
     type=click.Path(path_type=Path),
-    help="Where to build the demo (default: a new folder under /tmp).",
+    help="Where to build the demo (default: /tmp/mailkeeper-demo-USER, replaced by each run).",
 )
 @click.option(
     "--as-of",
@@ -261,13 +261,12 @@ def demo(directory: Path | None, as_of: Any) -> None:
 
     Example: mailkeeper demo --dir /tmp/mailkeeper-demo
     """
-    import tempfile
     from datetime import timedelta
 
     from mailkeeper.app import App
-    from mailkeeper.demo.build import build_demo, demo_now
+    from mailkeeper.demo.build import build_demo, default_demo_dir, demo_now
 
-    dest = directory or Path(tempfile.mkdtemp(prefix="mailkeeper-demo-"))
+    dest = directory or default_demo_dir()
     now = demo_now(as_of)
     cfg = build_demo(dest, now)
     with App.from_config(cfg) as app:
@@ -281,7 +280,7 @@ def demo(directory: Path | None, as_of: Any) -> None:
         click.echo("\nOrders (`mailkeeper orders`):")
         _orders_table(app.orders("open", now), tz)
         click.echo("\nNeglected accounts (`mailkeeper neglected`):")
-        _neglected_table(app.neglected(now), tz)
+        _print_neglected(app.neglected(now), tz, show_all=False)
         click.echo("\nCustomer mail waiting for an answer (`mailkeeper issues --all`):")
         _issues_table(app.issues("all", now), tz)
         click.echo("\nYour promises (`mailkeeper promises --all`):")
@@ -644,21 +643,37 @@ def scan(ctx: click.Context, as_of: Any, as_json: bool) -> None:
 
 @cli.command()
 @AS_OF
+@click.option("--all", "show_all", is_flag=True, help="Also dormant customers.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 @click.pass_context
 @handle_errors
-def neglected(ctx: click.Context, as_of: Any, as_json: bool) -> None:
+def neglected(ctx: click.Context, as_of: Any, show_all: bool, as_json: bool) -> None:
     """Customers you have not written to for longer than their tier allows, most overdue first
-    (weighted by tier); snoozed and dormant ones after them; discovered ones marked.
+    (weighted by tier); snoozed ones after them; discovered ones marked. Dormant customers
+    (no mail either way for longer than the tier's dormant_after_days) are counted in one
+    line and listed with --all.
 
     Example: mailkeeper neglected --as-of 2026-11-30
     """
     app = _app(ctx)
     rows = app.neglected(as_of)
     if as_json:
-        _json(rows)
+        _json(rows if show_all else _awake(rows))
         return
-    _neglected_table(rows, app.settings.tz)
+    _print_neglected(rows, app.settings.tz, show_all)
+
+
+def _awake(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r["state"] != "dormant"]
+
+
+def _print_neglected(rows: list[dict[str, Any]], tz: Any, show_all: bool) -> None:
+    """The table, dormant customers counted in one line unless --all lists them: on a mailbox
+    with years of history they were 253 of 257 rows."""
+    shown = rows if show_all else _awake(rows)
+    _neglected_table(shown, tz)
+    if hidden := len(rows) - len(shown):
+        click.echo(f"{hidden} dormant customer(s) not shown: mailkeeper neglected --all")
 
 
 def _neglected_table(rows: list[dict[str, Any]], tz: Any) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 from dovecot import Dovecot, dovecot_available  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def corpus_dir() -> Path:
+    """The real-world mail nobody here wrote (../shared/corpus beside the checkout);
+    $MAILKEEPER_CORPUS points elsewhere (the test of the skip summary points it at nothing)."""
+    return Path(os.environ.get("MAILKEEPER_CORPUS") or REPO.parent / "shared" / "corpus")
+
+
+CORPUS = corpus_dir()
 ME = "amy@lumen-furniture.com"
 VAULT_SECRET = "s3cr3t-Zq9"
 # One configured customer with a domain and a freemail contact: the tests' usual rules.
@@ -201,3 +210,18 @@ class MaildirBox:
 
     def flag_state(self) -> list[str]:
         return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line saying why, when the tests that read real mail were skipped: without it
+    128 skips went by with no word in the summary."""
+    if CORPUS.is_dir():
+        return
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    if skipped:
+        terminalreporter.write_line(
+            f"{CORPUS} is absent: the tests that read real-world mail were skipped "
+            f"({skipped} skipped in all). Put the corpus there (or set MAILKEEPER_CORPUS) "
+            "to run them.",
+            yellow=True,
+        )

@@ -10,12 +10,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import corpus_dir  # noqa: E402
 
 from mailkeeper.model import Message
 from mailkeeper.parse.message import parse
 from mailkeeper.parse.mime import fetched_from_bytes
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = corpus_dir()
 NOT_MAIL = {"MANIFEST.tsv", "SOURCES.md"}
 HAN = re.compile("[\u4e00-\u9fff]")
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -209,3 +211,32 @@ def _local_day(iso: str) -> str:
 
     when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     return when.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d")
+
+
+def test_the_demo_reuses_its_folder_and_clears_old_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run left a 2.2 MB folder under /tmp: now one per user, replaced by each run, and
+    earlier demos of the old random names removed; anything else is left alone."""
+    from mailkeeper.demo.build import MARKER, default_demo_dir
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old = tmp_path / "mailkeeper-demo-k2x9abcd"
+    (old / "Maildir").mkdir(parents=True)
+    (old / MARKER).write_text("old demo\n")
+    stranger = tmp_path / "mailkeeper-demo-notes"
+    stranger.mkdir()
+    (stranger / "mine.txt").write_text("keep me")
+    home = default_demo_dir()
+    assert home.parent == tmp_path and home.name.startswith("mailkeeper-demo-")
+    assert not old.exists() and (stranger / "mine.txt").read_text() == "keep me"
+    build_demo(home)
+    assert default_demo_dir() == home  # the second run reuses it
+    build_demo(home)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([home.name, stranger.name])
+    # A folder of that name that is no demo is never written into.
+    shutil.rmtree(home)
+    home.mkdir()
+    (home / "x.txt").write_text("someone's")
+    other = default_demo_dir()
+    assert other != home and (home / "x.txt").exists()

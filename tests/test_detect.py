@@ -13,9 +13,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import ME, MaildirBox, make_mail, write_config
 
 from mailkeeper.app import App
+from mailkeeper.cli import cli
 
 AS_OF = datetime(2027, 1, 6, 10, 0, tzinfo=UTC)  # Wed 18:00 in Shanghai
 
@@ -441,3 +443,26 @@ def test_the_old_sla_key_still_works_with_a_warning(tmp_path: Path) -> None:
                for w in warnings)  # fmt: skip
     rules = config.load_rules(config.load_settings(cfg))
     assert rules.tiers["B"].issue_sla_working_hours == 16
+
+
+def test_neglected_lists_dormant_customers_only_with_all(tmp_path: Path) -> None:
+    """On a mailbox with years of history 253 of 257 rows were dormant: hidden by default,
+    counted in one line, listed with --all (table and --json alike)."""
+    box = MaildirBox(tmp_path / "Maildir")
+    box.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Re: Hello", date=ago(20)))
+    box.deliver("INBOX", make_mail("x@oldfriend.example", ME, "Bye", date=ago(800)))
+    box.deliver("Sent", make_mail(ME, "x@oldfriend.example", "Re: Bye", date=ago(799)))
+    _app(tmp_path, box).close()
+    cfg = str(tmp_path / "cfg" / "mailkeeper.yaml")
+    as_of = AS_OF.isoformat()
+    runner = CliRunner()
+    table = runner.invoke(cli, ["--config", cfg, "neglected", "--as-of", as_of])
+    assert table.exit_code == 0, table.output
+    assert "Birch & Co" in table.output and "Old Friend" not in table.output
+    assert "1 dormant customer(s) not shown: mailkeeper neglected --all" in table.output
+    every = runner.invoke(cli, ["--config", cfg, "neglected", "--all", "--as-of", as_of])
+    assert "Old Friend Ltd" in every.output and "not shown" not in every.output
+    plain = runner.invoke(cli, ["--config", cfg, "neglected", "--json", "--as-of", as_of])
+    assert [r["customer"] for r in json.loads(plain.output)] == ["Birch & Co"]
+    both = runner.invoke(cli, ["--config", cfg, "neglected", "--json", "--all", "--as-of", as_of])
+    assert [r["state"] for r in json.loads(both.output)] == ["neglected", "dormant"]

@@ -18,11 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import detect_eval  # noqa: E402
+from conftest import corpus_dir  # noqa: E402
 
 from mailkeeper.clock import WorkingTime  # noqa: E402
 from mailkeeper.detect.promises import commitments  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = corpus_dir()
 
 
 def _needs_answer(split: str, source: str) -> tuple[float, float, int]:

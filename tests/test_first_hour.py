@@ -308,3 +308,19 @@ def test_customers_sorted_by_silence(tmp_path: Path, box: MaildirBox) -> None:
     names = [r["name"] for r in json.loads(out)]
     # Longest silence first; never in touch (Birchwood) last.
     assert names == ["华美家居 Huamei Home", "Birch & Co", "Birchwood Interiors"]
+
+
+def test_skipped_corpus_tests_are_explained_in_one_line(tmp_path: Path) -> None:
+    """Without ../shared/corpus, 128 tests skipped with no word in the summary."""
+    here = Path(__file__).parent
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_corpus.py"],
+        cwd=here.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "MAILKEEPER_CORPUS": str(tmp_path / "absent")},
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    lines = [line for line in proc.stdout.splitlines() if "is absent" in line]
+    assert len(lines) == 1 and str(tmp_path / "absent") in lines[0] and "skipped" in lines[0]

@@ -16,7 +16,9 @@ import pytest
 import yaml
 
 LABELLED = Path(__file__).resolve().parent / "labelled"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from conftest import corpus_dir  # noqa: E402
+
+CORPUS = corpus_dir()
 
 LANGUAGES = {"en", "zh"}
 SPLITS = {"tune", "holdout"}

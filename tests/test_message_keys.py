@@ -21,7 +21,9 @@ from mailkeeper.parse.message import parse
 from mailkeeper.parse.mime import fetched_from_bytes
 
 HERE = Path(__file__).resolve().parent
-CORPUS = HERE.parents[1] / "shared" / "corpus"
+from conftest import corpus_dir  # noqa: E402
+
+CORPUS = corpus_dir()
 BENCH = HERE.parent / "bench"
 
 CORPUS_KEYS = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import email
 import email.policy
-from pathlib import Path
 
 import pytest
+from conftest import corpus_dir  # noqa: E402
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +14,7 @@ from mailkeeper.parse.message import parse
 from mailkeeper.parse.mime import fetched_from_bytes
 from mailkeeper.parse.textclean import guess_language, html_to_text, strip_reply
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = corpus_dir()
 
 # --- quoted replies -------------------------------------------------------------------------
 

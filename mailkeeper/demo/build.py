@@ -14,11 +14,14 @@ from `now`, 2026-11-01 unless given), so two builds are byte-identical.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import html
 import logging
 import os
 import shutil
+import stat
+import tempfile
 import textwrap
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
@@ -74,6 +77,42 @@ def demo_now(as_of: datetime | None = None) -> datetime:
     is identical."""
     day = (as_of or datetime.now(UTC)).astimezone(UTC).date()
     return datetime.combine(day, DEMO_NOW.timetz())
+
+
+def default_demo_dir() -> Path:
+    """Where the demo goes without --dir: one folder per user under the temp dir, replaced by
+    each run (an earlier demo holds MARKER), so that running the demo again does not leave
+    another folder behind. Earlier demos in folders of the old random names
+    (mailkeeper-demo-XXXXXXXX, each ~2 MB) that this user owns are removed."""
+    tmp = Path(tempfile.gettempdir())
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        user = str(os.getuid())
+    home = tmp / f"mailkeeper-demo-{user}"
+    for old in tmp.glob("mailkeeper-demo-*"):
+        if old != home and _is_own_demo(old):
+            shutil.rmtree(old, ignore_errors=True)
+    if home.exists() and not (_is_own_demo(home) or _is_empty_own_dir(home)):
+        # Someone else's folder of that name: never touch it, use a fresh one.
+        return Path(tempfile.mkdtemp(prefix="mailkeeper-demo-"))
+    return home
+
+
+def _is_own_demo(path: Path) -> bool:
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and (path / MARKER).is_file()
+
+
+def _is_empty_own_dir(path: Path) -> bool:
+    try:
+        st = path.lstat()
+        return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not any(path.iterdir())
+    except OSError:
+        return False
 
 
 def build_demo(dest: Path, now: datetime = DEMO_NOW) -> Path:
