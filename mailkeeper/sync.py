@@ -174,7 +174,7 @@ def _parse_batch(
         m = parse(f)
         sender = m.sender.email if m.sender else None
         draft = draft_folder or "\\Draft" in f.flags
-        out.append(message_rows(m, direction_of(sender, party, draft)))
+        out.append(message_rows(m, direction_of(sender, party, draft, role == "sent")))
     return out, time.perf_counter() - t
 
 
