@@ -219,6 +219,11 @@ class Linker:
         store.customers.replace_keys(domains, emails)
 
     # ------------------------------------------------------------------ linking
+    def newly_sent(self) -> list[str]:
+        """Messages stored before from the rep's address, not counted as the rep's, that now
+        have a copy in a Sent folder: to be linked again (store.links.sent_not_seen)."""
+        return self.store.links.sent_not_seen(self.party.own)
+
     def link(self, keys: Sequence[str] | None) -> LinkStats:
         """Link `keys` (None: every message, a full relink), discovering customers first.
 

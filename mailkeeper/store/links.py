@@ -96,6 +96,25 @@ class LinkStore:
             "UPDATE messages SET direction = ? WHERE key = ?", [(d, k) for k, d in changes]
         )
 
+    def sent_not_seen(self, own: Iterable[str]) -> list[str]:
+        """Keys of messages from one of `own` (the rep's addresses) not yet counted as sent
+        that now have a copy in a Sent folder: a copy of the same message stored from the
+        Inbox before (mail to oneself), now found in Sent too."""
+        own = sorted(own)
+        if not own:
+            return []
+        marks = ",".join("?" * len(own))
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT m.key FROM messages m WHERE m.sent_seen = 0 "
+                f"AND m.direction = 'inbound' AND m.from_email IN ({marks}) AND EXISTS "
+                "(SELECT 1 FROM folder_messages fm JOIN folders f ON f.account = fm.account "
+                "AND f.folder = fm.folder WHERE fm.message_key = m.key AND f.role = 'sent')",
+                own,
+            )
+        ]
+
     def set_sent_seen(self, keys: Iterable[str]) -> None:
         """Record that the messages `keys` were seen in a folder whose role is sent."""
         self.conn.executemany(
