@@ -89,9 +89,7 @@ def party_from(settings: Settings, rules: Rules) -> Party:
     )
 
 
-def direction_of(
-    sender: str | None, party: Party, draft: bool = False, sent: bool = False
-) -> str:
+def direction_of(sender: str | None, party: Party, draft: bool = False, sent: bool = False) -> str:
     """Whether the rep sent a message: `outbound` when the sender is one of the rep's own
     addresses, the message is not a draft (no \\Draft flag, not only in the Drafts, Trash or
     Junk folder: that is `draft`) and it was seen in a folder whose role is sent (`sent`);

@@ -96,7 +96,9 @@ def test_an_outsider_in_a_customers_thread_gets_no_draft_and_opens_nothing(
     for n in range(5):
         box.deliver(
             "INBOX",
-            make_mail(mallory, ME, "Re: Order 55", in_reply_to="<o55@birch.co.uk>", date=ago(9 - n)),
+            make_mail(
+                mallory, ME, "Re: Order 55", in_reply_to="<o55@birch.co.uk>", date=ago(9 - n)
+            ),
         )
     box.deliver(
         "INBOX",
@@ -125,7 +127,8 @@ def test_the_reps_reply_to_an_outsider_does_not_acknowledge_the_customers_issue(
     box = MaildirBox(tmp_path / "Maildir")
     box.deliver("Sent", make_mail(ME, JANE, "Offer", date=ago(5)))
     box.deliver(
-        "INBOX", make_mail(JANE, ME, "Broken legs", COMPLAINT, msgid="<bl@birch.co.uk>", date=ago(2))
+        "INBOX",
+        make_mail(JANE, ME, "Broken legs", COMPLAINT, msgid="<bl@birch.co.uk>", date=ago(2)),
     )
     box.deliver(
         "Sent",
@@ -145,7 +148,8 @@ def test_mail_from_the_reps_address_in_the_inbox_is_not_the_reps(tmp_path: Path)
     box = MaildirBox(tmp_path / "Maildir")
     box.deliver("Sent", make_mail(ME, JANE, "Offer", date=ago(40)))
     box.deliver(
-        "INBOX", make_mail(JANE, ME, "Broken legs", COMPLAINT, msgid="<bl@birch.co.uk>", date=ago(2))
+        "INBOX",
+        make_mail(JANE, ME, "Broken legs", COMPLAINT, msgid="<bl@birch.co.uk>", date=ago(2)),
     )
     spoof = make_mail(
         ME, JANE, "Re: Broken legs", "Sorry, fixed.", in_reply_to="<bl@birch.co.uk>", date=ago(1)

@@ -349,7 +349,8 @@ M010_CONTACTS = [
         SELECT fm.message_key FROM folder_messages fm JOIN folders f
         ON f.account = fm.account AND f.folder = fm.folder WHERE f.role = 'sent')
         OR (direction = 'outbound'
-            AND NOT EXISTS (SELECT 1 FROM folder_messages fm WHERE fm.message_key = messages.key))""",
+            AND NOT EXISTS (SELECT 1 FROM folder_messages fm
+                WHERE fm.message_key = messages.key))""",
 ]
 
 MIGRATIONS: list[tuple[str, list[Any]]] = [
