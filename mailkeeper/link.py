@@ -8,7 +8,11 @@ has exchanged real mail with both ways (not auto-replies, not bulk) becomes a di
 customer, which the rep confirms, renames, merges or ignores in rules/customers.yaml.
 
 Linking also decides whether the rep sent a message (direction_of), so that a relink follows
-the rules as they are now: only mail the rep actually sent counts as contact.
+the rules as they are now: only mail the rep actually sent counts as contact. And it decides
+who a customer's people are (is_contact): the addresses its own rules name, never the rep's,
+a colleague's or an automatic sender's. Each link records whether they are the other party
+of the message (`contact`); detection counts only such messages, so mail in a customer's
+thread from an outsider who knows its Message-ID is history, never a finding or contact.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,7 +37,15 @@ logger = logging.getLogger(__name__)
 CHUNK = 5000  # messages linked at a time: memory stays flat at any mailbox size
 # Part of the rules fingerprint: a change in how linking decides makes the next linking a
 # full relink, so old messages follow the new logic.
-LINK_VERSION = 2
+LINK_VERSION = 3  # 3: sent only from a Sent folder; contacts and links.contact
+
+# Local parts of automatic senders: bounces, DSNs, no-reply addresses. They may link a
+# message to a customer (its history) but are never someone a draft is addressed to.
+_AUTOMATIC_LOCAL = re.compile(
+    r"(mailer-?daemon|postmaster|no-?reply|do-?not-?reply|bounces?|auto-?reply"
+    r"|autoresponder|mail-?delivery-?(subsystem|system))([-+.].*)?",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -76,16 +89,27 @@ def party_from(settings: Settings, rules: Rules) -> Party:
     )
 
 
-def direction_of(sender: str | None, party: Party, draft: bool = False) -> str:
+def direction_of(sender: str | None, party: Party, draft: bool = False, sent: bool = False) -> str:
     """Whether the rep sent a message: `outbound` when the sender is one of the rep's own
-    addresses and the message is not a draft (no \\Draft flag, not only in the Drafts,
-    Trash or Junk folder: that is `draft`); `internal` from a colleague (company domains);
-    `inbound` from anyone else. Only outbound mail counts as the rep's contact."""
+    addresses, the message is not a draft (no \\Draft flag, not only in the Drafts, Trash or
+    Junk folder: that is `draft`) and it was seen in a folder whose role is sent (`sent`);
+    `internal` from a colleague (company domains); `inbound` from anyone else, and from the
+    rep's own address when nothing shows the rep sent it: anyone can write that address in
+    a From line, but only the rep's mail client puts mail in the Sent folder. Only outbound
+    mail counts as the rep's contact."""
     if sender and sender in party.own:
-        return "draft" if draft else "outbound"
+        if draft:
+            return "draft"
+        return "outbound" if sent else "inbound"
     if sender and not party.is_external(sender):
         return "internal"
     return "inbound"
+
+
+def is_automatic_address(email: str) -> bool:
+    """A bounce, DSN or no-reply address (mailer-daemon@, postmaster@, no-reply@,
+    bounces+123@ ...): never a customer's contact."""
+    return _AUTOMATIC_LOCAL.fullmatch(email.rpartition("@")[0]) is not None
 
 
 def rules_fingerprint(settings: Settings, rules: Rules) -> str:
@@ -193,6 +217,11 @@ class Linker:
         store.customers.replace_keys(domains, emails)
 
     # ------------------------------------------------------------------ linking
+    def newly_sent(self) -> list[str]:
+        """Messages stored before from the rep's address, not counted as the rep's, that now
+        have a copy in a Sent folder: to be linked again (store.links.sent_not_seen)."""
+        return self.store.links.sent_not_seen(self.party.own)
+
     def link(self, keys: Sequence[str] | None) -> LinkStats:
         """Link `keys` (None: every message, a full relink), discovering customers first.
 
@@ -214,6 +243,7 @@ class Linker:
             if keys is None:
                 ordered = store.links.keys_by_date(None)
                 store.links.replace(None, [])
+                store.links.replace_contacts(None)
             elif everything:
                 ordered = store.links.keys_by_date(None)
             else:
@@ -231,8 +261,10 @@ class Linker:
             for i in range(0, len(ordered), CHUNK):
                 chunk = ordered[i : i + CHUNK]
                 inputs = list(store.links.inputs(chunk))
-                links = self._links(inputs, emails, domains, by_email, stats)
+                contacts: dict[str, int] = {}
+                links = self._links(inputs, emails, domains, by_email, stats, contacts)
                 store.links.replace([] if keys is None else chunk, links)
+                store.links.replace_contacts(contacts)
                 stats.messages += len(inputs)
             store.state.set_rules_fingerprint(self.fingerprint)
         return stats
@@ -240,14 +272,20 @@ class Linker:
     def _directions(self, keys: list[str] | None) -> None:
         """Decide anew whether the rep sent each message in `keys` (None: all), and store
         the answers that changed."""
-        changes = []
-        for key, sender, stored, draft in self.store.links.direction_inputs(keys):
-            direction = direction_of(sender, self.party, draft)
+        changes, seen = [], []
+        for key, sender, stored, draft, seen_before, in_sent in self.store.links.direction_inputs(
+            keys
+        ):
+            direction = direction_of(sender, self.party, draft, seen_before or in_sent)
             if direction != stored:
                 changes.append((key, direction))
+            if in_sent and not seen_before:
+                seen.append(key)  # kept: a copy moved out of Sent later still counts
         if changes:
             logger.info("direction of %d message(s) decided anew", len(changes))
             self.store.links.set_directions(changes)
+        if seen:
+            self.store.links.set_sent_seen(seen)
 
     def _discover(self, keys: list[str] | None, stats: LinkStats) -> list[str]:
         """Make a discovered customer of each new external org domain in `keys` (None: all
@@ -302,7 +340,10 @@ class Linker:
         domains: dict[str, int],
         by_email: dict[str, tuple[int, str, str] | None],
         stats: LinkStats,
-    ) -> list[tuple[str, int, str, str]]:
+        contacts: dict[str, int],
+    ) -> list[tuple[str, int, str, str, bool]]:
+        """The links of `inputs` (key, customer, method, via, contact: see _people); the
+        customers' people met on real mail are added to `contacts` (email -> customer)."""
         wanted = set()
         for m in inputs:
             if m["in_reply_to"]:
@@ -310,7 +351,7 @@ class Linker:
             wanted.update(m["references"])
         relinked = {m["key"] for m in inputs}
         thread = self.store.links.thread_customers(wanted, relinked) if wanted else {}
-        out: list[tuple[str, int, str, str]] = []
+        out: list[tuple[str, int, str, str, bool]] = []
         for m in inputs:  # oldest first, so a reply finds its parent linked already
             if m["is_bulk"]:
                 continue
@@ -325,10 +366,40 @@ class Linker:
                 thread.setdefault(m["message_id"], set()).update(found)
             if found:
                 stats.linked += 1
+                party = self._people(m, emails, domains, by_email, contacts)
             for cid, (method, via) in found.items():
-                out.append((m["key"], cid, method, via))
+                out.append((m["key"], cid, method, via, cid in party))
                 stats.by_method[method] = stats.by_method.get(method, 0) + 1
         stats.links += len(out)
+        return out
+
+    def _people(
+        self,
+        m: dict[str, Any],
+        emails: dict[str, int],
+        domains: dict[str, int],
+        by_email: dict[str, tuple[int, str, str] | None],
+        contacts: dict[str, int],
+    ) -> set[int]:
+        """The customers whose own people are the other party of message `m`: its sender's
+        customer, or for mail the rep sent, its To and Cc recipients' customers. A person is
+        an address the customer's rules name (listed, or at one of its domains: what
+        `_address_customer` answers), never an automatic sender. Those met on real mail (not
+        an auto-reply) are added to `contacts`."""
+        out: set[int] = set()
+        outbound = m["direction"] == "outbound"
+        for role, email, _ in m["addresses"]:
+            if role == "reply_to":
+                continue
+            if email not in by_email:
+                by_email[email] = self._address_customer(email, emails, domains)
+            hit = by_email[email]
+            if hit is None or is_automatic_address(email):
+                continue
+            if not m["is_auto"]:
+                contacts[email] = hit[0]
+            if (role == "from") != outbound:
+                out.add(hit[0])
         return out
 
     def _by_address(

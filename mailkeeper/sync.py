@@ -174,7 +174,7 @@ def _parse_batch(
         m = parse(f)
         sender = m.sender.email if m.sender else None
         draft = draft_folder or "\\Draft" in f.flags
-        out.append(message_rows(m, direction_of(sender, party, draft)))
+        out.append(message_rows(m, direction_of(sender, party, draft, role == "sent")))
     return out, time.perf_counter() - t
 
 
@@ -529,6 +529,8 @@ class Syncer:
 def link(store: Store, settings: Any, rules: Any, keys: list[str] | None) -> LinkStats:
     """Link `keys` (None: a full relink). A changed customers.yaml forces a full relink."""
     linker = Linker(store, settings, rules)
+    if keys is not None:
+        keys = [*keys, *linker.newly_sent()]  # its copy in Sent shows the rep sent it
     if keys == [] and not linker.rules_changed():
         return LinkStats()
     return linker.link(keys)

@@ -248,9 +248,11 @@ def test_fresh_database_columns() -> None:
         "is_bulk",
         "attachments",
         "defects",
+        "sent_seen",
     ):
         assert col in s.columns("messages")
-    assert s.columns("links") == ["message_key", "customer_id", "method", "via"]
+    assert s.columns("links") == ["message_key", "customer_id", "method", "via", "contact"]
+    assert s.columns("contacts") == ["email", "customer_id"]
     assert s.columns("folders")[:6] == [
         "account",
         "folder",

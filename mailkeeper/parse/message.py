@@ -235,6 +235,25 @@ def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
     return pairs
 
 
+# `jane@birch.co.uk <x@evil.test>`: an unquoted display name holding an address, which the
+# stdlib's parser reads as two mailboxes (jane@birch.co.uk first). The address is the one in
+# angle brackets; the name is only a name, so it is quoted before parsing.
+_ADDRESS_AS_NAME = re.compile(
+    r'(^|,)([ \t]*)([^"\\()<>,;:\[\]\r\n]*@[^"\\()<>,;:\[\]\r\n]*?)[ \t]*<([^<>\r\n]*@[^<>\r\n]*)>'
+)
+
+
+def _quote_address_names(value: str, notes: list[str] | None) -> str:
+    def quoted(m: re.Match[str]) -> str:
+        lead, space, name, addr = m.groups()
+        name = name.strip(" \t")
+        if notes is not None and name.lower() != addr.strip().lower():
+            notes.append(f"a display name that looks like an address: {name[:80]}")
+        return f'{lead}{space}"{name}" <{addr}>'
+
+    return _ADDRESS_AS_NAME.sub(quoted, value)
+
+
 _ENCODED_WORDS = re.compile(
     r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=(?:[ \t]*=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=)*"
 )
@@ -292,6 +311,9 @@ def _read_addresses(
 ) -> list[Address]:
     value = _UNFOLD.sub(" ", value[:_MAX_ADDRESS_HEADER])
     pairs = _simple_addresses(value)
+    if pairs is None and "@" in value and "<" in value:
+        value = _quote_address_names(value, notes)
+        pairs = _simple_addresses(value)
     if pairs is None and "=?" in value and '"' not in value:
         value = _quote_encoded_words(value, hint, notes)
         pairs = _simple_addresses(value)

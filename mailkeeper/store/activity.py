@@ -8,7 +8,9 @@ from typing import Any
 
 from mailkeeper.store.db import Database
 
-# Real contact: not an auto-reply; the direction is decided at link time (link.direction_of).
+# Real contact: not an auto-reply, with the customer's own people (l.contact) and the
+# direction decided at link time (link.py): mail from an outsider in a customer's thread
+# is no contact.
 _CONTACT = """
     SELECT c.id, c.name, c.tier, c.status, c.language,
            MAX(CASE WHEN m.direction = 'outbound' AND m.is_auto = 0 THEN m.date END),
@@ -18,7 +20,7 @@ _CONTACT = """
            COUNT(CASE WHEN m.date >= ? THEN 1 END),
            COUNT(DISTINCT CASE WHEN m.date >= ? AND m.direction = 'inbound' THEN m.from_email END)
     FROM customers c
-    LEFT JOIN links l ON l.customer_id = c.id
+    LEFT JOIN links l ON l.customer_id = c.id AND l.contact = 1
     LEFT JOIN messages m ON m.key = l.message_key AND (m.date IS NULL OR m.date <= ?)
     GROUP BY c.id ORDER BY c.id
 """
@@ -28,7 +30,7 @@ _RECENT = """
            m.message_id, m.in_reply_to, m.from_email, m.from_name, m.to_json, m.cc_json,
            m.subject, m.reply_body, m.body, m.language, m.rowid
     FROM messages m JOIN links l ON l.message_key = m.key
-    WHERE m.date >= ? AND m.date <= ?
+    WHERE m.date >= ? AND m.date <= ? AND l.contact = 1
     ORDER BY m.date, m.rowid
 """
 
@@ -51,7 +53,8 @@ class ActivityStore:
 
     def recent(self, since: str, until: str) -> list[dict[str, Any]]:
         """Linked messages dated from `since` to `until`, oldest first; one row per message
-        and customer it is linked to."""
+        and customer it is linked to, when the customer's own people are its other party
+        (links.contact: an outsider's mail in the thread opens and closes nothing)."""
         out = []
         for r in self.conn.execute(_RECENT, (since, until)):
             to = [e for _, e in json.loads(r[11] or "[]")]

@@ -9,12 +9,15 @@ from typing import Any
 
 from mailkeeper.store.db import Database, now_iso
 
-# What counts as contact: real mail (not auto-replies) the customer sent, or the rep sent.
+# What counts as contact: real mail (not auto-replies) the customer's people sent, or the rep
+# sent to them (`l.contact`: link.py; mail in the thread from an outsider does not count).
 _REPORT = """
     SELECT c.name, c.tier, c.status,
            COUNT(l.message_key) AS messages,
-           MAX(CASE WHEN m.direction = 'inbound' AND m.is_auto = 0 THEN m.date END),
-           MAX(CASE WHEN m.direction = 'outbound' AND m.is_auto = 0 THEN m.date END)
+           MAX(CASE WHEN m.direction = 'inbound' AND m.is_auto = 0 AND l.contact = 1
+                    THEN m.date END),
+           MAX(CASE WHEN m.direction = 'outbound' AND m.is_auto = 0 AND l.contact = 1
+                    THEN m.date END)
     FROM customers c
     LEFT JOIN links l ON l.customer_id = c.id
     LEFT JOIN messages m ON m.key = l.message_key
@@ -97,6 +100,7 @@ class CustomerStore:
     def delete(self, ids: Iterable[int]) -> None:
         for cid in list(ids):
             self.conn.execute("DELETE FROM links WHERE customer_id = ?", (cid,))
+            self.conn.execute("DELETE FROM contacts WHERE customer_id = ?", (cid,))
             self.conn.execute("DELETE FROM customer_domains WHERE customer_id = ?", (cid,))
             self.conn.execute("DELETE FROM customer_addresses WHERE customer_id = ?", (cid,))
             self.conn.execute("DELETE FROM customers WHERE id = ?", (cid,))
@@ -218,16 +222,21 @@ class CustomerStore:
         ]
 
     def contacts(self, customer_id: int, own: Sequence[str]) -> list[dict[str, Any]]:
-        """External addresses seen on the customer's messages, most used first."""
+        """The customer's people (whom a draft may be addressed to), most used first: the
+        addresses linking found to be its own (the `contacts` table: named by its rules,
+        never the rep's, a colleague's or an automatic sender's), counted on its real (not
+        auto-reply) messages. `own`, the rep's addresses, are left out whatever the table
+        says."""
         placeholders = ",".join("?" * len(own)) or "''"
         rows = self.conn.execute(
             f"""
             SELECT a.email, MAX(a.name), COUNT(DISTINCT a.message_key),
                    MAX(m.date)
-            FROM links l JOIN addresses a ON a.message_key = l.message_key
+            FROM contacts p JOIN addresses a ON a.email = p.email
+            JOIN links l ON l.message_key = a.message_key AND l.customer_id = p.customer_id
             JOIN messages m ON m.key = l.message_key
-            WHERE l.customer_id = ? AND a.email NOT IN ({placeholders})
-              AND a.role IN ('from', 'to', 'cc')
+            WHERE p.customer_id = ? AND a.email NOT IN ({placeholders})
+              AND a.role IN ('from', 'to', 'cc') AND m.is_auto = 0
             GROUP BY a.email ORDER BY COUNT(DISTINCT a.message_key) DESC, a.email
             """,
             (customer_id, *own),

@@ -41,9 +41,9 @@ class LinkStore:
     def inputs(self, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
         """What linking needs of each message in `keys`, in the order of `keys`."""
         found: dict[str, dict[str, Any]] = {}
-        for key, mid, irt, refs, is_auto, is_bulk, role, email, org in self.db.select_in(
+        for key, mid, irt, refs, is_auto, is_bulk, direction, role, email, org in self.db.select_in(
             "SELECT m.key, m.message_id, m.in_reply_to, m.refs, m.is_auto, m.is_bulk, "
-            "a.role, a.email, a.org_domain FROM messages m "
+            "m.direction, a.role, a.email, a.org_domain FROM messages m "
             "LEFT JOIN addresses a ON a.message_key = m.key "
             "WHERE m.key IN ({ids}) ORDER BY m.key, a.rowid",
             keys,
@@ -57,6 +57,7 @@ class LinkStore:
                     "references": json.loads(refs) if refs else [],
                     "is_auto": bool(is_auto),
                     "is_bulk": bool(is_bulk),
+                    "direction": direction,
                     "addresses": [],
                 }
             if role is not None:
@@ -67,15 +68,16 @@ class LinkStore:
 
     def direction_inputs(
         self, keys: Sequence[str] | None
-    ) -> Iterator[tuple[str, str | None, str | None, bool]]:
-        """(key, sender, stored direction, is it a draft) for `keys` (None: every message). A
-        draft: a folder entry has the \\Draft flag, or every entry is in a Drafts, Trash or
-        Junk folder."""
+    ) -> Iterator[tuple[str, str | None, str | None, bool, bool, bool]]:
+        """(key, sender, stored direction, is it a draft, was it seen in a Sent folder when
+        linked before (`sent_seen`), is a copy in a Sent folder now) for `keys` (None: every
+        message). A draft: a folder entry has the \\Draft flag, or every entry is in a Drafts,
+        Trash or Junk folder. Sent: a folder entry is in a folder whose role is sent."""
         roles = ",".join(f"'{r}'" for r in DRAFT_ROLES)
         sql = (
             "SELECT m.key, m.from_email, m.direction, "
             "MAX(' ' || fm.flags || ' ' LIKE '% \\Draft %'), COUNT(fm.uid), "
-            f"SUM(f.role IN ({roles})) FROM messages m "
+            f"SUM(f.role IN ({roles})), MAX(m.sent_seen), SUM(f.role = 'sent') FROM messages m "
             "LEFT JOIN folder_messages fm ON fm.message_key = m.key "
             "LEFT JOIN folders f ON f.account = fm.account AND f.folder = fm.folder "
         )
@@ -84,14 +86,39 @@ class LinkStore:
             if keys is None
             else self.db.select_in(sql + "WHERE m.key IN ({ids}) GROUP BY m.key", keys)
         )
-        for key, sender, direction, flagged, entries, in_draft_folders in rows:
+        for key, sender, direction, flagged, entries, in_draft_folders, seen, in_sent in rows:
             draft = bool(flagged) or (entries > 0 and entries == in_draft_folders)
-            yield key, sender, direction, draft
+            yield key, sender, direction, draft, bool(seen), bool(in_sent)
 
     def set_directions(self, changes: Iterable[tuple[str, str]]) -> None:
         """(key, direction) pairs whose direction linking has just decided anew."""
         self.conn.executemany(
             "UPDATE messages SET direction = ? WHERE key = ?", [(d, k) for k, d in changes]
+        )
+
+    def sent_not_seen(self, own: Iterable[str]) -> list[str]:
+        """Keys of messages from one of `own` (the rep's addresses) not yet counted as sent
+        that now have a copy in a Sent folder: a copy of the same message stored from the
+        Inbox before (mail to oneself), now found in Sent too."""
+        own = sorted(own)
+        if not own:
+            return []
+        marks = ",".join("?" * len(own))
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT m.key FROM messages m WHERE m.sent_seen = 0 "
+                f"AND m.direction = 'inbound' AND m.from_email IN ({marks}) AND EXISTS "
+                "(SELECT 1 FROM folder_messages fm JOIN folders f ON f.account = fm.account "
+                "AND f.folder = fm.folder WHERE fm.message_key = m.key AND f.role = 'sent')",
+                own,
+            )
+        ]
+
+    def set_sent_seen(self, keys: Iterable[str]) -> None:
+        """Record that the messages `keys` were seen in a folder whose role is sent."""
+        self.conn.executemany(
+            "UPDATE messages SET sent_seen = 1 WHERE key = ?", [(k,) for k in keys]
         )
 
     def real_mail_addresses(self, keys: Sequence[str] | None) -> set[tuple[str, str]]:
@@ -159,17 +186,32 @@ class LinkStore:
         return out
 
     def replace(
-        self, keys: Sequence[str] | None, links: Iterable[tuple[str, int, str, str | None]]
+        self,
+        keys: Sequence[str] | None,
+        links: Iterable[tuple[str, int, str, str | None, bool]],
     ) -> None:
-        """Drop the links of `keys` (None: all) and write `links` (key, customer, method, via)."""
+        """Drop the links of `keys` (None: all) and write `links` (key, customer, method, via,
+        are the customer's own people the other party: see link.py)."""
         if keys is None:
             self.conn.execute("DELETE FROM links")
         else:
             self.db.execute_in("DELETE FROM links WHERE message_key IN ({ids})", keys)
         self.conn.executemany(
-            "INSERT OR IGNORE INTO links (message_key, customer_id, method, via) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO links (message_key, customer_id, method, via, contact) "
+            "VALUES (?, ?, ?, ?, ?)",
             links,
+        )
+
+    def replace_contacts(self, contacts: dict[str, int] | None) -> None:
+        """Forget every customer's contacts (a full relink starts over): None; or add
+        `contacts` (email -> customer id), the addresses linking found to be a customer's
+        own people (link.py decides who is)."""
+        if contacts is None:
+            self.conn.execute("DELETE FROM contacts")
+            return
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO contacts (email, customer_id) VALUES (?, ?)",
+            contacts.items(),
         )
 
     def keys_with_org_domains(self, domains: Iterable[str]) -> set[str]:

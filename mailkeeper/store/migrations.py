@@ -327,6 +327,32 @@ M008_LOOSE_KEYS: list[Any] = [
 # no-change sync counts no entries.
 M009_SERVER_MESSAGES = ["ALTER TABLE folders ADD COLUMN server_messages INTEGER"]
 
+# Who a customer's people are, and whether the rep sent a message (link.py decides both):
+# `contacts` holds each address the customer's own rules name (its addresses, an address at
+# one of its domains), never the rep's, a colleague's or an automatic sender's: only they get
+# drafts. `links.contact` says whether the customer's people are the other party of a linked
+# message (its sender; for mail the rep sent, a recipient): only such messages open or close
+# findings or count as contact, so an outsider who knows a thread's Message-ID steers nothing.
+# `messages.sent_seen`: the message was seen in a folder whose role is sent (what makes mail
+# from the rep's address outbound; kept when the copy is later moved or deleted). The backfill
+# keeps mail that was outbound and is in no folder any more. The old links count (DEFAULT 1)
+# until the next linking, a full relink (link.LINK_VERSION), decides them.
+M010_CONTACTS = [
+    "ALTER TABLE links ADD COLUMN contact INTEGER NOT NULL DEFAULT 1",
+    """CREATE TABLE contacts (
+        email TEXT PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers(id)
+    )""",
+    "CREATE INDEX contacts_customer_id ON contacts(customer_id)",
+    "ALTER TABLE messages ADD COLUMN sent_seen INTEGER NOT NULL DEFAULT 0",
+    """UPDATE messages SET sent_seen = 1 WHERE key IN (
+        SELECT fm.message_key FROM folder_messages fm JOIN folders f
+        ON f.account = fm.account AND f.folder = fm.folder WHERE f.role = 'sent')
+        OR (direction = 'outbound'
+            AND NOT EXISTS (SELECT 1 FROM folder_messages fm
+                WHERE fm.message_key = messages.key))""",
+]
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -337,4 +363,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m007_messages_small_columns_first", M007_MESSAGES_SMALL_COLUMNS_FIRST),
     ("m008_loose_keys", M008_LOOSE_KEYS),
     ("m009_server_messages", M009_SERVER_MESSAGES),
+    ("m010_contacts", M010_CONTACTS),
 ]
