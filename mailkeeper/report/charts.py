@@ -37,7 +37,8 @@ _COMMON: dict[str, Any] = {
 # pygal always embeds its tooltip config as an inline script (svg.py add_scripts), even with
 # js=[]: it does nothing without pygal's JS, and the pages' CSP forbids scripts. ElementTree
 # escapes '<' in text, so the first '</script>' ends it.
-_SCRIPT = re.compile(r"<script[^>]*>.*?</script>", re.DOTALL)
+# Its comments (generator, links to pygal.org) go too: they add bytes to every row.
+_SCRIPT = re.compile(r"<script[^>]*>.*?</script>|<!--.*?-->", re.DOTALL)
 
 
 def _svg(chart: Any, sparkline: bool = False) -> str:
