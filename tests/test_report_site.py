@@ -19,7 +19,9 @@ from mailkeeper.report.slug import slugs
 from tests.conftest import make_mail
 
 NOW = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
-EVIL = "<script>document.title='pwned';window.pwned=1</script><img src=x onerror=\"window.pwned=2\">"
+EVIL = (
+    "<script>document.title='pwned';window.pwned=1</script><img src=x onerror=\"window.pwned=2\">"
+)
 
 
 def test_slugs() -> None:
@@ -65,7 +67,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         return r.output
 
     run("sync")
-    run("order", "add", "Huamei", "HM-2610", "--confirmed", (NOW - timedelta(days=9)).date().isoformat())
+    confirmed = (NOW - timedelta(days=9)).date().isoformat()
+    run("order", "add", "Huamei", "HM-2610", "--confirmed", confirmed)
     out = root / "out"
     printed = run("report", "--out", str(out), "--as-of", NOW.isoformat())
     assert str(out / "index.html") in printed
@@ -87,7 +90,7 @@ def test_site_files(site: dict[str, Any]) -> None:
     index = (out / "index.html").read_text()
     for page in [index, (out / "customers" / "birch-co.html").read_text()]:
         assert "<script" not in page
-        assert "://" not in page.replace("\"http://www.w3.org/", "")  # only SVG namespaces
+        assert "://" not in page.replace('"http://www.w3.org/', "")  # only SVG namespaces
     assert "&lt;script&gt;document.title" in (out / "customers" / "birch-co.html").read_text()
 
 
@@ -161,9 +164,7 @@ def test_overview_in_chromium(site: dict[str, Any], browser: Any, tmp_path: Path
         assert _attr(row, ".last_inbound", "datetime") == c["last_inbound"]
         assert _attr(row, ".last_outbound", "datetime") == c["last_outbound"]
         orders = [o for o in site["orders"] if o["customer"] == c["name"]]
-        assert _text(row, ".orders_in_progress") == str(
-            sum(o["state"] != "closed" for o in orders)
-        )
+        assert _text(row, ".orders_in_progress") == str(sum(o["state"] != "closed" for o in orders))
         issues = [i for i in site["issues"] if i["customer"] == c["name"]]
         neglect = [n for n in site["neglected"] if n["customer"] == c["name"]]
         health = _attr(row, "[data-health]", "data-health")
