@@ -405,6 +405,40 @@ class App:
             raise UserError(f"no customer named '{name}'", [hint])
         return c
 
+    # ---- the account-health site
+    def report(self, out: Path | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+        """Write the account-health site into `out` (default: `report.out` in mailkeeper.yaml,
+        else a folder under the data directory) from the same listings `--json` prints."""
+        from mailkeeper.clock import WorkingTime
+        from mailkeeper.config.defaults import default_report_dir
+        from mailkeeper.detect import orders as order_steps
+        from mailkeeper.detect.progress import order_timelines
+        from mailkeeper.report.health import Listings
+        from mailkeeper.report.site import Extras, write_site
+
+        now = as_of or _now()
+        data = Listings(
+            customers=self.customers(as_of=now),
+            neglected=self.neglected(now),
+            issues=self.issues("all", now),
+            promises=self.promises("all", now),
+            orders=self.orders("all", now),
+        )
+        store, until = self.store.customers, _iso(now)
+        ids = store.ids_by_name()
+        own = sorted(self.party.own)
+        facts = order_steps.gather(self.store, order_steps.load_order_rules(self.settings), now)
+        extras = Extras(
+            ids=ids,
+            monthly=store.monthly_mail(until),
+            last_messages=store.last_messages(until, 10),
+            contacts={cid: store.contacts(cid, own)[:20] for cid in ids.values()},
+            timelines=order_timelines(facts, now, self.settings.tz),
+        )
+        wt = WorkingTime.from_config(self.settings.timezone, self.settings.working_hours)
+        dest = out or getattr(self.settings, "report_out", None) or default_report_dir()
+        return write_site(Path(dest), data, extras, wt, now)
+
     # ---- drafts
     def draft(
         self, dry_run: bool = False, as_of: datetime | None = None, sync_first: bool = True

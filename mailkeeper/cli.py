@@ -285,9 +285,11 @@ def demo(directory: Path | None, as_of: Any) -> None:
         _issues_table(app.issues("all", now), tz)
         click.echo("\nYour promises (`mailkeeper promises --all`):")
         _promises_table(app.promises("all", now), tz)
+        site = app.report(dest / "site", now)
         report = app.draft(as_of=now)
         click.echo(f"\nDrafts written into {dest / 'Maildir' / '.Drafts' / 'cur'}:")
         _print_draft_report(report, dry_run=False)
+    click.echo(f"\nThe account-health site (`mailkeeper report`): {site['index']}")
     click.echo(f"\nTry: mailkeeper --config {cfg} explain 1")
     click.echo(f'     mailkeeper --config {cfg} customer "Birch & Co"')
 
@@ -943,6 +945,23 @@ def _orders_table(rows: list[dict[str, Any]], tz: Any) -> None:
           f"{r['last_milestone'] or ''} {_day(r['last_milestone_at'], tz)}".strip(),
           r["next_milestone"], _day(r["next_due_at"], tz), r["days_late"]] for r in rows],
     )  # fmt: skip
+
+
+@cli.command()
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write the site into (default: report.out, else the data dir).")
+@AS_OF
+@click.pass_context
+@handle_errors
+def report(ctx: click.Context, out: Path | None, as_of: Any) -> None:
+    """Write the account-health site: index.html (every customer, worst first, with health,
+    last contact, open findings, orders, mail per month) and one page per customer. Opens
+    from file:// with no network; the figures are those of the --json listings.
+
+    Example: mailkeeper report --out ~/accounts --as-of 2026-11-30
+    """
+    r = _app(ctx).report(out, as_of)
+    click.echo(f"wrote {r['pages']} customer pages ({r['bytes'] / 1e6:.1f} MB); open {r['index']}")
 
 
 @cli.command()

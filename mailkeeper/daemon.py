@@ -402,6 +402,11 @@ class Daemon:
         settings = self.app.settings
         logger.info("daily pass")
         self._scan_and_draft("daily pass")
+        if settings.report_out is not None:  # report: {out: DIR} in mailkeeper.yaml
+            try:
+                logger.info("report site: %s", self.app.report(as_of=self.clock.now())["index"])
+            except Exception as e:  # noqa: BLE001 - logged; the next daily pass tries again
+                logger.error("report site failed: %s", _one_line(e))
         self.daily_due = next_daily(self.clock.now(), settings.daemon.daily_at, settings.tz)
         logger.info("next daily pass at %s", _local(self.daily_due, settings.tz))
 

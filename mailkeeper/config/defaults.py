@@ -28,6 +28,11 @@ def default_config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
+def default_report_dir() -> Path:
+    """Where `mailkeeper report` writes the site by default (the platformdirs user data dir)."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "report"
+
+
 def defaults_root() -> Path:
     """The folder that holds the shipped rules/ and templates/."""
     installed = importlib.resources.files(APP_NAME) / "_defaults"

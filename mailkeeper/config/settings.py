@@ -213,6 +213,7 @@ class Settings:
     warnings: tuple[str, ...] = ()
     drafts: DraftSettings = DraftSettings()
     daemon: DaemonSettings = DaemonSettings()
+    report_out: Path | None = None  # report: {out: DIR}: the daily pass rewrites the site there
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -311,6 +312,7 @@ _TOP_KEYS = (
     "sync",
     "drafts",
     "daemon",
+    "report",
 )
 _ME_KEYS = ("name", "addresses", "company_domains", "signature")
 _HOURS_KEYS = ("days", "start", "end", "holidays", "extra_holidays", "extra_workdays")
@@ -356,6 +358,9 @@ def _read_settings(r: YamlReader) -> Settings | None:
     sync = _read_sync(r, top["sync"]) if "sync" in top else SyncSettings()
     drafts = _read_drafts(r, top["drafts"]) if "drafts" in top else DraftSettings()
     daemon = _read_daemon(r, top["daemon"]) if "daemon" in top else DaemonSettings()
+    report = r.mapping(top["report"], "report", ("out",), ("out",)) if "report" in top else None
+    out = r.text(report["out"], "report.out", "a folder, e.g. ./site") if report else None
+    report_out = _resolve(base, out) if out else None
     if rules_dir is not None:
         read_rules(rules_dir, me, r.problems, r.warnings)
     _file_mode_warning(r)
@@ -384,6 +389,7 @@ def _read_settings(r: YamlReader) -> Settings | None:
         sync=sync,
         drafts=drafts,
         daemon=daemon,
+        report_out=report_out,
         warnings=tuple(_in_file_order(r.warnings)),
     )
 

@@ -288,6 +288,18 @@ def order_statuses(facts: list[OrderFacts], now: datetime, tz: tzinfo) -> list[d
     ]
 
 
+def order_timelines(
+    facts: list[OrderFacts], now: datetime, tz: tzinfo
+) -> dict[str, list[dict[str, Any]]]:
+    """ref -> each milestone planned against actual (the report site's chart), for the orders
+    `order_statuses` lists."""
+    return {
+        f.order["ref"]: _Order(f, now, tz).timeline()
+        for f in facts
+        if (f.order["confirmed_at"] or "") <= (ts(now) or "")
+    }
+
+
 def progress_findings(facts: list[OrderFacts], now: datetime, tz: tzinfo) -> list[Finding]:
     out: list[Finding] = []
     for f in facts:

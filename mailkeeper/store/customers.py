@@ -271,3 +271,41 @@ class CustomerStore:
             }
             for r in self.conn.execute(sql, params)
         ]
+
+    # ------------------------------------------------------------------ the report site
+    def ids_by_name(self) -> dict[str, int]:
+        return {r[1]: r[0] for r in self.conn.execute("SELECT id, name FROM customers")}
+
+    def monthly_mail(self, until: str) -> dict[int, dict[str, list[int]]]:
+        """customer id -> 'YYYY-MM' (UTC) -> [inbound, outbound]: real mail (no auto-replies)
+        each way per month, dated up to `until`, one query for every customer."""
+        out: dict[int, dict[str, list[int]]] = {}
+        for cid, month, inbound, outbound in self.conn.execute(
+            "SELECT l.customer_id, substr(m.date, 1, 7), "
+            "SUM(m.direction = 'inbound'), SUM(m.direction = 'outbound') "
+            "FROM links l JOIN messages m ON m.key = l.message_key "
+            "WHERE m.date <= ? AND m.is_auto = 0 AND m.direction IN ('inbound', 'outbound') "
+            "GROUP BY 1, 2",
+            (until,),
+        ):
+            out.setdefault(cid, {})[month] = [int(inbound), int(outbound)]
+        return out
+
+    def last_messages(self, until: str, per_customer: int) -> dict[int, list[dict[str, Any]]]:
+        """customer id -> its newest `per_customer` messages dated up to `until`, newest first,
+        each with a snippet of its new text (the reply part, else the body)."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        for cid, date, direction, from_email, subject, snippet in self.conn.execute(
+            "SELECT customer_id, date, direction, from_email, subject, snippet FROM ("
+            " SELECT l.customer_id, m.date, m.direction, m.from_email, m.subject,"
+            " substr(COALESCE(NULLIF(trim(m.reply_body), ''), m.body, ''), 1, 240) AS snippet,"
+            " ROW_NUMBER() OVER (PARTITION BY l.customer_id ORDER BY m.date DESC, m.rowid DESC)"
+            " AS n FROM links l JOIN messages m ON m.key = l.message_key WHERE m.date <= ?"
+            ") WHERE n <= ? ORDER BY customer_id, n",
+            (until, per_customer),
+        ):
+            out.setdefault(cid, []).append(
+                {"date": date, "direction": direction, "from": from_email,
+                 "subject": subject or "", "snippet": " ".join((snippet or "").split())}
+            )  # fmt: skip
+        return out
