@@ -39,8 +39,18 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 MANIFEST = os.path.join(ROOT, "tests", "labelled", "real", "manifest.tsv")
 GUARD = os.environ.get("LABELSET_GUARD", "/work/shared/heldout/guard.py")
 COLUMNS = (
-    "id", "language", "repo", "commit", "path", "mbox_index", "sha256",
-    "mailbox", "group", "stratum", "licence_ok", "split",
+    "id",
+    "language",
+    "repo",
+    "commit",
+    "path",
+    "mbox_index",
+    "sha256",
+    "mailbox",
+    "group",
+    "stratum",
+    "licence_ok",
+    "split",
 )
 # Bulk mail is kept, but only up to this share of a source: the set needs real "no" mail
 # (newsletters, notices) without drowning the person-to-person mail.
@@ -53,7 +63,8 @@ NEW_TEXT_MIN, NEW_TEXT_MAX = 15, 6000
 
 QUOTE_CUT = re.compile(
     r"^(-{2,}\s*original message\s*-{2,}|-{2,}\s*forwarded by|-{3,}\s*原始邮件\s*-{3,}"
-    r"|【\s*在.{0,80}(大作中|来信中)提到.{0,3}】|on .{0,80} wrote:$|.{0,60}写道[:：]$|from:\s.+|发件人[:：].*|_{10,})",
+    r"|【\s*在.{0,80}(大作中|来信中)提到.{0,3}】|on .{0,80} wrote:$|.{0,60}写道[:：]$"
+    r"|from:\s.+|发件人[:：].*|_{10,})",
     re.IGNORECASE,
 )
 BULK_SENDERS = re.compile(
@@ -200,8 +211,17 @@ def candidates(src: Source, root: str) -> list[Candidate]:
         group = f"{src.key}:" + hashlib.sha256(sender.encode()).hexdigest()[:12]
         key = hashlib.sha256(re.sub(r"\W+", " ", new.lower()).strip().encode()).hexdigest()
         out.append(
-            Candidate(src, path, raw, hashlib.sha256(raw).hexdigest(), src.language, mailbox,
-                      group, stratum, key)
+            Candidate(
+                src,
+                path,
+                raw,
+                hashlib.sha256(raw).hexdigest(),
+                src.language,
+                mailbox,
+                group,
+                stratum,
+                key,
+            )
         )
     return out
 
@@ -324,17 +344,35 @@ def main(argv: list[str]) -> int:
             rows.append((c, split[c.group]))
         held = sum(split[c.group] == "heldout" for c in mine)
         groups = len({c.group for c in mine})
-        print(f"{lang}: {len(mine)} messages, {groups} sender groups, train {len(mine) - held}, "
-              f"heldout {held}", file=sys.stderr)
+        print(
+            f"{lang}: {len(mine)} messages, {groups} sender groups, train {len(mine) - held}, "
+            f"heldout {held}",
+            file=sys.stderr,
+        )
 
     os.makedirs(os.path.dirname(args.manifest), exist_ok=True)
     with open(args.manifest, "w", encoding="utf-8", newline="\n") as fh:
         fh.write("\t".join(COLUMNS) + "\n")
         for c, split in rows:
-            fh.write("\t".join((
-                c.id, c.language, c.source.repo, c.source.commit, c.path, "-", c.sha256,
-                c.mailbox, c.group, c.stratum, "yes" if c.source.licence_ok else "no", split,
-            )) + "\n")
+            fh.write(
+                "\t".join(
+                    (
+                        c.id,
+                        c.language,
+                        c.source.repo,
+                        c.source.commit,
+                        c.path,
+                        "-",
+                        c.sha256,
+                        c.mailbox,
+                        c.group,
+                        c.stratum,
+                        "yes" if c.source.licence_ok else "no",
+                        split,
+                    )
+                )
+                + "\n"
+            )
     print(f"wrote {len(rows)} rows to {args.manifest}, raw mail in {args.out}", file=sys.stderr)
     return 0
 

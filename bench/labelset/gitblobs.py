@@ -9,7 +9,18 @@ from collections.abc import Iterable, Iterator
 def list_files(git_dir: str, commit: str, prefixes: Iterable[str]) -> list[str]:
     """Paths of the blobs under the prefixes at that commit, sorted (deterministic order)."""
     out = subprocess.run(
-        ["git", "--git-dir", git_dir, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *prefixes],
+        [
+            "git",
+            "--git-dir",
+            git_dir,
+            "ls-tree",
+            "-r",
+            "-z",
+            "--full-tree",
+            commit,
+            "--",
+            *prefixes,
+        ],
         check=True,
         capture_output=True,
     ).stdout
@@ -23,7 +34,9 @@ def list_files(git_dir: str, commit: str, prefixes: Iterable[str]) -> list[str]:
     return sorted(paths)
 
 
-def read_blobs(git_dir: str, commit: str, paths: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
+def read_blobs(
+    git_dir: str, commit: str, paths: Iterable[str]
+) -> Iterator[tuple[str, bytes | None]]:
     """Yield (path, raw bytes) for each path at the commit; None when the blob is missing
     (a snapshot leaves out files of 4 MiB and more)."""
     proc = subprocess.Popen(

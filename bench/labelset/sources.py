@@ -52,8 +52,12 @@ SOURCES: tuple[Source, ...] = (
         key="spamassassin",
         repo="johnmyleswhite/ML_for_Hackers",
         commit="4aa136e17eef2ca8e2b80079acf3e2075485c441",
-        prefixes=("03-Classification/data/easy_ham/", "03-Classification/data/easy_ham_2/",
-                  "03-Classification/data/hard_ham/", "03-Classification/data/hard_ham_2/"),
+        prefixes=(
+            "03-Classification/data/easy_ham/",
+            "03-Classification/data/easy_ham_2/",
+            "03-Classification/data/hard_ham/",
+            "03-Classification/data/hard_ham_2/",
+        ),
         inbox_only=False,
         language="en",
         licence="repo code Simplified BSD; the mail is the SpamAssassin public corpus "
