@@ -179,7 +179,8 @@ def classify(src: Source, path: str, msg: email.message.Message, new: str) -> tu
     if src.key == "spamassassin":
         list_id = str(msg.get("List-Id", "") or msg.get("X-Mailing-List", "")).strip()
         m = re.search(r"<([^>]+)>", list_id)
-        mailbox = "sa-list/" + (m.group(1) if m else list_id or "none").lower()[:60]
+        name = (m.group(1) if m else list_id or "none").lower()[:60]
+        mailbox = "sa-list/" + name.replace("@", ".")  # a list's name, not an address
         # A list post with a List-Id is what the set wants (judged as if a customer wrote it);
         # only newsletters and announcements are bulk here.
         if "/hard_ham" in path or BULK_SENDERS.match(sender) or (bulk and not list_id):
