@@ -121,3 +121,23 @@ def test_fetch_rebuilds_messages_and_names_what_it_cannot_vouch_for(tmp_path):
     assert any("en-2" in p and "sha256" in p for p in problems)
     assert any("en-3" in p and "missing" in p for p in problems)
     assert any("o/absent" in p and "no mirror" in p for p in problems)
+
+
+def test_label_passes_name_train_or_heldout_manifest_messages_with_allowed_values():
+    rows = {r["id"]: r for r in manifest()}
+    passes = sorted(REAL.glob("labels_pass*.tsv"))
+    if not passes:
+        pytest.skip("no labelling pass committed yet")
+    for path in passes:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+            assert reader.fieldnames == ["id", "label", "category", "reason"], path.name
+            labels = list(reader)
+        ids = [lab["id"] for lab in labels]
+        assert len(ids) == len(set(ids)), path.name
+        for lab in labels:
+            assert lab["id"] in rows, (path.name, lab["id"])
+            assert lab["label"] in ("yes", "no"), lab["id"]
+            allowed = ("question", "request", "complaint", "problem")
+            assert lab["category"] in (allowed if lab["label"] == "yes" else ("none",)), lab["id"]
+            assert lab["reason"].strip(), lab["id"]
