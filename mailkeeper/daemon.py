@@ -47,6 +47,7 @@ from mailkeeper.errors import LockedError, MailkeeperError, classify
 from mailkeeper.lock import daemon_lock
 from mailkeeper.mailbox import watch
 from mailkeeper.mailbox.watch import Backoff, InboxWatcher
+from mailkeeper.store.health import PartHealth
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ class _Account:
     permanent: Backoff = field(default_factory=lambda: Backoff(60.0, 3600.0))
     stamp: tuple[Any, ...] = ()  # a Maildir Inbox's change stamp
     next_poll: datetime | None = None
+    watch_error: str | None = None  # the watcher's failure that holds now (logged once)
 
 
 class Daemon:
@@ -145,6 +147,8 @@ class Daemon:
         self.tuning = tuning or Tuning()
         self.install_signals = install_signals
         self.app = self._load_app()
+        # how each part last fared, for `status` (store/health.py: a file, not the database)
+        self.health = PartHealth(self.app.settings.database)
         self.events: queue.Queue[Any] = queue.Queue()
         self.accounts: dict[str, _Account] = {}
         self.watchers: dict[str, InboxWatcher] = {}
@@ -195,6 +199,7 @@ class Daemon:
                     "disk; trying again in %.0fs", self.app.settings.database, e.strerror or e,
                     self.config_path, delay,
                 )  # fmt: skip
+                self._failed("sync", f"cannot write beside the database: {e.strerror or e}")
                 self.clock.wait(self.events, delay, lambda: self._stopping)
         return None
 
@@ -220,6 +225,7 @@ class Daemon:
             if self._stopping:
                 logger.info("stopping")
             self._stop_watchers()
+            self._flush_health()
             self.app.close()
             lock.release()
             logger.info("daemon stopped")
@@ -255,6 +261,7 @@ class Daemon:
             self._start_watchers()
             if self._stopping:
                 return
+            self._flush_health()
             event = self.clock.wait(
                 self.events, self._seconds_to_next(), lambda: self._stopping or self._reload
             )
@@ -264,6 +271,7 @@ class Daemon:
                     event = self.events.get_nowait()  # a burst of IDLE news: one sync
                 except queue.Empty:
                     event = None
+            self._flush_health()
 
     def _seconds_to_next(self) -> float:
         now = self.clock.now()
@@ -287,8 +295,18 @@ class Daemon:
         if kind in (watch.CONNECTED, watch.CHANGED) and a is not None:
             a.logged_in = True
             a.inbox_due = True
+            if kind == watch.CONNECTED:
+                if a.watch_error is not None:
+                    logger.warning("%s: Inbox watcher connected again", a.name,
+                                   extra={"account": a.name})  # fmt: skip
+                    a.watch_error = None
+                self.health.ok("watcher", self._at())
         elif kind == watch.FAILED and a is not None and err is not None:
-            self._report_error(a, err, "Inbox watcher", retry=False)
+            text = _one_line(err)
+            if text != a.watch_error:  # once per distinct failure; the retries are quiet
+                self._report_error(a, err, "Inbox watcher", retry=False)
+                a.watch_error = text
+            self._failed("watcher", f"{a.name}: Inbox watcher: {text}")
 
     def _run_due(self, a: _Account, now: datetime) -> None:
         if a.retry_at is not None:
@@ -327,11 +345,13 @@ class Daemon:
         except Exception as e:  # noqa: BLE001 - every error is logged and retried
             self._busy = False
             self._report_error(a, e, "sync", retry=True)
+            self._failed("sync", f"{a.name}: sync failed: {_one_line(e)}")
             self.app.close()  # the retry opens the database anew (it may be writable again)
             return
         finally:
             self._busy = False
         self.syncs += 1
+        self.health.ok("sync", self._at())
         a.logged_in = True
         a.retry_at = None
         a.transient.reset()
@@ -374,19 +394,26 @@ class Daemon:
             a.error = text
 
     def _scan_and_draft(self, why: str) -> None:
+        """Scan, then draft: each a part of its own in `status`."""
         now = self.clock.now()
         self._busy = True
         try:
-            report = self.app.draft(as_of=now, sync_first=False)
-        except LockedError as e:
-            logger.info("scan and draft: %s; next time", e.args[0])
-            return
-        except Exception as e:  # noqa: BLE001 - logged; the next pass tries again
-            problems = list(getattr(e, "problems", []) or [])
-            for p in problems:
-                logger.error("scan and draft: %s", p)
-            logger.error("scan and draft (%s) failed: %s", why, _one_line(e))
-            return
+            for part in ("scan", "draft"):
+                try:
+                    if part == "scan":
+                        self.app.scan(now)
+                    else:
+                        report = self.app.draft(as_of=now, sync_first=False, scan_first=False)
+                except LockedError as e:
+                    logger.info("scan and draft: %s; next time", e.args[0])
+                    return
+                except Exception as e:  # noqa: BLE001 - logged; the next pass tries again
+                    for p in list(getattr(e, "problems", []) or []):
+                        logger.error("%s: %s", part, p)
+                    logger.error("%s (%s) failed: %s", part, why, _one_line(e))
+                    self._failed(part, f"{part} ({why}) failed: {_one_line(e)}")
+                    return
+                self.health.ok(part, self._at())
         finally:
             self._busy = False
         self.passes += 1
@@ -397,6 +424,22 @@ class Daemon:
         )  # fmt: skip
         for p in report.get("problems", []):
             logger.warning("draft: %s", p)
+
+    # ---- status: how each part fared (store/health.py)
+    def _at(self) -> str:
+        return self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _failed(self, part: str, text: str) -> None:
+        self.health.failed(part, text, self._at())
+        self._flush_health()
+
+    def _flush_health(self) -> None:
+        """Write the parts' record; where even the spare place cannot be written, the record
+        stays in memory and the next flush tries again."""
+        before = self.health.where
+        where = self.health.flush()
+        if where is not None and where != before and before is not None:
+            logger.info("status is kept in %s", where)
 
     def _daily_pass(self) -> None:
         settings = self.app.settings
@@ -413,6 +456,12 @@ class Daemon:
         idle = self.tuning.idle_seconds or daemon.idle_minutes * 60.0
         for name, acct in self.app.settings.accounts.items():
             a = self.accounts[name]
+            old = self.watchers.get(name)
+            if old is not None and not old.is_alive() and not old.stopping:
+                logger.error("%s: the Inbox watcher stopped (%s); starting it again", name,
+                             old.error or "no reason given", extra={"account": name})  # fmt: skip
+                self._failed("watcher", f"{name}: the Inbox watcher stopped: {old.error}")
+                del self.watchers[name]
             # after its first good sync: a permanent error is the sync's to report and retry
             if acct.kind != "imap" or name in self.watchers or not a.logged_in:
                 continue
@@ -454,6 +503,9 @@ class Daemon:
             return
         self._stop_watchers()
         self.app.close()
+        if app.settings.database != self.app.settings.database:
+            self._flush_health()
+            self.health = PartHealth(app.settings.database)
         self.app = app
         self._setup_accounts()
         logger.info("reloaded %s, the rules and the templates", self.config_path)
