@@ -129,6 +129,8 @@ class _Account:
     stamp: tuple[Any, ...] = ()  # a Maildir Inbox's change stamp
     next_poll: datetime | None = None
     watch_error: str | None = None  # the watcher's failure that holds now (logged once)
+    watch_at: datetime | None = None  # a watcher that died: the next one not before this
+    watch_backoff: Backoff = field(default_factory=lambda: Backoff(2.0, 300.0))
 
 
 class Daemon:
@@ -240,6 +242,7 @@ class Daemon:
             a = old.get(name) or _Account(name, acct.kind, next_full=now)
             a.kind = acct.kind
             a.transient = Backoff(*self.tuning.transient)
+            a.watch_backoff = Backoff(*self.tuning.transient)
             a.permanent = Backoff(*self.tuning.permanent)
             self.accounts[name] = a
         self.daily_due = next_daily(now, settings.daemon.daily_at, settings.tz)
@@ -285,6 +288,8 @@ class Daemon:
                 times.append(now)
             if a.next_poll is not None:
                 times.append(a.next_poll)
+            if a.watch_at is not None:
+                times.append(a.watch_at)
         if not times:
             return 3600.0
         return max(0.0, min((t - now).total_seconds() for t in times))
@@ -300,7 +305,13 @@ class Daemon:
                     logger.warning("%s: Inbox watcher connected again", a.name,
                                    extra={"account": a.name})  # fmt: skip
                     a.watch_error = None
+                a.watch_backoff.reset()
                 self.health.ok("watcher", self._at())
+        elif kind == watch.DIED and a is not None:
+            w = self.watchers.get(a.name)
+            if w is not None:
+                w.join(1.0)  # it has ended, or ends right after its notice
+            self._watcher_died(a, w)
         elif kind == watch.FAILED and a is not None and err is not None:
             text = _one_line(err)
             if text != a.watch_error:  # once per distinct failure; the retries are quiet
@@ -458,10 +469,11 @@ class Daemon:
             a = self.accounts[name]
             old = self.watchers.get(name)
             if old is not None and not old.is_alive() and not old.stopping:
-                logger.error("%s: the Inbox watcher stopped (%s); starting it again", name,
-                             old.error or "no reason given", extra={"account": name})  # fmt: skip
-                self._failed("watcher", f"{name}: the Inbox watcher stopped: {old.error}")
-                del self.watchers[name]
+                self._watcher_died(a, old)
+            if a.watch_at is not None:
+                if self.clock.now() < a.watch_at:
+                    continue
+                a.watch_at = None
             # after its first good sync: a permanent error is the sync's to report and retry
             if acct.kind != "imap" or name in self.watchers or not a.logged_in:
                 continue
@@ -471,6 +483,18 @@ class Daemon:
             )  # fmt: skip
             self.watchers[name] = w
             w.start()
+
+    def _watcher_died(self, a: _Account, w: InboxWatcher | None) -> None:
+        """Log and record a watcher thread that ended; another starts after a backoff."""
+        if w is None or w.stopping or self.watchers.get(a.name) is not w:
+            return
+        delay = a.watch_backoff.next()
+        a.watch_at = self.clock.now() + timedelta(seconds=delay)
+        reason = w.error or "no reason given"
+        logger.error("%s: the Inbox watcher stopped (%s); starting another in %.0fs", a.name,
+                     reason, delay, extra={"account": a.name})  # fmt: skip
+        self._failed("watcher", f"{a.name}: the Inbox watcher stopped: {reason}")
+        del self.watchers[a.name]
 
     def _notify(self, kind: str, account: str, err: BaseException | None) -> None:
         self.events.put((kind, account, err))

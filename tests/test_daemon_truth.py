@@ -115,3 +115,93 @@ def test_a_server_restart_mid_run_is_noticed_and_mail_comes_in_seconds(
             s = app.status()
         assert s["parts"]["watcher"]["last_error"] is None  # cleared by the reconnect
         assert s["parts"]["watcher"]["last_ok_at"]
+
+
+# ----------------------------------------------------------------------------- 19.3 status
+def _status(cfg: Path) -> dict[str, Any]:
+    with App.from_config(cfg) as app:
+        return app.status()
+
+
+def test_a_failed_scan_is_in_status_until_a_scan_works(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from conftest import BIRCH, MaildirBox
+    from test_daemon import ISSUE, FakeClock
+
+    from mailkeeper.daemon import Daemon
+
+    box = MaildirBox(tmp_path / "Mail")
+    day = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    box.deliver("INBOX", make_mail("tom@birch.co.uk", ME, "Broken chairs", ISSUE, date=day))
+    box.folder_dir("Sent")
+    box.folder_dir("Drafts")
+    cfg = box.config(tmp_path / "cfg", BIRCH)
+    rules = tmp_path / "cfg" / "rules" / "issues.en.yaml"
+    good = rules.read_text() if rules.exists() else None
+    rules.write_text("phrases: [unclosed\n")
+    clock = FakeClock(day, day + timedelta(hours=2))
+    seen: list[dict[str, Any]] = []
+
+    def fix() -> None:
+        seen.append(_status(cfg))
+        if good is None:
+            rules.unlink()
+        else:
+            rules.write_text(good)
+        box.deliver("INBOX", make_mail("tom@birch.co.uk", ME, "Again", ISSUE,
+                                       date=day + timedelta(hours=1)))  # fmt: skip
+
+    clock.actions.append((day + timedelta(hours=1), fix))
+    d = Daemon(cfg, clock=clock, tuning=FAST)
+    clock.daemon = d
+    assert d.run() == 0
+    [during] = seen
+    scan = during["parts"]["scan"]
+    assert scan["last_error"] and "issue rules" in scan["last_error"], during["parts"]
+    assert scan["last_error_at"] == "2026-12-01T00:00:00Z" and scan["last_ok_at"] is None
+    assert during["last_error"] == scan["last_error"]
+    assert during["last_error_at"] == scan["last_error_at"]
+    assert during["parts"]["sync"]["last_ok_at"] and during["parts"]["sync"]["last_error"] is None
+    after = _status(cfg)
+    assert after["parts"]["scan"]["last_error"] is None and after["last_error"] is None
+    assert after["parts"]["scan"]["last_ok_at"] >= "2026-12-01T01:00:00Z"
+    assert after["parts"]["draft"]["last_ok_at"]
+    # the record is private
+    record = tmp_path / "cfg" / "mailkeeper.db.status.json"
+    assert record.stat().st_mode & 0o777 == 0o600
+
+
+class _Killed(BaseException):
+    """What kills a watcher thread (an `except Exception` lets it through)."""
+
+
+@pytest.mark.imap
+def test_a_dead_watcher_is_in_status_restarted_and_cleared(
+    tmp_path: Path, imap: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailkeeper.mailbox.watch import InboxWatcher
+
+    cfg = imap_config(tmp_path, imap)
+    db = tmp_path / "cfg" / "mailkeeper.db"
+    dying = [True]
+    real = InboxWatcher._connect
+
+    def connect(self: InboxWatcher) -> Any:
+        if dying[0]:
+            raise _Killed("simulated death")
+        return real(self)
+
+    monkeypatch.setattr(InboxWatcher, "_connect", connect)
+    with running(cfg, tuning=LONG_IDLE) as d:
+        wait_until(lambda: q(db, "SELECT COUNT(*) FROM sync_runs") != [])
+        wait_until(lambda: (_status(cfg)["parts"]["watcher"]["last_error"] or "").find(
+            "stopped") >= 0)  # fmt: skip
+        s = _status(cfg)
+        assert "simulated death" in s["last_error"]
+        dying[0] = False
+        wait_until(lambda: watching(d))  # another watcher, with backoff
+        wait_until(lambda: _status(cfg)["parts"]["watcher"]["last_error"] is None)
+        put(imap, "INBOX", make_mail("tom@birch.co.uk", ME, "Watched", "Hello."))
+        wait_until(lambda: "Watched" in subjects(db), 10)
+    assert _status(cfg)["last_error"] is None

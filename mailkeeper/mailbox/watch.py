@@ -66,6 +66,7 @@ class Backoff:
 CONNECTED = "connected"  # logged in (again): anything may have come while it was away
 CHANGED = "changed"  # the Inbox gained or lost messages
 FAILED = "failed"  # the connection failed; the watcher retries by itself
+DIED = "died"  # the watcher thread ended by an unexpected error: nothing watches any more
 Notify = Callable[[str, str, BaseException | None], None]
 
 
@@ -111,11 +112,10 @@ class InboxWatcher(threading.Thread):
     def run(self) -> None:
         try:
             self._run()
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001 - the thread ends here either way
             # A watcher that dies says so (the daemon records it and starts another).
-            self.error = f"stopped: {type(e).__name__}: {e}"
-            self.notify(FAILED, self.account.name, e)
-            raise
+            self.error = f"{type(e).__name__}: {e}"
+            self.notify(DIED, self.account.name, e)
 
     def _run(self) -> None:
         while not self._halt.is_set():
