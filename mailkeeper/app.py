@@ -35,6 +35,9 @@ class App:
         self.relink_pending = False
         self._scan_cache: dict[str, Any] = {}  # kept between scans (the daemon's)
         self.lock_wait = 5.0  # how long a sync waits for another process's sync
+        # the daemon's templates as it accepted them (drafts.compose.TemplateSnapshot); None:
+        # read from the disk at each draft, as a one-off command does
+        self.template_snapshot: Any = None
 
     @classmethod
     def from_config(cls, path: Path | None) -> App:
@@ -440,9 +443,12 @@ class App:
                 publisher.reconcile(now, report)
             today = self.store.drafts.added_since(_iso(day_start(now, self.settings.tz)))
             limit = max(0, min(limits.per_run, limits.per_day - today))
-            planned, report.waiting = Drafter(self.store, self.settings, self.rules).plan(
-                now, limit
-            )
+            drafter = Drafter(self.store, self.settings, self.rules)
+            if self.template_snapshot is not None:  # the daemon's accepted ones, not the disk
+                drafter.templates = self.template_snapshot.templates(
+                    self.settings.template_search_path
+                )
+            planned, report.waiting = drafter.plan(now, limit)
             if dry_run:
                 report.added = [
                     {

@@ -149,6 +149,10 @@ class Daemon:
         self.tuning = tuning or Tuning()
         self.install_signals = install_signals
         self.app = self._load_app()
+        snapshot, problems = self._template_snapshot(self.app)
+        for p in problems:  # drafted from as they are; `check` says the same
+            logger.error("templates: %s", p)
+        self.app.template_snapshot = snapshot
         # how each part last fared, for `status` (store/health.py: a file, not the database)
         self.health = PartHealth(self.app.settings.database)
         self.events: queue.Queue[Any] = queue.Queue()
@@ -167,6 +171,19 @@ class Daemon:
         app.retry_delays = ()  # a lost connection comes back here: the daemon's backoff waits
         app.lock_wait = self.tuning.lock_wait
         return app
+
+    def _template_snapshot(self, app: App) -> tuple[Any, list[str]]:
+        """The templates read into memory now, and their problems (syntax in any file; each
+        kind rendered with its sample context, as `check` does)."""
+        from mailkeeper.drafts.compose import TemplateSnapshot
+
+        settings = app.settings
+        problems = template_problems(settings.templates_dir)
+        try:
+            snapshot = TemplateSnapshot(settings.template_search_path)
+        except (OSError, UnicodeDecodeError) as e:
+            return None, [*problems, f"{settings.templates_dir}: cannot be read ({e})"]
+        return snapshot, problems or snapshot.problems()
 
     def stop(self) -> None:
         """Ask the loop to end (thread-safe); a running sync finishes first."""
@@ -512,7 +529,7 @@ class Daemon:
         problem logged with file:line, and the running configuration stays."""
         try:
             app = self._load_app()
-            problems = template_problems(app.settings.templates_dir)
+            snapshot, problems = self._template_snapshot(app)
         except MailkeeperError as e:
             for p in getattr(e, "problems", []) or []:
                 logger.error("reload: %s", p)
@@ -530,6 +547,7 @@ class Daemon:
         if app.settings.database != self.app.settings.database:
             self._flush_health()
             self.health = PartHealth(app.settings.database)
+        app.template_snapshot = snapshot
         self.app = app
         self._setup_accounts()
         logger.info("reloaded %s, the rules and the templates", self.config_path)

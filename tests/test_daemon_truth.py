@@ -205,3 +205,56 @@ def test_a_dead_watcher_is_in_status_restarted_and_cleared(
         put(imap, "INBOX", make_mail("tom@birch.co.uk", ME, "Watched", "Hello."))
         wait_until(lambda: "Watched" in subjects(db), 10)
     assert _status(cfg)["last_error"] is None
+
+
+# ----------------------------------------------------------------------------- templates
+@pytest.mark.parametrize(
+    "broken",
+    ["{{ customer.nmae }}\n", "{% if %}\n"],  # an undefined name (18B); a syntax error (19.3)
+    ids=["undefined", "syntax"],
+)
+def test_a_refused_template_reload_leaves_the_old_templates_in_force(
+    tmp_path: Path, broken: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from conftest import BIRCH, MaildirBox
+    from test_daemon import ISSUE, FakeClock
+
+    from mailkeeper.config import defaults
+    from mailkeeper.daemon import Daemon
+
+    box = MaildirBox(tmp_path / "Mail")
+    day = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    box.deliver("INBOX", make_mail("tom@birch.co.uk", ME, "Hello", "All fine.", date=day))
+    box.folder_dir("Sent")
+    box.folder_dir("Drafts")
+    cfg = box.config(tmp_path / "cfg", BIRCH)
+    mine = tmp_path / "cfg" / "templates" / "issue_ack.en.txt.j2"
+    mine.parent.mkdir(exist_ok=True)
+    shipped = Path(defaults.templates_dir()) / "issue_ack.en.txt.j2"
+    good = shipped.read_text().replace("Subject: ", "Subject: [kept] ", 1)
+    mine.write_text(good)
+    clock = FakeClock(day, day + timedelta(hours=3))
+    d = Daemon(cfg, clock=clock, tuning=FAST)
+    clock.daemon = d
+
+    def spoil() -> None:
+        mine.write_text(good + broken)
+        d.reload()
+
+    def complain() -> None:
+        box.deliver("INBOX", make_mail("tom@birch.co.uk", ME, "Broken chairs", ISSUE,
+                                       date=day + timedelta(hours=2)))  # fmt: skip
+
+    clock.actions += [(day + timedelta(hours=1), spoil), (day + timedelta(hours=2), complain)]
+    caplog.set_level("INFO")
+    assert d.run() == 0
+    refused = [r.getMessage() for r in caplog.records if "reload" in r.getMessage()]
+    assert any("reload refused: the templates have problems" in m for m in refused), refused
+    assert any(f"{mine}:" in m for m in refused), refused  # FILE:LINE
+    db = tmp_path / "cfg" / "mailkeeper.db"
+    drafts = q(db, "SELECT kind, subject FROM drafts")
+    assert ("issue_ack", "[kept] Re: Broken chairs") in drafts or any(
+        k == "issue_ack" and s.startswith("[kept]") for k, s in drafts
+    ), drafts
