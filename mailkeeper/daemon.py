@@ -625,6 +625,8 @@ Wants=network-online.target
 
 [Service]
 Type=simple
+# systemd passes no login environment: a password_env variable is set here (mode 0600)
+EnvironmentFile=-{env_file}
 ExecStart={exe} -m mailkeeper --config {config} daemon
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
@@ -671,13 +673,31 @@ def unit_files(config: Path, platform: str | None = None) -> list[tuple[Path, st
     config_dir = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
     path = config_dir / "systemd" / "user" / "mailkeeper.service"
     quoted = '"' + str(config).replace("\\", "\\\\").replace('"', '\\"') + '"'
-    text = SYSTEMD_UNIT.format(exe=exe, config=quoted)
+    text = SYSTEMD_UNIT.format(exe=exe, config=quoted, env_file=env_file(config))
     how = "systemctl --user daemon-reload && systemctl --user enable --now mailkeeper"
     return [(path, text, how)]
 
 
-def install_unit(config: Path, platform: str | None = None) -> list[tuple[Path, str]]:
-    """Write the service file(s); returns (path, how to start it)."""
+def env_file(config: Path) -> Path:
+    """Where the systemd unit reads the environment variables a `password_env` names."""
+    return Path(config).absolute().parent / "mailkeeper.env"
+
+
+def secret_env_names(settings: Any) -> dict[str, str]:
+    """account -> the environment variable its password comes from (`password_env`)."""
+    return {
+        name: a.password_env
+        for name, a in settings.accounts.items()
+        if getattr(a, "password_env", None)
+    }
+
+
+def install_unit(
+    config: Path, platform: str | None = None, settings: Any = None
+) -> list[tuple[Path, str]]:
+    """Write the service file(s); returns (path, how to start it). With `settings` whose
+    accounts use `password_env`, also the systemd unit's environment file (mode 0600, never
+    overwritten: it holds the secret), with a commented line per variable for the rep to fill."""
     from mailkeeper.files import write_atomic
 
     out = []
@@ -685,4 +705,29 @@ def install_unit(config: Path, platform: str | None = None) -> list[tuple[Path, 
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text.encode(), mode=0o644)
         out.append((path, how))
+    names = secret_env_names(settings) if settings is not None else {}
+    env = env_file(config)
+    if names and (platform or sys.platform) != "darwin" and not env.exists():
+        lines = ["# mailkeeper daemon (systemd): one NAME=value per line; keep this file 0600"]
+        lines += [f"# {var}=the password of account {acct}" for acct, var in names.items()]
+        write_atomic(env, ("\n".join(lines) + "\n").encode(), mode=0o600)
+        out.append((env, f"put the password in it: {', '.join(sorted(set(names.values())))}"))
+    return out
+
+
+def unit_warnings(settings: Any, config: Path, platform: str | None = None) -> list[str]:
+    """What the rep must do so the service gets its secrets: a service does not see the
+    variables set in a login shell."""
+    out = []
+    for acct, var in secret_env_names(settings).items():
+        if (platform or sys.platform) == "darwin":
+            out.append(
+                f"account {acct} reads its password from ${var}, which a launchd agent does not "
+                "see: use `keyring: true` or a password_command in mailkeeper.yaml"
+            )
+        else:
+            out.append(
+                f"account {acct} reads its password from ${var}, which systemd does not pass "
+                f"on: set `{var}=...` in {env_file(config)} (mode 0600; the unit reads it)"
+            )
     return out

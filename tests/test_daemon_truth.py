@@ -258,3 +258,37 @@ def test_a_refused_template_reload_leaves_the_old_templates_in_force(
     assert ("issue_ack", "[kept] Re: Broken chairs") in drafts or any(
         k == "issue_ack" and s.startswith("[kept]") for k, s in drafts
     ), drafts
+
+
+# ----------------------------------------------------------------------------- the unit (18C)
+def test_install_unit_warns_about_password_env_and_gives_the_unit_an_environment_file(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from conftest import BIRCH, MaildirBox
+
+    cfg = MaildirBox(tmp_path / "Mail").config(tmp_path / "cfg", BIRCH)
+    text = cfg.read_text()
+    # the Maildir account reads no password: give the config an IMAP account that does
+    cfg.write_text(text + "  office:\n    host: 127.0.0.1\n    port: 1\n    tls: none\n"
+                   "    username: amy\n    password_env: MK_OFFICE_PW\n")  # fmt: skip
+
+    def install() -> subprocess.CompletedProcess[str]:
+        args = ["-m", "mailkeeper", "--config", str(cfg), "daemon", "--install-unit"]
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True)
+
+    r = install()
+    assert r.returncode == 0, r.stderr
+    env = tmp_path / "cfg" / "mailkeeper.env"
+    unit = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd" / "user" / "mailkeeper.service"
+    assert f"EnvironmentFile=-{env}\n" in unit.read_text()
+    assert "warning: account office reads its password from $MK_OFFICE_PW" in r.stderr
+    assert str(env) in r.stderr
+    assert env.stat().st_mode & 0o777 == 0o600
+    assert "# MK_OFFICE_PW=" in env.read_text()
+    # the rep fills it; installing again never overwrites the secret
+    env.write_text("MK_OFFICE_PW=hunter2\n")
+    assert install().returncode == 0
+    assert env.read_text() == "MK_OFFICE_PW=hunter2\n"
