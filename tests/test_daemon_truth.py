@@ -292,3 +292,31 @@ def test_install_unit_warns_about_password_env_and_gives_the_unit_an_environment
     env.write_text("MK_OFFICE_PW=hunter2\n")
     assert install().returncode == 0
     assert env.read_text() == "MK_OFFICE_PW=hunter2\n"
+
+
+# ----------------------------------------------------------------------------- future dates (18C)
+def test_mail_dated_a_little_in_the_future_is_judged_on_arrival(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from conftest import BIRCH, MaildirBox
+    from test_daemon import DAEMON_FAST, ISSUE
+
+    box = MaildirBox(tmp_path / "Mail")
+    box.deliver("INBOX", make_mail("tom@birch.co.uk", ME, "Hello", "All fine, thanks."))
+    box.folder_dir("Sent")
+    box.folder_dir("Drafts")
+    cfg = box.config(tmp_path / "cfg", BIRCH)
+    cfg.write_text(cfg.read_text() + DAEMON_FAST)
+    db = tmp_path / "cfg" / "mailkeeper.db"
+    with running(cfg) as d:
+        wait_until(lambda: subjects(db) == ["Hello"])
+        ahead = datetime.now(UTC) + timedelta(minutes=3)  # the sender's clock runs fast
+        box.deliver("INBOX", make_mail("tom@birch.co.uk", ME, "Broken chairs", ISSUE, date=ahead))
+        wait_until(lambda: "Broken chairs" in subjects(db), 15)
+        passes = d.passes
+        wait_until(lambda: d.passes > passes or q(db, "SELECT COUNT(*) FROM drafts")[0][0], 15)
+        # judged now, not in 3 minutes: the issue is open and its acknowledgement drafted
+        wait_until(lambda: ("issue_ack",) in q(db, "SELECT kind FROM drafts"), 15)
+    [(received,)] = q(db, "SELECT json_extract(data, '$.received_at') FROM findings "
+                          "WHERE kind = 'issue'")  # fmt: skip
+    assert received is None or received < ahead.strftime("%Y-%m-%dT%H:%M:%SZ")
