@@ -35,6 +35,9 @@ class App:
         self.relink_pending = False
         self._scan_cache: dict[str, Any] = {}  # kept between scans (the daemon's)
         self.lock_wait = 5.0  # how long a sync waits for another process's sync
+        # the daemon's templates as it accepted them (drafts.compose.TemplateSnapshot); None:
+        # read from the disk at each draft, as a one-off command does
+        self.template_snapshot: Any = None
 
     @classmethod
     def from_config(cls, path: Path | None) -> App:
@@ -218,6 +221,11 @@ class App:
         mail = self.store.mail
         last_sync_at, last_error, last_error_at = mail.last_sync()
         daemon = daemon_lock(self.settings.database).holder()
+        parts = _parts(self.settings.database, last_sync_at, last_error, last_error_at)
+        shown = [(e["last_error_at"] or "", e["last_error"]) for e in parts.values()]
+        last_error_at, last_error = max(
+            [x for x in shown if x[1] is not None], default=(None, None)
+        )
         return {
             "accounts": [
                 {
@@ -239,7 +247,8 @@ class App:
                 "since": daemon["since"] if daemon else None,
             },
             "last_error": last_error,
-            "last_error_at": last_error_at,
+            "last_error_at": last_error_at or None,
+            "parts": parts,
             "open_findings": self.store.findings.count_open(),
             "pending_drafts": self.store.drafts.count_pending(),
         }
@@ -441,19 +450,25 @@ class App:
 
     # ---- drafts
     def draft(
-        self, dry_run: bool = False, as_of: datetime | None = None, sync_first: bool = True
+        self,
+        dry_run: bool = False,
+        as_of: datetime | None = None,
+        sync_first: bool = True,
+        scan_first: bool = True,
     ) -> dict[str, Any]:
         """Sync (so a draft the rep sent is seen in Sent), scan, see what became of earlier
         drafts, then add new ones for the open findings, most urgent first, within the limits.
         `dry_run`: what would be added; nothing is added or changed. `sync_first`: False
-        for the daemon, which has just synced."""
+        for the daemon, which has just synced; `scan_first`: False for the daemon, which has
+        just scanned (and records a failed scan apart from a failed draft)."""
         from mailkeeper.drafts.compose import Drafter
         from mailkeeper.drafts.publish import Publisher, PublishReport, day_start
 
         now = as_of or _now()
         if sync_first:
             self.sync()  # read-only to the mailbox, also in a dry run
-        self.scan(now)
+        if scan_first:
+            self.scan(now)
         report = PublishReport()
         limits = self.settings.drafts
         with sync_lock(self.settings.database).acquire(wait=5.0):
@@ -462,9 +477,12 @@ class App:
                 publisher.reconcile(now, report)
             today = self.store.drafts.added_since(_iso(day_start(now, self.settings.tz)))
             limit = max(0, min(limits.per_run, limits.per_day - today))
-            planned, report.waiting = Drafter(self.store, self.settings, self.rules).plan(
-                now, limit
-            )
+            drafter = Drafter(self.store, self.settings, self.rules)
+            if self.template_snapshot is not None:  # the daemon's accepted ones, not the disk
+                drafter.templates = self.template_snapshot.templates(
+                    self.settings.template_search_path
+                )
+            planned, report.waiting = drafter.plan(now, limit)
             if dry_run:
                 report.added = [
                     {
@@ -498,6 +516,25 @@ class App:
             }  # fmt: skip
             for d in self.store.drafts.listing()
         ]
+
+
+def _parts(
+    database: Path, ok_at: str | None, error: str | None, error_at: str | None
+) -> dict[str, dict[str, str | None]]:
+    """The daemon's parts (store/health.py), the sync's merged with the sync_runs table (so a
+    one-off `sync` counts too). An error stands until a later success of its part."""
+    from mailkeeper.store.health import read_health
+
+    parts = read_health(database)
+    sync = parts["sync"]
+    if ok_at and (sync["last_ok_at"] or "") < ok_at:
+        sync["last_ok_at"] = ok_at
+    if error and error_at and (sync["last_error_at"] or "") < error_at:
+        sync["last_error"], sync["last_error_at"] = error, error_at
+    for entry in parts.values():
+        if entry["last_error_at"] and (entry["last_ok_at"] or "") > entry["last_error_at"]:
+            entry["last_error"] = entry["last_error_at"] = None
+    return parts
 
 
 def _now() -> datetime:

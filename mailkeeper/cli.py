@@ -1070,10 +1070,16 @@ def daemon(ctx: click.Context, log_format: str, install_unit: bool) -> None:
 
     path = config_mod.find_config_path(ctx.obj["config"])
     if install_unit:
-        config_mod.load_settings(path)  # never a unit for a configuration that cannot start
-        for written, how in write_unit(path):
+        settings = config_mod.load_settings(path)  # never a unit for one that cannot start
+        from mailkeeper.daemon import unit_warnings
+
+        for written, how in write_unit(path, settings=settings):
             click.echo(f"wrote {written}")
-            click.echo(f"start it now and at every login: {how}")
+            click.echo(
+                how if written.suffix == ".env" else f"start it now and at every login: {how}"
+            )
+        for w in unit_warnings(settings, path):
+            click.echo(f"warning: {w}", err=True)
         return
     d = Daemon(path, install_signals=True)
     configure_logging(d.app.settings.tz, log_format, ctx.obj["verbose"])

@@ -47,6 +47,7 @@ from mailkeeper.errors import LockedError, MailkeeperError, classify
 from mailkeeper.lock import daemon_lock
 from mailkeeper.mailbox import watch
 from mailkeeper.mailbox.watch import Backoff, InboxWatcher
+from mailkeeper.store.health import PartHealth
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,9 @@ class _Account:
     permanent: Backoff = field(default_factory=lambda: Backoff(60.0, 3600.0))
     stamp: tuple[Any, ...] = ()  # a Maildir Inbox's change stamp
     next_poll: datetime | None = None
+    watch_error: str | None = None  # the watcher's failure that holds now (logged once)
+    watch_at: datetime | None = None  # a watcher that died: the next one not before this
+    watch_backoff: Backoff = field(default_factory=lambda: Backoff(2.0, 300.0))
 
 
 class Daemon:
@@ -145,6 +149,12 @@ class Daemon:
         self.tuning = tuning or Tuning()
         self.install_signals = install_signals
         self.app = self._load_app()
+        snapshot, problems = self._template_snapshot(self.app)
+        for p in problems:  # drafted from as they are; `check` says the same
+            logger.error("templates: %s", p)
+        self.app.template_snapshot = snapshot
+        # how each part last fared, for `status` (store/health.py: a file, not the database)
+        self.health = PartHealth(self.app.settings.database)
         self.events: queue.Queue[Any] = queue.Queue()
         self.accounts: dict[str, _Account] = {}
         self.watchers: dict[str, InboxWatcher] = {}
@@ -161,6 +171,19 @@ class Daemon:
         app.retry_delays = ()  # a lost connection comes back here: the daemon's backoff waits
         app.lock_wait = self.tuning.lock_wait
         return app
+
+    def _template_snapshot(self, app: App) -> tuple[Any, list[str]]:
+        """The templates read into memory now, and their problems (syntax in any file; each
+        kind rendered with its sample context, as `check` does)."""
+        from mailkeeper.drafts.compose import TemplateSnapshot
+
+        settings = app.settings
+        problems = template_problems(settings.templates_dir)
+        try:
+            snapshot = TemplateSnapshot(settings.template_search_path)
+        except (OSError, UnicodeDecodeError) as e:
+            return None, [*problems, f"{settings.templates_dir}: cannot be read ({e})"]
+        return snapshot, problems or snapshot.problems()
 
     def stop(self) -> None:
         """Ask the loop to end (thread-safe); a running sync finishes first."""
@@ -195,6 +218,7 @@ class Daemon:
                     "disk; trying again in %.0fs", self.app.settings.database, e.strerror or e,
                     self.config_path, delay,
                 )  # fmt: skip
+                self._failed("sync", f"cannot write beside the database: {e.strerror or e}")
                 self.clock.wait(self.events, delay, lambda: self._stopping)
         return None
 
@@ -220,6 +244,7 @@ class Daemon:
             if self._stopping:
                 logger.info("stopping")
             self._stop_watchers()
+            self._flush_health()
             self.app.close()
             lock.release()
             logger.info("daemon stopped")
@@ -234,6 +259,7 @@ class Daemon:
             a = old.get(name) or _Account(name, acct.kind, next_full=now)
             a.kind = acct.kind
             a.transient = Backoff(*self.tuning.transient)
+            a.watch_backoff = Backoff(*self.tuning.transient)
             a.permanent = Backoff(*self.tuning.permanent)
             self.accounts[name] = a
         self.daily_due = next_daily(now, settings.daemon.daily_at, settings.tz)
@@ -255,6 +281,7 @@ class Daemon:
             self._start_watchers()
             if self._stopping:
                 return
+            self._flush_health()
             event = self.clock.wait(
                 self.events, self._seconds_to_next(), lambda: self._stopping or self._reload
             )
@@ -264,6 +291,7 @@ class Daemon:
                     event = self.events.get_nowait()  # a burst of IDLE news: one sync
                 except queue.Empty:
                     event = None
+            self._flush_health()
 
     def _seconds_to_next(self) -> float:
         now = self.clock.now()
@@ -277,6 +305,8 @@ class Daemon:
                 times.append(now)
             if a.next_poll is not None:
                 times.append(a.next_poll)
+            if a.watch_at is not None:
+                times.append(a.watch_at)
         if not times:
             return 3600.0
         return max(0.0, min((t - now).total_seconds() for t in times))
@@ -287,8 +317,24 @@ class Daemon:
         if kind in (watch.CONNECTED, watch.CHANGED) and a is not None:
             a.logged_in = True
             a.inbox_due = True
+            if kind == watch.CONNECTED:
+                if a.watch_error is not None:
+                    logger.warning("%s: Inbox watcher connected again", a.name,
+                                   extra={"account": a.name})  # fmt: skip
+                    a.watch_error = None
+                a.watch_backoff.reset()
+                self.health.ok("watcher", self._at())
+        elif kind == watch.DIED and a is not None:
+            w = self.watchers.get(a.name)
+            if w is not None:
+                w.join(1.0)  # it has ended, or ends right after its notice
+            self._watcher_died(a, w)
         elif kind == watch.FAILED and a is not None and err is not None:
-            self._report_error(a, err, "Inbox watcher", retry=False)
+            text = _one_line(err)
+            if text != a.watch_error:  # once per distinct failure; the retries are quiet
+                self._report_error(a, err, "Inbox watcher", retry=False)
+                a.watch_error = text
+            self._failed("watcher", f"{a.name}: Inbox watcher: {text}")
 
     def _run_due(self, a: _Account, now: datetime) -> None:
         if a.retry_at is not None:
@@ -327,11 +373,13 @@ class Daemon:
         except Exception as e:  # noqa: BLE001 - every error is logged and retried
             self._busy = False
             self._report_error(a, e, "sync", retry=True)
+            self._failed("sync", f"{a.name}: sync failed: {_one_line(e)}")
             self.app.close()  # the retry opens the database anew (it may be writable again)
             return
         finally:
             self._busy = False
         self.syncs += 1
+        self.health.ok("sync", self._at())
         a.logged_in = True
         a.retry_at = None
         a.transient.reset()
@@ -374,19 +422,26 @@ class Daemon:
             a.error = text
 
     def _scan_and_draft(self, why: str) -> None:
+        """Scan, then draft: each a part of its own in `status`."""
         now = self.clock.now()
         self._busy = True
         try:
-            report = self.app.draft(as_of=now, sync_first=False)
-        except LockedError as e:
-            logger.info("scan and draft: %s; next time", e.args[0])
-            return
-        except Exception as e:  # noqa: BLE001 - logged; the next pass tries again
-            problems = list(getattr(e, "problems", []) or [])
-            for p in problems:
-                logger.error("scan and draft: %s", p)
-            logger.error("scan and draft (%s) failed: %s", why, _one_line(e))
-            return
+            for part in ("scan", "draft"):
+                try:
+                    if part == "scan":
+                        self.app.scan(now)
+                    else:
+                        report = self.app.draft(as_of=now, sync_first=False, scan_first=False)
+                except LockedError as e:
+                    logger.info("scan and draft: %s; next time", e.args[0])
+                    return
+                except Exception as e:  # noqa: BLE001 - logged; the next pass tries again
+                    for p in list(getattr(e, "problems", []) or []):
+                        logger.error("%s: %s", part, p)
+                    logger.error("%s (%s) failed: %s", part, why, _one_line(e))
+                    self._failed(part, f"{part} ({why}) failed: {_one_line(e)}")
+                    return
+                self.health.ok(part, self._at())
         finally:
             self._busy = False
         self.passes += 1
@@ -397,6 +452,22 @@ class Daemon:
         )  # fmt: skip
         for p in report.get("problems", []):
             logger.warning("draft: %s", p)
+
+    # ---- status: how each part fared (store/health.py)
+    def _at(self) -> str:
+        return self.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _failed(self, part: str, text: str) -> None:
+        self.health.failed(part, text, self._at())
+        self._flush_health()
+
+    def _flush_health(self) -> None:
+        """Write the parts' record; where even the spare place cannot be written, the record
+        stays in memory and the next flush tries again."""
+        before = self.health.where
+        where = self.health.flush()
+        if where is not None and where != before and before is not None:
+            logger.info("status is kept in %s", where)
 
     def _daily_pass(self) -> None:
         settings = self.app.settings
@@ -418,6 +489,13 @@ class Daemon:
         idle = self.tuning.idle_seconds or daemon.idle_minutes * 60.0
         for name, acct in self.app.settings.accounts.items():
             a = self.accounts[name]
+            old = self.watchers.get(name)
+            if old is not None and not old.is_alive() and not old.stopping:
+                self._watcher_died(a, old)
+            if a.watch_at is not None:
+                if self.clock.now() < a.watch_at:
+                    continue
+                a.watch_at = None
             # after its first good sync: a permanent error is the sync's to report and retry
             if acct.kind != "imap" or name in self.watchers or not a.logged_in:
                 continue
@@ -427,6 +505,18 @@ class Daemon:
             )  # fmt: skip
             self.watchers[name] = w
             w.start()
+
+    def _watcher_died(self, a: _Account, w: InboxWatcher | None) -> None:
+        """Log and record a watcher thread that ended; another starts after a backoff."""
+        if w is None or w.stopping or self.watchers.get(a.name) is not w:
+            return
+        delay = a.watch_backoff.next()
+        a.watch_at = self.clock.now() + timedelta(seconds=delay)
+        reason = w.error or "no reason given"
+        logger.error("%s: the Inbox watcher stopped (%s); starting another in %.0fs", a.name,
+                     reason, delay, extra={"account": a.name})  # fmt: skip
+        self._failed("watcher", f"{a.name}: the Inbox watcher stopped: {reason}")
+        del self.watchers[a.name]
 
     def _notify(self, kind: str, account: str, err: BaseException | None) -> None:
         self.events.put((kind, account, err))
@@ -444,7 +534,7 @@ class Daemon:
         problem logged with file:line, and the running configuration stays."""
         try:
             app = self._load_app()
-            problems = template_problems(app.settings.templates_dir)
+            snapshot, problems = self._template_snapshot(app)
         except MailkeeperError as e:
             for p in getattr(e, "problems", []) or []:
                 logger.error("reload: %s", p)
@@ -459,6 +549,10 @@ class Daemon:
             return
         self._stop_watchers()
         self.app.close()
+        if app.settings.database != self.app.settings.database:
+            self._flush_health()
+            self.health = PartHealth(app.settings.database)
+        app.template_snapshot = snapshot
         self.app = app
         self._setup_accounts()
         logger.info("reloaded %s, the rules and the templates", self.config_path)
@@ -536,6 +630,8 @@ Wants=network-online.target
 
 [Service]
 Type=simple
+# systemd passes no login environment: a password_env variable is set here (mode 0600)
+EnvironmentFile=-{env_file}
 ExecStart={exe} -m mailkeeper --config {config} daemon
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
@@ -582,13 +678,31 @@ def unit_files(config: Path, platform: str | None = None) -> list[tuple[Path, st
     config_dir = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
     path = config_dir / "systemd" / "user" / "mailkeeper.service"
     quoted = '"' + str(config).replace("\\", "\\\\").replace('"', '\\"') + '"'
-    text = SYSTEMD_UNIT.format(exe=exe, config=quoted)
+    text = SYSTEMD_UNIT.format(exe=exe, config=quoted, env_file=env_file(config))
     how = "systemctl --user daemon-reload && systemctl --user enable --now mailkeeper"
     return [(path, text, how)]
 
 
-def install_unit(config: Path, platform: str | None = None) -> list[tuple[Path, str]]:
-    """Write the service file(s); returns (path, how to start it)."""
+def env_file(config: Path) -> Path:
+    """Where the systemd unit reads the environment variables a `password_env` names."""
+    return Path(config).absolute().parent / "mailkeeper.env"
+
+
+def secret_env_names(settings: Any) -> dict[str, str]:
+    """account -> the environment variable its password comes from (`password_env`)."""
+    return {
+        name: a.password_env
+        for name, a in settings.accounts.items()
+        if getattr(a, "password_env", None)
+    }
+
+
+def install_unit(
+    config: Path, platform: str | None = None, settings: Any = None
+) -> list[tuple[Path, str]]:
+    """Write the service file(s); returns (path, how to start it). With `settings` whose
+    accounts use `password_env`, also the systemd unit's environment file (mode 0600, never
+    overwritten: it holds the secret), with a commented line per variable for the rep to fill."""
     from mailkeeper.files import write_atomic
 
     out = []
@@ -596,4 +710,29 @@ def install_unit(config: Path, platform: str | None = None) -> list[tuple[Path, 
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text.encode(), mode=0o644)
         out.append((path, how))
+    names = secret_env_names(settings) if settings is not None else {}
+    env = env_file(config)
+    if names and (platform or sys.platform) != "darwin" and not env.exists():
+        lines = ["# mailkeeper daemon (systemd): one NAME=value per line; keep this file 0600"]
+        lines += [f"# {var}=the password of account {acct}" for acct, var in names.items()]
+        write_atomic(env, ("\n".join(lines) + "\n").encode(), mode=0o600)
+        out.append((env, f"put the password in it: {', '.join(sorted(set(names.values())))}"))
+    return out
+
+
+def unit_warnings(settings: Any, config: Path, platform: str | None = None) -> list[str]:
+    """What the rep must do so the service gets its secrets: a service does not see the
+    variables set in a login shell."""
+    out = []
+    for acct, var in secret_env_names(settings).items():
+        if (platform or sys.platform) == "darwin":
+            out.append(
+                f"account {acct} reads its password from ${var}, which a launchd agent does not "
+                "see: use `keyring: true` or a password_command in mailkeeper.yaml"
+            )
+        else:
+            out.append(
+                f"account {acct} reads its password from ${var}, which systemd does not pass "
+                f"on: set `{var}=...` in {env_file(config)} (mode 0600; the unit reads it)"
+            )
     return out

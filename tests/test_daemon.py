@@ -543,7 +543,7 @@ def test_a_database_it_cannot_write_is_logged_retried_and_nothing_is_lost(
                 wait_until(lambda: len(subjects(db)) == 3)
                 wait_until(lambda: "work" in d.watchers and d.watchers["work"].idle)
                 filler = mnt / "filler"
-                with open(filler, "wb") as f, contextlib.suppress(OSError):
+                with contextlib.suppress(OSError), open(filler, "wb", buffering=0) as f:
                     while True:
                         f.write(b"\0" * 65536)
                 deliver(imap, 20, start=3)
@@ -551,11 +551,21 @@ def test_a_database_it_cannot_write_is_logged_retried_and_nothing_is_lost(
             wait_until(
                 lambda: sum(caplog.text.count(w) for w in said) >= 2, 20
             )  # logged, and tried again
+            # status says so (issue 19.3), though the database's folder cannot be written
+            with App.from_config(cfg) as app:
+                s = app.status()
+            assert s["last_error"] and s["last_error_at"], s
+            assert s["parts"]["sync"]["last_error"] == s["last_error"]
+            assert any(w in s["last_error"] for w in ("readonly", "read-only", "Read-only",
+                                                      "disk is full", "No space left"))  # fmt: skip
             if fault == "read-only":
                 subprocess.run(["mount", "-o", "remount,rw", str(mnt)], check=True)
             else:
                 filler.unlink()
             wait_until(lambda: len(subjects(db)) == 23, 30)
+            with App.from_config(cfg) as app:  # a sync that works clears it
+                s = app.status()
+            assert s["last_error"] is None and s["parts"]["sync"]["last_error"] is None, s
         assert q(db, "SELECT COUNT(*), COUNT(DISTINCT message_id) FROM messages") == [(23, 23)]
         text = caplog.text
         said = ("readonly", "Read-only file system", "disk is full", "No space left on device")

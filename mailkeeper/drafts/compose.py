@@ -420,3 +420,49 @@ def _local_day(value: str | None, tz: Any) -> str:
 
 def _iso(dt: datetime) -> str:
     return ts(dt) or ""
+
+
+# ----------------------------------------------------------------------------- kept sources
+class TemplateSnapshot:
+    """The template sources of a search path as they were when read, kept in memory: what the
+    daemon drafts from until a reload is accepted (a refused one leaves the broken file on
+    disk, which must not take effect). A Jinja2 loader: file names stay the rep's paths, so
+    errors still name FILE:LINE."""
+
+    def __init__(self, search_path: tuple[Path, ...]) -> None:
+        self.search_path = search_path
+        self.sources: dict[str, tuple[str, str]] = {}  # name -> (source, file name)
+        for folder in search_path:
+            for path in sorted(Path(folder).rglob("*.j2")):
+                name = path.relative_to(folder).as_posix()
+                if name not in self.sources:  # the first folder wins, as for the file loader
+                    self.sources[name] = (path.read_text(encoding="utf-8"), str(path))
+
+    def problems(self) -> list[str]:
+        """Each known kind's template rendered from these sources with its sample context,
+        as `check` does (template_render_problems): what fails, as FILE:LINE: problem."""
+        problems = []
+        templates = self.templates(self.search_path)
+        for name in sorted(self.sources):
+            kind = name.split(".")[0]
+            if "/" in name or not name.endswith(".txt.j2") or kind not in URGENCY:
+                continue
+            try:
+                templates.render(name, sample_context(kind))
+            except ConfigError as e:
+                problems.append(f"{e.args[0].removeprefix('template ')}; {', '.join(e.problems)}")
+        return problems
+
+    def templates(self, search_path: tuple[Path, ...]) -> Templates:
+        """A Templates that renders from these sources (the folders only name a file)."""
+        from jinja2 import FunctionLoader
+
+        templates = Templates(search_path)
+        templates.env.loader = FunctionLoader(self._load)
+        return templates
+
+    def _load(self, name: str) -> tuple[str, str, Any] | None:
+        found = self.sources.get(name)
+        if found is None:
+            return None
+        return found[0], found[1], lambda: True  # always up to date: nothing reads the disk

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,15 @@ __all__ = ["Backoff", "InboxWatcher", "maildir_inbox_stamp"]
 _CHANGES = {b"EXISTS", b"EXPUNGE"}
 # How often a waiting watcher looks at its stop flag: a stop takes at most this long.
 _TICK = 1.0
+# imapclient's idle_check swallows an EOF and returns nothing at once: a socket that polls
+# readable yet gives nothing this many times in a row is closed (else the loop spins at full
+# CPU on a CLOSE-WAIT socket and never notices). Linux says so directly (POLLRDHUP).
+_EMPTY_READS = 3
+_HUNG_UP = (
+    select.POLLHUP | select.POLLERR | select.POLLNVAL | getattr(select, "POLLRDHUP", 0)
+    if hasattr(select, "poll")
+    else 0
+)
 
 
 class Backoff:
@@ -56,6 +66,7 @@ class Backoff:
 CONNECTED = "connected"  # logged in (again): anything may have come while it was away
 CHANGED = "changed"  # the Inbox gained or lost messages
 FAILED = "failed"  # the connection failed; the watcher retries by itself
+DIED = "died"  # the watcher thread ended by an unexpected error: nothing watches any more
 Notify = Callable[[str, str, BaseException | None], None]
 
 
@@ -87,6 +98,8 @@ class InboxWatcher(threading.Thread):
         self.permanent = Backoff(*permanent)
         self.logged_in = False  # has this watcher ever logged in (errors.classify)
         self.idle = False  # whether the server offered IDLE at the last login
+        self.sockname: tuple[str, int] | None = None  # the watching connection's local end
+        self.error: str | None = None  # the failure that holds now (logged once)
         self._halt = threading.Event()
 
     def stop(self) -> None:
@@ -97,6 +110,14 @@ class InboxWatcher(threading.Thread):
         return self._halt.is_set()
 
     def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as e:  # noqa: BLE001 - the thread ends here either way
+            # A watcher that dies says so (the daemon records it and starts another).
+            self.error = f"{type(e).__name__}: {e}"
+            self.notify(DIED, self.account.name, e)
+
+    def _run(self) -> None:
         while not self._halt.is_set():
             try:
                 self._watch()
@@ -112,10 +133,13 @@ class InboxWatcher(threading.Thread):
                 )
                 kind = classify(err, self.logged_in)
                 delay = (self.permanent if kind == "permanent" else self.transient).next()
+                # The daemon logs each distinct failure once (and records it for `status`);
+                # here only the retries' detail.
+                self.error = f"{type(e).__name__}: {e}"
                 self.notify(FAILED, self.account.name, err)
-                logger.info(
-                    "%s: Inbox watcher: %s error; trying again in %.0fs", self.account.name,
-                    kind, delay, extra={"account": self.account.name},
+                logger.debug(
+                    "%s: Inbox watcher: %s (%s); reconnecting in %.0fs", self.account.name,
+                    self.error, kind, delay, extra={"account": self.account.name},
                 )  # fmt: skip
                 self._halt.wait(delay)
 
@@ -126,10 +150,12 @@ class InboxWatcher(threading.Thread):
         client = self._connect()
         try:
             self.logged_in = True
-            self.transient.reset()
-            self.permanent.reset()
             client.select_folder(self.inbox, readonly=True)  # EXAMINE
             self.idle = client.has_capability("IDLE")
+            self.sockname = client.socket().getsockname()[:2]
+            self.transient.reset()
+            self.permanent.reset()
+            self.error = None
             self.notify(CONNECTED, self.account.name, None)
             if self.idle:
                 self._idle_loop(client)
@@ -149,12 +175,22 @@ class InboxWatcher(threading.Thread):
             client.idle()
             started = time.monotonic()
             changed = False
+            empty = 0
             while not self._halt.is_set() and time.monotonic() - started < self.idle_seconds:
                 left = self.idle_seconds - (time.monotonic() - started)
-                responses = client.idle_check(timeout=max(0.05, min(_TICK, left)))
+                wait = max(0.05, min(_TICK, left))
+                began = time.monotonic()
+                responses = client.idle_check(timeout=wait)
                 if any(len(r) > 1 and r[1] in _CHANGES for r in responses):
                     changed = True
                     break
+                if any(r and r[0] == b"BYE" for r in responses):
+                    raise ConnectionLost(f"{self.account.name}: the server said goodbye")
+                # nothing read although the wait ended early: the socket was readable
+                quick = not responses and time.monotonic() - began < wait / 2
+                empty = empty + 1 if quick else 0
+                if empty >= _EMPTY_READS or _hung_up(client):
+                    raise ConnectionLost(f"{self.account.name}: the server closed the connection")
             # News that came with DONE's answer is news too (else it waits for the timed sync).
             _, responses = client.idle_done()
             changed = changed or any(len(r) > 1 and r[1] in _CHANGES for r in responses)
@@ -172,6 +208,19 @@ class InboxWatcher(threading.Thread):
             _, responses = client.noop()
             if any(len(r) > 1 and r[1] in _CHANGES for r in responses):
                 self.notify(CHANGED, self.account.name, None)
+
+
+def _hung_up(client: Any) -> bool:
+    """Whether the peer closed the connection (Linux: POLLRDHUP; elsewhere: False, and the
+    empty-read count notices)."""
+    if not _HUNG_UP:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(client.socket().fileno(), _HUNG_UP)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
 
 
 def maildir_inbox_stamp(account: Any) -> tuple[tuple[str, int], ...]:

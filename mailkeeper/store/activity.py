@@ -8,30 +8,41 @@ from typing import Any
 
 from mailkeeper.store.db import Database
 
+# A message's time for detection: its Date, except that mail dated up to a day after it was
+# first stored (a sender's clock or zone a little wrong) counts from its arrival, so it is
+# judged when it comes, not when its Date comes. Further ahead the Date stands: a replay with
+# made-up dates (or a clock years off) keeps them.
+_AHEAD = (
+    "m.date > m.first_seen_at "
+    "AND m.date <= strftime('%Y-%m-%dT%H:%M:%SZ', m.first_seen_at, '+1 day')"
+)
+_AT = f"(CASE WHEN {_AHEAD} THEN m.first_seen_at ELSE m.date END)"
+
 # Real contact: not an auto-reply, with the customer's own people (l.contact) and the
 # direction decided at link time (link.py): mail from an outsider in a customer's thread
 # is no contact.
-_CONTACT = """
+_CONTACT = f"""
     SELECT c.id, c.name, c.tier, c.status, c.language,
-           MAX(CASE WHEN m.direction = 'outbound' AND m.is_auto = 0 THEN m.date END),
+           MAX(CASE WHEN m.direction = 'outbound' AND m.is_auto = 0 THEN {_AT} END),
            MAX(CASE WHEN m.direction = 'inbound' AND m.is_auto = 0 AND m.is_bulk = 0
-                    THEN m.date END),
+                    THEN {_AT} END),
            MIN(m.date), COUNT(m.key),
            COUNT(CASE WHEN m.date >= ? THEN 1 END),
            COUNT(DISTINCT CASE WHEN m.date >= ? AND m.direction = 'inbound' THEN m.from_email END)
     FROM customers c
     LEFT JOIN links l ON l.customer_id = c.id AND l.contact = 1
-    LEFT JOIN messages m ON m.key = l.message_key AND (m.date IS NULL OR m.date <= ?)
+    LEFT JOIN messages m ON m.key = l.message_key AND (m.date IS NULL OR {_AT} <= ?)
     GROUP BY c.id ORDER BY c.id
 """
 
-_RECENT = """
-    SELECT m.key, l.customer_id, m.date, m.direction, m.is_auto, m.is_bulk, m.thread_key,
+_RECENT = f"""
+    SELECT m.key, l.customer_id, {_AT} AS at, m.direction, m.is_auto, m.is_bulk, m.thread_key,
            m.message_id, m.in_reply_to, m.from_email, m.from_name, m.to_json, m.cc_json,
            m.subject, m.reply_body, m.body, m.language, m.rowid
     FROM messages m JOIN links l ON l.message_key = m.key
-    WHERE m.date >= ? AND m.date <= ? AND l.contact = 1
-    ORDER BY m.date, m.rowid
+    WHERE ((m.date >= ? AND m.date <= ?) OR (m.date > ? AND m.first_seen_at <= ? AND {_AHEAD}))
+      AND l.contact = 1
+    ORDER BY at, m.rowid
 """
 
 
@@ -56,7 +67,7 @@ class ActivityStore:
         and customer it is linked to, when the customer's own people are its other party
         (links.contact: an outsider's mail in the thread opens and closes nothing)."""
         out = []
-        for r in self.conn.execute(_RECENT, (since, until)):
+        for r in self.conn.execute(_RECENT, (since, until, until, until)):
             to = [e for _, e in json.loads(r[11] or "[]")]
             cc = [e for _, e in json.loads(r[12] or "[]")]
             out.append(
