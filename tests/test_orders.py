@@ -249,9 +249,7 @@ def test_days_later_a_report_is_due_and_a_milestone_late_until_the_rep_writes(
         ]  # fmt: skip
         [late] = [f for f in app.store.findings.listing("progress")
                   if f.data["reason"] == "late"]  # fmt: skip
-        assert (
-            late.data["late_days"] == 1 and late.data["planned_at"] == "2027-01-08T16:00:00Z"
-        )
+        assert late.data["late_days"] == 1 and late.data["planned_at"] == "2027-01-08T16:00:00Z"
         steps = "\n".join(app.explain(late.id)["steps"])
         assert "Sun 2027-01-10 − Sat 2027-01-09 = 1 day(s) late" in steps
         [row] = app.orders(as_of=later)

@@ -375,9 +375,10 @@ class Drafter:
 def _order_context(data: FindingData, language: str, tz: Any) -> dict[str, Any]:
     """An order finding's data (detect/progress.py) in the documented template shape."""
 
-    def label(entry: FindingData | TimelineEntry, names: str = "labels", plain: str = "label") -> str:
-        # the labels of a timeline entry, or of the finding's own milestone
-        loose: dict[str, Any] = dict(entry)
+    def label(
+        entry: FindingData | TimelineEntry, names: str = "labels", plain: str = "label"
+    ) -> str:
+        loose: dict[str, Any] = dict(entry)  # a timeline entry, or the finding's own milestone
         return (loose.get(names) or {}).get(language) or loose.get(plain) or ""
 
     by_name = {m.get("milestone"): m for m in data.get("timeline") or []}

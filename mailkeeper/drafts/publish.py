@@ -140,12 +140,20 @@ class Publisher:
                     with self.store.transaction():
                         did = self.store.drafts.add(
                             NewDraft(
-                                key=d.key, finding_id=d.finding.id, kind=d.kind,
-                                customer_id=d.finding.customer_id, account=name, folder=folder,
-                                to_addr=d.to_addr, subject=d.subject,
-                                message_id=d.message_id.strip("<>"), in_reply_to=d.in_reply_to,
-                                thread_key=d.thread_key, template=d.template,
-                                language=d.language, created_at=at,
+                                key=d.key,
+                                finding_id=d.finding.id,
+                                kind=d.kind,
+                                customer_id=d.finding.customer_id,
+                                account=name,
+                                folder=folder,
+                                to_addr=d.to_addr,
+                                subject=d.subject,
+                                message_id=d.message_id.strip("<>"),
+                                in_reply_to=d.in_reply_to,
+                                thread_key=d.thread_key,
+                                template=d.template,
+                                language=d.language,
+                                created_at=at,
                             ),  # fmt: skip
                             d.raw,
                         )

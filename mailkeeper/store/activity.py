@@ -50,9 +50,17 @@ class ActivityStore:
         year = _iso(year_ago)
         return [
             ContactFacts(
-                id=r[0], name=r[1], tier=r[2], status=r[3], language=r[4],
-                last_outbound=_dt(r[5]), last_inbound=_dt(r[6]), first_message=_dt(r[7]),
-                messages=r[8], messages_year=r[9], contacts_year=r[10],
+                id=r[0],
+                name=r[1],
+                tier=r[2],
+                status=r[3],
+                language=r[4],
+                last_outbound=_dt(r[5]),
+                last_inbound=_dt(r[6]),
+                first_message=_dt(r[7]),
+                messages=r[8],
+                messages_year=r[9],
+                contacts_year=r[10],
             )  # fmt: skip
             for r in self.conn.execute(_CONTACT, (year, year, _iso(as_of)))
         ]
@@ -64,14 +72,23 @@ class ActivityStore:
         for r in self.conn.execute(_RECENT, (_iso(since), _iso(until))):
             out.append(
                 LinkedMessage(
-                    key=r[0], customer_id=r[1], date=_dt(r[2]) or _NEVER, direction=r[3],
-                    is_auto=bool(r[4]), is_bulk=bool(r[5]), thread_key=r[6], message_id=r[7],
-                    in_reply_to=r[8], sender=r[9], sender_name=r[10] or "",
+                    key=r[0],
+                    customer_id=r[1],
+                    date=_dt(r[2]) or _NEVER,
+                    direction=r[3],
+                    is_auto=bool(r[4]),
+                    is_bulk=bool(r[5]),
+                    thread_key=r[6],
+                    message_id=r[7],
+                    in_reply_to=r[8],
+                    sender=r[9],
+                    sender_name=r[10] or "",
                     to=tuple(e for _, e in json.loads(r[11] or "[]")),
                     cc=tuple(e for _, e in json.loads(r[12] or "[]")),
                     subject=r[13] or "",
                     text=r[14] if (r[14] or "").strip() else (r[15] or ""),
-                    language=r[16], rowid=r[17],
+                    language=r[16],
+                    rowid=r[17],
                 )  # fmt: skip
             )
         return out

@@ -39,10 +39,22 @@ class DraftStore:
             "subject, message_id, in_reply_to, thread_key, template, language, state, "
             "created_at, state_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'pending',?,?,?)",
             (
-                draft.key, draft.finding_id, draft.kind, draft.customer_id, draft.account,
-                draft.folder, draft.to_addr, draft.subject, draft.message_id, draft.in_reply_to,
-                draft.thread_key, draft.template, draft.language, _iso(draft.created_at),
-                _iso(draft.created_at), raw,
+                draft.key,
+                draft.finding_id,
+                draft.kind,
+                draft.customer_id,
+                draft.account,
+                draft.folder,
+                draft.to_addr,
+                draft.subject,
+                draft.message_id,
+                draft.in_reply_to,
+                draft.thread_key,
+                draft.template,
+                draft.language,
+                _iso(draft.created_at),
+                _iso(draft.created_at),
+                raw,
             ),  # fmt: skip
         )
         return int(cur.lastrowid or 0)

@@ -89,9 +89,7 @@ class FindingStore:
             self.add_event(fid, at, event, note)
         return fid
 
-    def add_event(
-        self, finding_id: int, at: datetime, state: str, note: str | None = None
-    ) -> None:
+    def add_event(self, finding_id: int, at: datetime, state: str, note: str | None = None) -> None:
         self.conn.execute(
             "INSERT INTO finding_events (finding_id, at, state, note) VALUES (?, ?, ?, ?)",
             (finding_id, _iso(at), state, note),

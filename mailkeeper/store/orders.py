@@ -28,6 +28,7 @@ def _order(r: Sequence[Any]) -> Order:
         source=r[9], source_line=r[10],
     )  # fmt: skip
 
+
 _MAIL = """
     SELECT m.key, m.date, m.direction, m.is_auto, m.is_bulk, m.message_id, m.thread_key,
            m.from_email, m.from_name, m.to_json, m.subject, m.reply_body
@@ -145,11 +146,19 @@ class OrderStore:
         subject and new text (reply_body) for finding order references in."""
         return [
             LinkedMessage(
-                key=r[0], customer_id=customer_id, date=_dt(r[1]) or _EPOCH, direction=r[2],
-                is_auto=bool(r[3]), is_bulk=bool(r[4]), message_id=r[5], thread_key=r[6],
-                sender=r[7], sender_name=r[8] or "",
+                key=r[0],
+                customer_id=customer_id,
+                date=_dt(r[1]) or _EPOCH,
+                direction=r[2],
+                is_auto=bool(r[3]),
+                is_bulk=bool(r[4]),
+                message_id=r[5],
+                thread_key=r[6],
+                sender=r[7],
+                sender_name=r[8] or "",
                 to=tuple(e for _, e in json.loads(r[9] or "[]")),
-                subject=r[10] or "", text=r[11] or "",
+                subject=r[10] or "",
+                text=r[11] or "",
             )  # fmt: skip
             for r in self.conn.execute(_MAIL, (customer_id, _iso(since), _iso(until)))
         ]
