@@ -217,10 +217,14 @@ class Scanner:
 def _unchanged(prev: StoredFinding, f: Finding) -> bool:
     # times as stored (to the second): a fresh one may carry microseconds
     return (
-        ts(prev.due_at) == ts(f.due_at)
-        and ts(prev.closed_at) == ts(f.closed_at)
+        prev.due_at == _second(f.due_at)
+        and prev.closed_at == _second(f.closed_at)
         and prev.message_key == f.message_key
         and prev.rank == f.rank
         and prev.data == f.data
         and prev.explain == f.explain
     )
+
+
+def _second(dt: datetime | None) -> datetime | None:
+    return dt.replace(microsecond=0) if dt is not None and dt.microsecond else dt

@@ -20,8 +20,10 @@ def from_iso(value: str | None) -> datetime | None:
     """A stored time (ISO 8601; `Z` or an offset; no offset means UTC) as an aware UTC datetime."""
     if not value:
         return None
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    dt = datetime.fromisoformat(value)  # Python 3.11 reads the Z the store writes
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt if dt.tzinfo is UTC else dt.astimezone(UTC)
 
 
 def to_iso(dt: datetime | None) -> str | None:
