@@ -163,8 +163,8 @@ class App:
         from mailkeeper.detect.tiering import effective_tier
 
         now = as_of or _now()
-        rows = self.store.activity.contact(_iso(now), _iso(now - timedelta(days=365)))
-        return {c["name"]: effective_tier(c, self.rules) for c in rows}
+        rows = self.store.activity.contact(now, now - timedelta(days=365))
+        return {c.name: effective_tier(c, self.rules) for c in rows}
 
     def unlinked(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Messages linked to no customer, newest first, each with the reason."""
@@ -275,8 +275,9 @@ class App:
         names = self.store.customers.names_by_id()
         out = []
         for f in self.store.findings.listing(kind, states):
-            row = {"id": f["id"], "customer": names.get(f["customer_id"]), "state": f["state"]}
-            row.update({k: f["data"].get(k) for k in fields if k not in row})
+            row = {"id": f.id, "customer": names.get(f.customer_id), "state": f.state}
+            data: dict[str, Any] = dict(f.data)  # a listing picks its fields by name
+            row.update({k: data.get(k) for k in fields if k not in row})
             out.append(row)
         return out
 
@@ -311,23 +312,26 @@ class App:
             )
         names = self.store.customers.names_by_id()
         return {
-            "id": f["id"],
-            "kind": f["kind"],
-            "customer": names.get(f["customer_id"]),
-            "state": f["state"],
-            "opened_at": f["opened_at"],
-            "due_at": f["due_at"],
-            "closed_at": f["closed_at"],
-            "rule": f["explain"].get("rule"),
-            "steps": f["explain"].get("steps", []),
-            "data": f["data"],
-            "history": self.store.findings.events(f["id"]),
+            "id": f.id,
+            "kind": f.kind,
+            "customer": names.get(f.customer_id),
+            "state": f.state,
+            "opened_at": _iso(f.opened_at),
+            "due_at": _text(f.due_at),
+            "closed_at": _text(f.closed_at),
+            "rule": f.explain.get("rule"),
+            "steps": f.explain.get("steps", []),
+            "data": f.data,
+            "history": [
+                {"at": _iso(e.at), "state": e.state, "note": e.note}
+                for e in self.store.findings.events(f.id)
+            ],
         }
 
     def snooze(self, name: str, until: datetime) -> dict[str, Any]:
         c = self._customer_row(name)
         with sync_lock(self.settings.database).acquire(wait=5.0), self.store.transaction():
-            self.store.findings.snooze(c["id"], _iso(until))
+            self.store.findings.snooze(c["id"], until)
         return {"customer": c["name"], "until": _iso(until)}
 
     def resolve(self, finding_id: int, note: str | None = None) -> dict[str, Any]:
@@ -335,7 +339,7 @@ class App:
         if f is None:
             raise UserError(f"no finding with id {finding_id}", ["see `mailkeeper issues --all`"])
         with sync_lock(self.settings.database).acquire(wait=5.0), self.store.transaction():
-            self.store.findings.set_state(finding_id, "resolved", _iso(_now()), note or "by you")
+            self.store.findings.set_state(finding_id, "resolved", _now(), note or "by you")
         return {"id": finding_id, "state": "resolved"}
 
     # ---- orders (order add / event / problem, orders)
@@ -389,7 +393,10 @@ class App:
             with sync_lock(self.settings.database).acquire(wait=5.0), store.transaction():
                 orders.sync_declared(store, order_rules, self.rules, self.settings.tz)
         now = as_of or _now()
-        rows = order_statuses(orders.gather(store, order_rules, now), now, self.settings.tz)
+        rows: list[dict[str, Any]] = [
+            dict(r)
+            for r in order_statuses(orders.gather(store, order_rules, now), now, self.settings.tz)
+        ]
         if which != "all":
             rows = [r for r in rows if r["state"] != "closed"]
         rank = {"problem": 0, "late": 1, "shipped": 2, "open": 3, "closed": 4}
@@ -475,7 +482,7 @@ class App:
             publisher = Publisher(self.store, self.settings)
             if not dry_run:
                 publisher.reconcile(now, report)
-            today = self.store.drafts.added_since(_iso(day_start(now, self.settings.tz)))
+            today = self.store.drafts.added_since(day_start(now, self.settings.tz))
             limit = max(0, min(limits.per_run, limits.per_day - today))
             drafter = Drafter(self.store, self.settings, self.rules)
             if self.template_snapshot is not None:  # the daemon's accepted ones, not the disk
@@ -489,7 +496,7 @@ class App:
                         "kind": d.kind,
                         "to": d.to_addr,
                         "subject": d.subject,
-                        "finding_id": d.finding["id"],
+                        "finding_id": d.finding.id,
                         "account": d.account,
                         "text": d.raw.decode("utf-8", "replace"),
                     }  # fmt: skip
@@ -503,16 +510,16 @@ class App:
         names = self.store.customers.names_by_id()
         return [
             {
-                "id": d["id"],
-                "kind": d["kind"],
-                "customer": names.get(d["customer_id"]),
-                "to": d["to_addr"],
-                "subject": d["subject"],
-                "finding_id": d["finding_id"],
-                "state": d["state"],
-                "created_at": d["created_at"],
-                "account": d["account"],
-                "folder": d["folder"],
+                "id": d.id,
+                "kind": d.kind,
+                "customer": names.get(d.customer_id),
+                "to": d.to_addr,
+                "subject": d.subject,
+                "finding_id": d.finding_id,
+                "state": d.state,
+                "created_at": _iso(d.created_at),
+                "account": d.account,
+                "folder": d.folder,
             }  # fmt: skip
             for d in self.store.drafts.listing()
         ]
@@ -543,3 +550,8 @@ def _now() -> datetime:
 
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _text(dt: datetime | None) -> str | None:
+    """A record's time as --json shows it (the text the store keeps)."""
+    return _iso(dt) if dt is not None else None

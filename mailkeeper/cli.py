@@ -136,6 +136,20 @@ def _json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _listing(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    table: Callable[[list[dict[str, Any]], Any], None],
+    tz: Any,
+) -> None:
+    """A listing command's output: --json prints the rows as one JSON array (times in UTC),
+    else `table` prints them for the rep (times in the rep's zone `tz`)."""
+    if as_json:
+        _json(rows)
+    else:
+        table(rows, tz)
+
+
 def _table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
     from rich.table import Table
 
@@ -414,10 +428,7 @@ def customers(ctx: click.Context, sort: str, as_of: Any, as_json: bool) -> None:
     app = _app(ctx)
     rows = app.customers(sort=sort, as_of=as_of)
     _relink_note(app)
-    if as_json:
-        _json(rows)
-        return
-    _customers_table(rows, app.settings.tz)
+    _listing(rows, as_json, _customers_table, app.settings.tz)
 
 
 def _relink_note(app: Any) -> None:
@@ -574,11 +585,10 @@ def unlinked(ctx: click.Context, limit: int, as_json: bool) -> None:
     Example: mailkeeper unlinked --limit 50
     """
     app = _app(ctx)
-    rows = app.unlinked(limit or None)
-    if as_json:
-        _json(rows)
-        return
-    tz = app.settings.tz
+    _listing(app.unlinked(limit or None), as_json, _unlinked_table, app.settings.tz)
+
+
+def _unlinked_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(
         ["date", "from", "subject", "reason"],
         [[_day(r["date"], tz), r["from"], r["subject"][:60], r["reason"]] for r in rows],
@@ -732,11 +742,7 @@ def issues(ctx: click.Context, which: str, as_of: Any, as_json: bool) -> None:
     Example: mailkeeper issues --overdue
     """
     app = _app(ctx)
-    rows = app.issues(which, as_of)
-    if as_json:
-        _json(rows)
-        return
-    _issues_table(rows, app.settings.tz)
+    _listing(app.issues(which, as_of), as_json, _issues_table, app.settings.tz)
 
 
 def _issues_table(rows: list[dict[str, Any]], tz: Any) -> None:
@@ -767,11 +773,7 @@ def promises(ctx: click.Context, which: str, as_of: Any, as_json: bool) -> None:
     Example: mailkeeper promises --all
     """
     app = _app(ctx)
-    rows = app.promises(which, as_of)
-    if as_json:
-        _json(rows)
-        return
-    _promises_table(rows, app.settings.tz)
+    _listing(app.promises(which, as_of), as_json, _promises_table, app.settings.tz)
 
 
 def _promises_table(rows: list[dict[str, Any]], tz: Any) -> None:
@@ -931,11 +933,7 @@ def orders(ctx: click.Context, which: str | None, as_of: Any, as_json: bool) -> 
     Example: mailkeeper orders --as-of 2027-01-06
     """
     app = _app(ctx)
-    rows = app.orders(which or "open", as_of)
-    if as_json:
-        _json(rows)
-        return
-    _orders_table(rows, app.settings.tz)
+    _listing(app.orders(which or "open", as_of), as_json, _orders_table, app.settings.tz)
 
 
 def _orders_table(rows: list[dict[str, Any]], tz: Any) -> None:
@@ -1013,17 +1011,11 @@ def drafts(ctx: click.Context, as_json: bool) -> None:
     Example: mailkeeper drafts --json
     """
     app = _app(ctx)
-    rows = app.drafts()
-    if as_json:
-        _json(
-            [
-                {k: r[k] for k in r if k not in ("account", "folder")}
-                | {"account": r["account"], "folder": r["folder"]}
-                for r in rows
-            ]
-        )
-        return
-    tz = app.settings.tz
+    # app.drafts puts account and folder last, as --json has always shown them
+    _listing(app.drafts(), as_json, _drafts_table, app.settings.tz)
+
+
+def _drafts_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(
         ["id", "kind", "customer", "to", "state", "made", "subject"],
         [

@@ -174,6 +174,41 @@ def test_complaint_answered_in_time_is_acknowledged(tmp_path: Path, box) -> None
     assert issue["acknowledged_at"] is not None and issue["sentence"]
 
 
+@pytest.mark.parametrize(
+    "complaint,reply,acknowledged_at",
+    [
+        # another offset: as text "...18:00:00+08:00" sorts after "...11:00:00Z"
+        ("2027-01-04T18:00:00+08:00", "2027-01-04T11:00:00Z", "2027-01-04T11:00:00Z"),
+        # another precision: as text "...10:00:00.500000Z" sorts before "...10:00:00Z"
+        ("2027-01-04T10:00:00Z", "2027-01-04T10:00:00.500000Z", "2027-01-04T10:00:00Z"),
+    ],
+)
+def test_times_are_compared_as_times_not_as_text(
+    tmp_path: Path, complaint: str, reply: str, acknowledged_at: str
+) -> None:
+    """Stored times written as other text (another offset or precision) keep their order: the
+    reply comes after the complaint, so the complaint is acknowledged. Compared as ISO strings
+    (as detection once did), the reply looked older and the complaint unanswered."""
+    box = MaildirBox(tmp_path / "Maildir")
+    box.deliver("INBOX", make_mail("jane@birch.co.uk", ME, "Broken chairs",
+                                   "Three chairs arrived broken. This is not acceptable.",
+                                   msgid="<c1@birch>", date=ago(2)))  # fmt: skip
+    box.deliver("Sent", make_mail(ME, "jane@birch.co.uk", "Re: Broken chairs",
+                                  "So sorry, replacing them.", msgid="<r1@lumen>",
+                                  in_reply_to="<c1@birch>", date=ago(2, -1)))  # fmt: skip
+    with _app(tmp_path, box) as app:
+        conn = app.store.conn
+        for msgid, date in (("c1@birch", complaint), ("r1@lumen", reply)):
+            conn.execute("UPDATE messages SET date = ? WHERE message_id = ?", (date, msgid))
+        conn.commit()
+        [issue] = app.issues("all", AS_OF)
+    assert issue["state"] == "acknowledged"
+    assert (issue["received_at"], issue["acknowledged_at"]) == (
+        "2027-01-04T10:00:00Z",
+        acknowledged_at,
+    )
+
+
 def test_complaint_unanswered_across_a_weekend_and_a_holiday_is_overdue(
     tmp_path: Path, box
 ) -> None:

@@ -57,8 +57,8 @@ def _findings(app: App) -> list[tuple[str, str, str, str]]:
     out = []
     for kind in ("progress", "problem"):
         for f in app.store.findings.listing(kind):
-            d = f["data"]
-            out.append((kind, d["reason"], d.get("milestone") or d.get("note"), f["state"]))
+            d = f.data
+            out.append((kind, d["reason"], d.get("milestone") or d.get("note"), f.state))
     return sorted(out)
 
 
@@ -189,7 +189,7 @@ def test_order_scenario_orders_and_scan(tmp_path: Path) -> None:
             # ... and a progress report is due only 5 days after it (Fri): not nagged today
         ]  # fmt: skip
         [problem] = app.store.findings.listing("problem")
-        d = problem["data"]
+        d = problem.data
         assert (d["ref"], d["contact"], d["order_state"], d["days_late"]) == (
             "LF-2291",
             "jane@birch.co.uk",
@@ -206,7 +206,7 @@ def test_order_scenario_orders_and_scan(tmp_path: Path) -> None:
         assert timeline["materials_ordered"]["state"] == "skipped"
         assert timeline["production_progress"]["state"] == "running"
         assert timeline["inspection_announced"]["state"] == "planned"
-        steps = "\n".join(app.explain(problem["id"])["steps"])
+        steps = "\n".join(app.explain(problem.id)["steps"])
         assert "Power cut" in steps and "within 1 day" in steps
         assert "no mail of yours to Birch & Co names LF-2291 since then" in steps
 
@@ -222,13 +222,13 @@ def test_without_the_hand_written_report_the_rep_is_reminded(tmp_path: Path) -> 
             ("progress", "report_due", "production_progress", "open"),
         ]
         [due] = [f for f in app.store.findings.listing("progress")
-                 if f["data"]["reason"] == "report_due"]  # fmt: skip
-        steps = "\n".join(app.explain(due["id"])["steps"])
+                 if f.data["reason"] == "report_due"]  # fmt: skip
+        steps = "\n".join(app.explain(due.id)["steps"])
         assert "2026-12-20T16:00:00Z + 5 days = due 2026-12-25T16:00:00Z" in steps
         assert "no mail of yours names LF-2291 since production started" in steps
         # the progress mail of 01-03 answers all three
         app.scan(AS_OF)
-        states = {(f["data"]["reason"], f["state"]) for f in app.store.findings.listing("progress")}
+        states = {(f.data["reason"], f.state) for f in app.store.findings.listing("progress")}
         assert states == {("milestone", "reported"), ("report_due", "resolved")}
 
 
@@ -248,11 +248,9 @@ def test_days_later_a_report_is_due_and_a_milestone_late_until_the_rep_writes(
             ("progress", "report_due", "production_progress", "open"),
         ]  # fmt: skip
         [late] = [f for f in app.store.findings.listing("progress")
-                  if f["data"]["reason"] == "late"]  # fmt: skip
-        assert (
-            late["data"]["late_days"] == 1 and late["data"]["planned_at"] == "2027-01-08T16:00:00Z"
-        )
-        steps = "\n".join(app.explain(late["id"])["steps"])
+                  if f.data["reason"] == "late"]  # fmt: skip
+        assert late.data["late_days"] == 1 and late.data["planned_at"] == "2027-01-08T16:00:00Z"
+        steps = "\n".join(app.explain(late.id)["steps"])
         assert "Sun 2027-01-10 − Sat 2027-01-09 = 1 day(s) late" in steps
         [row] = app.orders(as_of=later)
         assert (row["state"], row["days_late"]) == ("problem", 4)

@@ -18,24 +18,36 @@ the grace period.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from mailkeeper.clock import WorkingTime
 from mailkeeper.config.rules import SEVERITIES, Rules
-from mailkeeper.detect.finding import Finding, parse_ts, ts
+from mailkeeper.detect.finding import Finding, ts
+from mailkeeper.store.records import Judgement, LinkedMessage
+
+_NO_JUDGEMENT = Judgement(needs_answer=False)
 
 
-def _real_inbound(m: dict[str, Any]) -> bool:
-    return m["direction"] == "inbound" and not m["is_auto"] and not m["is_bulk"]
+@dataclass
+class _Issue:
+    """An issue being gathered along its thread."""
+
+    first: LinkedMessage
+    best: Judgement  # the most severe judgement of its messages
+    messages: list[LinkedMessage] = field(default_factory=list)
+    ack: LinkedMessage | None = None
+    ack_how: str = ""
 
 
-def _real_outbound(m: dict[str, Any]) -> bool:
-    return m["direction"] == "outbound" and not m["is_auto"]
+def _severity(j: Judgement) -> int:
+    return SEVERITIES.index(j.severity or "low")
 
 
 def issue_findings(
-    messages: list[dict[str, Any]],
+    messages: list[LinkedMessage],
+    judgements: Mapping[str, Judgement],
     tiers: dict[int, str],
     rules: Rules,
     wt: WorkingTime,
@@ -43,59 +55,55 @@ def issue_findings(
     window_start: datetime,
     still_open: frozenset[str] = frozenset(),
 ) -> list[Finding]:
-    """`still_open`: message keys of issues open before this scan, kept however old."""
-    by_thread: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
-    outbound_by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    """`judgements`: by message key. `still_open`: message keys of issues open before this
+    scan, kept however old."""
+    by_thread: dict[tuple[int, str], list[LinkedMessage]] = defaultdict(list)
+    outbound_by_customer: dict[int, list[LinkedMessage]] = defaultdict(list)
     for m in messages:
-        by_thread[(m["customer_id"], m["thread_key"] or m["key"])].append(m)
-        if _real_outbound(m):
-            outbound_by_customer[m["customer_id"]].append(m)
+        by_thread[(m.customer_id, m.thread_key or m.key)].append(m)
+        if m.real_outbound:
+            outbound_by_customer[m.customer_id].append(m)
     out = []
     ack_by = rules.detection.acknowledged_by
     for (cid, thread), msgs in by_thread.items():
-        issue: dict[str, Any] | None = None
-        found: list[dict[str, Any]] = []
+        issue: _Issue | None = None
+        found: list[_Issue] = []
         for m in msgs:  # oldest first
-            j = m.get("judgement") or {}
-            if _real_inbound(m) and j.get("needs_answer"):
-                date = parse_ts(m["date"])
-                recent = date is not None and (date >= window_start or m["key"] in still_open)
+            j = judgements.get(m.key) or _NO_JUDGEMENT
+            if m.real_inbound and j.needs_answer:
+                recent = m.date >= window_start or m.key in still_open
                 if issue is None and recent:
-                    issue = {"first": m, "messages": [m], "ack": None, "best": j}
+                    issue = _Issue(first=m, best=j, messages=[m])
                     found.append(issue)
                 elif issue is not None:
-                    issue["messages"].append(m)  # a follow-up joins the open issue
-                    if SEVERITIES.index(j.get("severity") or "low") > SEVERITIES.index(
-                        issue["best"].get("severity") or "low"
-                    ):
-                        issue["best"] = j
-            elif _real_outbound(m) and issue is not None and m["date"] > issue["first"]["date"]:
-                issue["ack"] = m
-                issue["ack_how"] = "your reply in the same thread"
+                    issue.messages.append(m)  # a follow-up joins the open issue
+                    if _severity(j) > _severity(issue.best):
+                        issue.best = j
+            elif m.real_outbound and issue is not None and m.date > issue.first.date:
+                issue.ack, issue.ack_how = m, "your reply in the same thread"
                 issue = None
         for iss in found:
-            if iss["ack"] is None:
+            if iss.ack is None:
                 _ack_elsewhere(iss, outbound_by_customer[cid], ack_by)
             out.append(_issue_finding(iss, cid, thread, tiers, rules, wt, now))
     return out
 
 
-def _ack_elsewhere(iss: dict[str, Any], outbound: list[dict[str, Any]], ack_by: str) -> None:
-    first = iss["first"]
-    contacts = {m["from"] for m in iss["messages"]}
+def _ack_elsewhere(iss: _Issue, outbound: list[LinkedMessage], ack_by: str) -> None:
+    contacts = {m.sender for m in iss.messages}
     for m in outbound:
-        if m["date"] <= first["date"]:
+        if m.date <= iss.first.date:
             continue
         if ack_by == "customer":
-            iss["ack"], iss["ack_how"] = m, "your mail to the customer"
+            iss.ack, iss.ack_how = m, "your mail to the customer"
             return
-        if contacts & {*m["to"], *m["cc"]}:
-            iss["ack"], iss["ack_how"] = m, "your mail to the same contact"
+        if contacts & {*m.to, *m.cc}:
+            iss.ack, iss.ack_how = m, "your mail to the same contact"
             return
 
 
 def _issue_finding(
-    iss: dict[str, Any],
+    iss: _Issue,
     cid: int,
     thread: str,
     tiers: dict[int, str],
@@ -103,9 +111,9 @@ def _issue_finding(
     wt: WorkingTime,
     now: datetime,
 ) -> Finding:
-    first = iss["first"]
-    j = iss["best"]
-    category = j.get("category") or "question"
+    first = iss.first
+    j = iss.best
+    category = j.category or "question"
     tier_name = tiers.get(cid) or rules.default_tier
     tier = rules.tiers.get(tier_name) or rules.tiers[rules.default_tier]
     hours = tier.sla_for(category)
@@ -115,10 +123,12 @@ def _issue_finding(
         if category in per_category
         else "issue_sla_working_hours"
     )
-    received = parse_ts(first["date"]) or now  # selected by date: never None here
+    received = first.date
+    received_text = ts(received) or ""
     due = wt.add_working_hours(received, hours)
-    sev = j.get("severity") or "normal"
-    ack = iss["ack"]
+    sev = j.severity or "normal"
+    ack = iss.ack
+    ack_text = ts(ack.date) if ack else None
     if ack is not None:
         state = "acknowledged"
     elif now >= due:
@@ -127,72 +137,76 @@ def _issue_finding(
         state = "open"
     late_hours = wt.working_hours_between(due, now) if state == "overdue" else 0.0
     steps = [
-        f"{first['from']} wrote on {first['date']} (subject: {first['subject']!r})",
-        f"rules/issues.{first.get('language') or 'en'}.yaml, category {category} "
-        f"({sev}): '{j.get('phrase')}' in {j.get('sentence')!r}",
+        f"{first.sender} wrote on {received_text} (subject: {first.subject!r})",
+        f"rules/issues.{first.language or 'en'}.yaml, category {category} "
+        f"({sev}): '{j.phrase}' in {j.sentence!r}",
         f"tier {tier_name}: answer within {hours} working hours (tiers.yaml {sla_key})",
         wt.explain(received, hours),
     ]
-    if len(iss["messages"]) > 1:
+    if len(iss.messages) > 1:
         steps.append(
-            f"{len(iss['messages']) - 1} follow-up(s) joined it; the clock runs from the first"
+            f"{len(iss.messages) - 1} follow-up(s) joined it; the clock runs from the first"
         )
     if ack is not None:
-        steps.append(f"acknowledged on {ack['date']} by {iss['ack_how']} ({ack['subject']!r})")
+        steps.append(f"acknowledged on {ack_text} by {iss.ack_how} ({ack.subject!r})")
     elif state == "overdue":
         steps.append(f"no answer from you yet: {late_hours:.1f} working hours past due")
     else:
         steps.append("no answer from you yet; not due yet")
     return Finding(
-        key=f"issue:{first['key']}:{cid}",
+        key=f"issue:{first.key}:{cid}",
         kind="issue",
         customer_id=cid,
         state=state,
-        opened_at=first["date"],
-        due_at=ts(due),
-        closed_at=ack["date"] if ack else None,
-        message_key=first["key"],
+        opened_at=received,
+        due_at=due,
+        closed_at=ack.date if ack else None,
+        message_key=first.key,
         thread_key=thread,
         rank=SEVERITIES.index(sev) * 1000 + late_hours,
         data={
             "category": category,
             "severity": sev,
-            "message_id": first["message_id"],
-            "received_at": first["date"],
+            "message_id": first.message_id,
+            "received_at": received_text,
             "due_at": ts(due),
-            "acknowledged_at": ack["date"] if ack else None,
-            "phrase": j.get("phrase"),
-            "sentence": j.get("sentence"),
-            "contact": first["from"],
-            "contact_name": first.get("from_name") or "",
-            "subject": first["subject"],
-            "messages": [m["message_id"] or m["key"] for m in iss["messages"]],
+            "acknowledged_at": ack_text,
+            "phrase": j.phrase,
+            "sentence": j.sentence,
+            "contact": first.sender,
+            "contact_name": first.sender_name,
+            "subject": first.subject,
+            "messages": [m.message_id or m.key for m in iss.messages],
         },
         explain={"rule": "issue", "steps": steps},
     )
 
 
 def promise_findings(
-    messages: list[dict[str, Any]],
+    messages: list[LinkedMessage],
+    judgements: Mapping[str, Judgement],
     rules: Rules,
     now: datetime,
     window_start: datetime,
     still_open: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     grace = timedelta(hours=rules.detection.promise_grace_hours)
-    by_thread: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
+    by_thread: dict[tuple[int, str], list[LinkedMessage]] = defaultdict(list)
     for m in messages:
-        by_thread[(m["customer_id"], m["thread_key"] or m["key"])].append(m)
+        by_thread[(m.customer_id, m.thread_key or m.key)].append(m)
     out = []
     for (cid, thread), msgs in by_thread.items():
         for i, m in enumerate(msgs):
-            if not _real_outbound(m):
+            if not m.real_outbound:
                 continue
-            if m["date"] < (ts(window_start) or "") and m["key"] not in still_open:
+            if m.date < window_start and m.key not in still_open:
                 continue
-            for n, p in enumerate((m.get("judgement") or {}).get("promises") or []):
-                later = next((x for x in msgs[i + 1 :] if _real_outbound(x)), None)
-                due = parse_ts(p["due_at"]) or now
+            made = ts(m.date) or ""
+            j = judgements.get(m.key) or _NO_JUDGEMENT
+            for n, p in enumerate(j.promises):
+                later = next((x for x in msgs[i + 1 :] if x.real_outbound), None)
+                kept = ts(later.date) if later else None
+                due = p.due_at
                 if later is not None:
                     state = "kept"
                 elif now > due + grace:
@@ -200,33 +214,33 @@ def promise_findings(
                 else:
                     state = "open"
                 steps = [
-                    f"you wrote on {m['date']} (subject: {m['subject']!r}): {p['sentence']!r}",
-                    p["why"],
+                    f"you wrote on {made} (subject: {m.subject!r}): {p.sentence!r}",
+                    p.why,
                     f"overdue {rules.detection.promise_grace_hours} h after that "
                     "(tiers.yaml detection.promise_grace_hours)",
                 ]
                 if later is not None:
-                    steps.append(f"kept: you wrote again in the thread on {later['date']}")
+                    steps.append(f"kept: you wrote again in the thread on {kept}")
                 out.append(
                     Finding(
-                        key=f"promise:{m['key']}:{n}:{cid}",
+                        key=f"promise:{m.key}:{n}:{cid}",
                         kind="promise",
                         customer_id=cid,
                         state=state,
-                        opened_at=m["date"],
-                        due_at=p["due_at"],
-                        closed_at=later["date"] if later else None,
-                        message_key=m["key"],
+                        opened_at=m.date,
+                        due_at=due,
+                        closed_at=later.date if later else None,
+                        message_key=m.key,
                         thread_key=thread,
                         rank=(now - due).total_seconds() / 3600,
                         data={
-                            "message_id": m["message_id"],
-                            "text": p["sentence"],
-                            "phrase": p["phrase"],
-                            "made_at": m["date"],
-                            "due_at": p["due_at"],
-                            "kept_at": later["date"] if later else None,
-                            "subject": m["subject"],
+                            "message_id": m.message_id,
+                            "text": p.sentence,
+                            "phrase": p.phrase,
+                            "made_at": made,
+                            "due_at": ts(due),
+                            "kept_at": kept,
+                            "subject": m.subject,
                         },
                         explain={"rule": "promise", "steps": steps},
                     )

@@ -8,11 +8,12 @@ a ten-year mailbox never asks for a check-in with everyone who left years ago.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from mailkeeper.config.rules import Rules
-from mailkeeper.detect.finding import Finding, days_between, parse_ts, ts
+from mailkeeper.detect.finding import Finding, days_between, ts
+from mailkeeper.store.records import ContactFacts
 
 
 def tier_weight(rules: Rules, tier: str) -> int:
@@ -22,21 +23,20 @@ def tier_weight(rules: Rules, tier: str) -> int:
 
 
 def neglect_findings(
-    customers: list[dict[str, Any]],
+    customers: list[ContactFacts],
     rules: Rules,
-    snoozes: dict[int, datetime],
+    snoozes: Mapping[int, datetime | None],
     now: datetime,
 ) -> list[Finding]:
     det = rules.detection
     out = []
     for c in customers:
-        if c["status"] == "ignored" or not c["messages"]:
+        if c.status == "ignored" or not c.messages:
             continue
-        tier = c["tier"] if c["tier"] in rules.tiers else rules.default_tier
+        tier = c.tier if c.tier in rules.tiers else rules.default_tier
         interval = rules.tiers[tier].contact_interval_days
-        last_out = parse_ts(c["last_outbound"])
-        last_in = parse_ts(c["last_inbound"])
-        first = parse_ts(c["first_message"])
+        last_out, last_in, first = c.last_outbound, c.last_inbound, c.first_message
+        last_out_text, last_in_text = ts(last_out), ts(last_in)
         reference = last_out or first
         if reference is None:
             continue
@@ -44,13 +44,13 @@ def neglect_findings(
         overdue = days - interval
         heard = max((d for d in (last_out, last_in) if d), default=first)
         silent = days_between(heard, now) if heard else days
-        snooze = snoozes.get(c["id"])
+        snooze = snoozes.get(c.id)
         steps = [
             f"tier {tier}: at most {interval} days between your mails (tiers.yaml "
             f"contact_interval_days)",
-            f"your last real mail to them: {c['last_outbound'] or 'never'}"
-            + ("" if last_out else f" (counting from their first message, {c['first_message']})"),
-            f"their last mail to you: {c['last_inbound'] or 'never'}",
+            f"your last real mail to them: {last_out_text or 'never'}"
+            + ("" if last_out else f" (counting from their first message, {ts(first)})"),
+            f"their last mail to you: {last_in_text or 'never'}",
             f"{days} days since {ts(reference)} − {interval} allowed = {overdue} days overdue",
         ]
         if silent > det.dormant_after_days:
@@ -69,20 +69,20 @@ def neglect_findings(
         weight = tier_weight(rules, tier)
         out.append(
             Finding(
-                key=f"neglect:{c['id']}:{c['last_outbound'] or 'never'}",
+                key=f"neglect:{c.id}:{last_out_text or 'never'}",
                 kind="neglect",
-                customer_id=c["id"],
+                customer_id=c.id,
                 state=state,
-                opened_at=ts(reference) or "",
+                opened_at=reference,
                 due_at=None,
                 rank=(max(overdue, 0) * weight) if state == "neglected" else -1.0,
                 data={
-                    "customer": c["name"],
+                    "customer": c.name,
                     "tier": tier,
-                    "status": c["status"],
-                    "last_contact": c["last_outbound"],
-                    "last_inbound": c["last_inbound"],
-                    "last_outbound": c["last_outbound"],
+                    "status": c.status,
+                    "last_contact": last_out_text,
+                    "last_inbound": last_in_text,
+                    "last_outbound": last_out_text,
                     "days_since_contact": days,
                     "interval_days": interval,
                     "overdue_days": overdue,

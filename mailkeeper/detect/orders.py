@@ -6,14 +6,16 @@ the file wins."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from mailkeeper.config.orders_rules import OrderRules, milestone_name, read_order_rules, ref_key
 from mailkeeper.config.yamlreader import _did_you_mean
+from mailkeeper.detect.finding import ts
 from mailkeeper.detect.progress import OrderFacts
 from mailkeeper.errors import ConfigError, UserError
 from mailkeeper.store import Store
+from mailkeeper.store.records import Order
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +30,12 @@ def load_order_rules(settings: Any) -> OrderRules:
     return rules
 
 
-def _iso(dt: datetime) -> str:
-    from mailkeeper.detect.finding import ts
-
-    return ts(dt) or ""
-
-
-def day_start(value: date | datetime, tz: tzinfo) -> str:
-    """A date alone is the start of that day in the rep's zone; a time stays that time."""
-    if isinstance(value, datetime):
-        return _iso(value)
-    return _iso(datetime(value.year, value.month, value.day, tzinfo=tz))
+def day_start(value: date | datetime, tz: tzinfo) -> datetime:
+    """A date alone is the start of that day in the rep's zone; a time stays that time (UTC,
+    to the second: as the store keeps it)."""
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=tz)
+    return value.astimezone(UTC).replace(microsecond=0)
 
 
 def _customer_name(name: str, rules: Any) -> str:
@@ -58,14 +55,18 @@ def sync_declared(store: Store, order_rules: OrderRules, rules: Any, tz: tzinfo)
                 "yet; it is used once the customer exists"
             )
             continue
-        values = {
+        values: dict[str, object] = {
             "ref": o.ref, "customer_id": c["id"], "confirmed_at": day_start(o.confirmed, tz),
             "plan": o.plan, "ship_by": day_start(o.ship_by, tz) if o.ship_by else None,
             "source": "rules", "source_line": o.line,
             "closed_at": day_start(o.closed, tz) if o.closed else None,
         }  # fmt: skip
         if not store.orders.unchanged(ref_key(o.ref), values):
-            store.orders.save(ref_key=ref_key(o.ref), **values)
+            store.orders.save(
+                o.ref, ref_key(o.ref), c["id"], day_start(o.confirmed, tz), o.plan,
+                day_start(o.ship_by, tz) if o.ship_by else None, "rules", o.line,
+                day_start(o.closed, tz) if o.closed else None,
+            )  # fmt: skip
     for w in warnings:
         logger.warning("%s", w)
     return warnings
@@ -77,23 +78,20 @@ def gather(store: Store, order_rules: OrderRules, now: datetime) -> list[OrderFa
     with a warning (check reports it)."""
     out = []
     for o in store.orders.all():
-        plan = order_rules.plan(o["plan"])
+        plan = order_rules.plan(o.plan)
         if plan is None:
-            logger.warning(
-                "order %s: plan '%s' is not in orders.yaml; skipped", o["ref"], o["plan"]
-            )
+            logger.warning("order %s: plan '%s' is not in orders.yaml; skipped", o.ref, o.plan)
             continue
-        since = (datetime.fromisoformat(o["confirmed_at"].replace("Z", "+00:00"))
-                 - timedelta(days=MAIL_BEFORE_DAYS))  # fmt: skip
-        declared = order_rules.declared(o["ref"])
+        since = o.confirmed_at - timedelta(days=MAIL_BEFORE_DAYS)
+        declared = order_rules.declared(o.ref)
         where = f"{order_rules.path}:{plan.line}"
         out.append(
             OrderFacts(
                 order=o,
                 plan=plan,
-                events=store.orders.events(o["id"]),
-                problems=store.orders.problems(o["id"]),
-                mail=store.orders.customer_mail(o["customer_id"], _iso(since), _iso(now)),
+                events=store.orders.events(o.id),
+                problems=store.orders.problems(o.id),
+                mail=store.orders.customer_mail(o.customer_id, since, now),
                 plan_where=where if declared is None else f"{where}; order at line {declared.line}",
             )
         )
@@ -129,16 +127,17 @@ def add(
         raise UserError("--ship-by is before --confirmed", ["give the date the order must ship"])
     existed = store.orders.get(key) is not None
     store.orders.save(ref, key, customer["id"], confirmed_at, name, ship, "command")
-    return {"ref": ref, "customer": customer["name"], "confirmed_at": confirmed_at, "plan": name,
-            "ship_by": ship, "added": not existed, "updated": existed}  # fmt: skip
+    return {"ref": ref, "customer": customer["name"], "confirmed_at": ts(confirmed_at),
+            "plan": name, "ship_by": ts(ship), "added": not existed,
+            "updated": existed}  # fmt: skip
 
 
-def find(store: Store, ref: str) -> dict[str, Any]:
+def find(store: Store, ref: str) -> Order:
     o = store.orders.get(ref_key(ref))
     if o is None:
         import difflib
 
-        refs = [x["ref"] for x in store.orders.all()]
+        refs = [x.ref for x in store.orders.all()]
         close = difflib.get_close_matches(ref, refs, n=3)
         hint = f"did you mean: {', '.join(close)}?" if close else "see `mailkeeper orders --all`"
         raise UserError(f"no order '{ref}'", [hint])
@@ -146,10 +145,15 @@ def find(store: Store, ref: str) -> dict[str, Any]:
 
 
 def record_event(
-    store: Store, order_rules: OrderRules, ref: str, milestone: str, at: str, note: str | None
+    store: Store,
+    order_rules: OrderRules,
+    ref: str,
+    milestone: str,
+    at: datetime,
+    note: str | None,
 ) -> dict[str, Any]:
     o = find(store, ref)
-    plan = order_rules.plan(o["plan"])
+    plan = order_rules.plan(o.plan)
     name = milestone_name(milestone)
     if plan is not None and plan.milestone(name) is None:
         by_label = {milestone_name(m.label): m.name for m in plan.milestones}
@@ -157,18 +161,18 @@ def record_event(
     if plan is None or plan.milestone(name) is None:
         names = plan.names if plan else ()
         raise UserError(
-            f"'{milestone}' is not a milestone of plan '{o['plan']}'{_did_you_mean(name, names)}",
+            f"'{milestone}' is not a milestone of plan '{o.plan}'{_did_you_mean(name, names)}",
             [f"milestones: {', '.join(names)}"],
         )
-    eid = store.orders.add_event(o["id"], name, at, note)
-    return {"ref": o["ref"], "milestone": name, "at": at, "note": note, "id": eid}
+    eid = store.orders.add_event(o.id, name, at, note)
+    return {"ref": o.ref, "milestone": name, "at": ts(at), "note": note, "id": eid}
 
 
-def record_problem(store: Store, ref: str, at: str, note: str) -> dict[str, Any]:
+def record_problem(store: Store, ref: str, at: datetime, note: str) -> dict[str, Any]:
     o = find(store, ref)
     if not note.strip():
         raise UserError(
             "the problem needs a note", ['say what went wrong, and the plan: --note "..."']
         )
-    pid = store.orders.add_problem(o["id"], at, note.strip())
-    return {"ref": o["ref"], "at": at, "note": note.strip(), "id": pid}
+    pid = store.orders.add_problem(o.id, at, note.strip())
+    return {"ref": o.ref, "at": ts(at), "note": note.strip(), "id": pid}

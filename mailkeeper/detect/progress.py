@@ -22,37 +22,56 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TypedDict
 
 from mailkeeper.clock import fmt_day
 from mailkeeper.config.orders_rules import Milestone, Plan, mentions, ref_pattern
-from mailkeeper.detect.finding import Finding, parse_ts, ts
+from mailkeeper.detect.finding import Finding, FindingData, ts
+from mailkeeper.store.records import (
+    LinkedMessage,
+    Order,
+    OrderEvent,
+    OrderProblem,
+    ProblemEntry,
+    TimelineEntry,
+)
 
 PROBLEM_REPORT_DAYS = 1  # a problem is told at once: overdue a day after it is recorded
 
 
-@dataclass
+@dataclass(frozen=True)
 class OrderFacts:
-    order: dict[str, Any]  # store.orders row: ref, ref_key, customer_id, customer, confirmed_at ...
+    order: Order
     plan: Plan
-    events: list[dict[str, Any]] = field(default_factory=list)  # id, milestone, at, note
-    problems: list[dict[str, Any]] = field(default_factory=list)  # id, at, note
-    mail: list[dict[str, Any]] = field(default_factory=list)  # the customer's mail, oldest first
+    events: list[OrderEvent] = field(default_factory=list)  # milestones reached
+    problems: list[OrderProblem] = field(default_factory=list)
+    mail: list[LinkedMessage] = field(default_factory=list)  # the customer's, oldest first
     plan_where: str = ""  # "rules/orders.yaml:27"
 
 
-def about_order(mail: list[dict[str, Any]], ref: str) -> list[dict[str, Any]]:
+class OrderStatus(TypedDict):
+    """One row of the `orders` listing; times are its ISO text."""
+
+    ref: str
+    customer: str | None
+    confirmed_at: str
+    last_milestone: str | None
+    last_milestone_at: str | None
+    next_milestone: str | None
+    next_due_at: str | None
+    days_late: int
+    state: str
+    plan: str
+    ship_by: str | None
+    last_report_at: str | None
+    open_problems: int
+    source: str
+
+
+def about_order(mail: list[LinkedMessage], ref: str) -> list[LinkedMessage]:
     """The messages whose subject or new text names `ref` (in any of its spellings)."""
     pattern = ref_pattern(ref)
-    return [m for m in mail if mentions(pattern, m["subject"], m["text"])]
-
-
-def _real_outbound(m: dict[str, Any]) -> bool:
-    return m["direction"] == "outbound" and not m["is_auto"]
-
-
-def _real_inbound(m: dict[str, Any]) -> bool:
-    return m["direction"] == "inbound" and not m["is_auto"] and not m["is_bulk"]
+    return [m for m in mail if mentions(pattern, m.subject, m.text)]
 
 
 def _days(a: date, b: date) -> int:
@@ -69,22 +88,21 @@ class _Order:
         self.now = now
         self.tz = tz
         self.today = now.astimezone(tz).date()
-        self.confirmed = parse_ts(self.o["confirmed_at"]) or now
+        self.confirmed = self.o.confirmed_at
         self.confirmed_day = self.confirmed.astimezone(tz).date()
-        at_most_now = ts(now) or ""
-        self.events = [e for e in facts.events if e["at"] <= at_most_now]
-        self.problems = [p for p in facts.problems if p["at"] <= at_most_now]
-        self.mail = [m for m in about_order(facts.mail, self.o["ref"]) if m["date"] <= at_most_now]
-        self.reports = [m for m in self.mail if _real_outbound(m)]
+        self.events = [e for e in facts.events if e.at <= now]
+        self.problems = [p for p in facts.problems if p.at <= now]
+        self.mail = [m for m in about_order(facts.mail, self.o.ref) if m.date <= now]
+        self.reports = [m for m in self.mail if m.real_outbound]
         self.index = {m.name: i for i, m in enumerate(self.plan.milestones)}
         # the latest record of each dated milestone wins (a correction); every record of a
         # recurring one counts
-        self.current: dict[str, dict[str, Any]] = {}
-        for e in sorted(self.events, key=lambda e: e["id"]):
-            if e["milestone"] in self.index:
-                self.current[e["milestone"]] = e
-        known = [e for e in self.events if e["milestone"] in self.index]
-        self.last_idx = max((self.index[e["milestone"]] for e in known), default=-1)
+        self.current: dict[str, OrderEvent] = {}
+        for e in sorted(self.events, key=lambda e: e.id):
+            if e.milestone in self.index:
+                self.current[e.milestone] = e
+        known = [e for e in self.events if e.milestone in self.index]
+        self.last_idx = max((self.index[e.milestone] for e in known), default=-1)
         self.dated = [m for m in self.plan.milestones if not m.recurring]
         self.final = self.dated[-1]
 
@@ -92,35 +110,34 @@ class _Order:
     def planned(self, m: Milestone) -> datetime | None:
         if m.recurring or m.days is None:
             return None
-        if m is self.final and self.o.get("ship_by"):
-            return parse_ts(self.o["ship_by"])
+        if m is self.final and self.o.ship_by:
+            return self.o.ship_by
         day = self.confirmed_day + timedelta(days=m.days)
         return datetime(day.year, day.month, day.day, tzinfo=self.tz)
 
-    def local_day(self, iso_or_dt: str | datetime | None) -> date | None:
-        dt = parse_ts(iso_or_dt) if isinstance(iso_or_dt, str) or iso_or_dt is None else iso_or_dt
+    def local_day(self, dt: datetime | None) -> date | None:
         return dt.astimezone(self.tz).date() if dt else None
 
-    def reported_at(self, at: str) -> dict[str, Any] | None:
+    def reported_at(self, at: datetime) -> LinkedMessage | None:
         """The first real mail of the rep's about the order dated `at` or later."""
-        return next((m for m in self.reports if m["date"] >= at), None)
+        return next((m for m in self.reports if m.date >= at), None)
 
     # ------------------------------------------------------------------ status
-    def last(self) -> tuple[Milestone | None, dict[str, Any] | None]:
+    def last(self) -> tuple[Milestone | None, OrderEvent | None]:
         if self.last_idx < 0:
             return None, None
         m = self.plan.milestones[self.last_idx]
-        recs = [e for e in self.events if e["milestone"] == m.name]
+        recs = [e for e in self.events if e.milestone == m.name]
         return m, (self.current.get(m.name) if not m.recurring else recs[-1])
 
     def next(self) -> Milestone | None:
         return next((m for m in self.dated if self.index[m.name] > self.last_idx), None)
 
-    def late_days(self, m: Milestone, event: dict[str, Any] | None) -> int | None:
+    def late_days(self, m: Milestone, event: OrderEvent | None) -> int | None:
         planned = self.planned(m)
         if planned is None:
             return None
-        day = self.local_day(event["at"]) if event else self.today
+        day = self.local_day(event.at) if event else self.today
         return _days(planned.astimezone(self.tz).date(), day or self.today)
 
     def days_late(self) -> int:
@@ -133,18 +150,18 @@ class _Order:
             behind = max(behind, self.late_days(nxt, None) or 0)
         return behind
 
-    def open_problems(self) -> list[dict[str, Any]]:
-        return [p for p in self.problems if self.reported_at(p["at"]) is None]
+    def open_problems(self) -> list[OrderProblem]:
+        return [p for p in self.problems if self.reported_at(p.at) is None]
 
     def state(self) -> str:
-        closed = self.o.get("closed_at")
-        if closed and closed <= (ts(self.now) or ""):
+        closed = self.o.closed_at
+        if closed and closed <= self.now:
             return "closed"
         final = self.current.get(self.final.name)
         if self.open_problems():
             return "problem"
         if final is not None:
-            return "closed" if self.reported_at(final["at"]) else "shipped"
+            return "closed" if self.reported_at(final.at) else "shipped"
         return "late" if self.days_late() > 0 else "open"
 
     def window(self, i: int) -> tuple[datetime | None, Milestone | None]:
@@ -156,18 +173,18 @@ class _Order:
         end_idx = self.index[end.name] if end else len(self.plan.milestones)
         if self.last_idx < i - 1 or self.last_idx >= end_idx:
             return None, end
-        started = [e for e in self.events if self.index.get(e["milestone"], -1) >= i - 1]
+        started = [e for e in self.events if self.index.get(e.milestone, -1) >= i - 1]
         if not started:
             return None, end
-        return parse_ts(min(e["at"] for e in started)), end
+        return min(e.at for e in started), end
 
-    def timeline(self) -> list[dict[str, Any]]:
-        out = []
+    def timeline(self) -> list[TimelineEntry]:
+        out: list[TimelineEntry] = []
         for i, m in enumerate(self.plan.milestones):
             planned = self.planned(m)
-            recs = [e for e in self.events if e["milestone"] == m.name]
+            recs = [e for e in self.events if e.milestone == m.name]
             event = recs[-1] if m.recurring and recs else self.current.get(m.name)
-            rep = self.reported_at(event["at"]) if event else None
+            rep = self.reported_at(event.at) if event else None
             if m.recurring:
                 start, _ = self.window(i)
                 state = "running" if start else ("done" if self.last_idx > i else "planned")
@@ -185,10 +202,10 @@ class _Order:
                     "label": m.label,
                     "labels": dict(m.labels),
                     "planned_at": ts(planned),
-                    "actual_at": event["at"] if event else None,
+                    "actual_at": ts(event.at) if event else None,
                     "late_days": self.late_days(m, event) if event and not m.recurring else None,
-                    "note": event["note"] if event else None,
-                    "reported_at": rep["date"] if rep else None,
+                    "note": event.note if event else None,
+                    "reported_at": ts(rep.date) if rep else None,
                     "every_days": m.every_days,
                     "state": state,
                 }
@@ -199,35 +216,35 @@ class _Order:
         """Whom a report goes to: the customer's last sender about the order, else whom the
         rep last wrote to about it."""
         for m in reversed(self.mail):
-            if _real_inbound(m):
-                return m["from"], m["from_name"]
+            if m.real_inbound:
+                return m.sender, m.sender_name
         for m in reversed(self.reports):
-            if m["to"]:
-                return m["to"][0], ""
+            if m.to:
+                return m.to[0], ""
         return None, ""
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> OrderStatus:
         last, event = self.last()
         nxt = self.next()
-        last_report = self.reports[-1]["date"] if self.reports else None
+        last_report = ts(self.reports[-1].date) if self.reports else None
         return {
-            "ref": self.o["ref"],
-            "customer": self.o["customer"],
-            "confirmed_at": self.o["confirmed_at"],
+            "ref": self.o.ref,
+            "customer": self.o.customer,
+            "confirmed_at": ts(self.o.confirmed_at) or "",
             "last_milestone": last.name if last else None,
-            "last_milestone_at": event["at"] if event else None,
+            "last_milestone_at": ts(event.at) if event else None,
             "next_milestone": nxt.name if nxt else None,
             "next_due_at": ts(self.planned(nxt)) if nxt else None,
             "days_late": self.days_late(),
             "state": self.state(),
             "plan": self.plan.name,
-            "ship_by": self.o.get("ship_by"),
+            "ship_by": ts(self.o.ship_by),
             "last_report_at": last_report,
             "open_problems": len(self.open_problems()),
-            "source": self.o.get("source"),
+            "source": self.o.source,
         }
 
-    def common(self) -> dict[str, Any]:
+    def common(self) -> FindingData:
         """What every finding of this order carries for its draft: the order and timeline."""
         s = self.status()
         contact, name = self.contact()
@@ -246,46 +263,39 @@ class _Order:
             "days_late": s["days_late"],
             "last_report_at": s["last_report_at"],
             "timeline": self.timeline(),
-            "problems": [
-                {
-                    "at": p["at"],
-                    "note": p["note"],
-                    "reported_at": (self.reported_at(p["at"]) or {}).get("date"),
-                }  # fmt: skip
-                for p in self.problems
-            ],
+            "problems": [self._problem_entry(p) for p in self.problems],
             "contact": contact,
             "contact_name": name,
-            "subject": last_mail["subject"] if last_mail else "",
-            "message_id": last_mail["message_id"] if last_mail else None,
+            "subject": last_mail.subject if last_mail else "",
+            "message_id": last_mail.message_id if last_mail else None,
         }
+
+    def _problem_entry(self, p: OrderProblem) -> ProblemEntry:
+        rep = self.reported_at(p.at)
+        return {"at": ts(p.at) or "", "note": p.note, "reported_at": ts(rep.date) if rep else None}
 
     def intro(self) -> list[str]:
         o = self.o
         where = f" ({self.facts.plan_where})" if self.facts.plan_where else ""
-        ship = f", to ship by {self.local_day(o['ship_by'])}" if o.get("ship_by") else ""
+        ship = f", to ship by {self.local_day(o.ship_by)}" if o.ship_by else ""
         return [
-            f"order {o['ref']} for {o['customer']}: confirmed {fmt_day(self.confirmed_day)} "
+            f"order {o.ref} for {o.customer}: confirmed {fmt_day(self.confirmed_day)} "
             f"({self.tz}), plan '{self.plan.name}'{where}{ship}"
         ]
 
-    def since_text(self, at: str) -> str:
+    def since_text(self, at: datetime) -> str:
         rep = self.reported_at(at)
         if rep is not None:
-            return (f"reported: your mail of {rep['date']} names {self.o['ref']} "
-                    f"(subject: {rep['subject']!r})")  # fmt: skip
+            return (f"reported: your mail of {ts(rep.date)} names {self.o.ref} "
+                    f"(subject: {rep.subject!r})")  # fmt: skip
         last = self.reports[-1] if self.reports else None
-        before = f" (your last one: {last['date']}, {last['subject']!r})" if last else ""
-        return f"no mail of yours to {self.o['customer']} names {self.o['ref']} since then{before}"
+        before = f" (your last one: {ts(last.date)}, {last.subject!r})" if last else ""
+        return f"no mail of yours to {self.o.customer} names {self.o.ref} since then{before}"
 
 
-def order_statuses(facts: list[OrderFacts], now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
+def order_statuses(facts: list[OrderFacts], now: datetime, tz: tzinfo) -> list[OrderStatus]:
     """The `orders` listing: one status per order confirmed by `now`."""
-    return [
-        _Order(f, now, tz).status()
-        for f in facts
-        if (f.order["confirmed_at"] or "") <= (ts(now) or "")
-    ]
+    return [_Order(f, now, tz).status() for f in facts if f.order.confirmed_at <= now]
 
 
 def order_timelines(
@@ -303,10 +313,10 @@ def order_timelines(
 def progress_findings(facts: list[OrderFacts], now: datetime, tz: tzinfo) -> list[Finding]:
     out: list[Finding] = []
     for f in facts:
-        if (f.order["confirmed_at"] or "") > (ts(now) or ""):
+        if f.order.confirmed_at > now:
             continue
         order = _Order(f, now, tz)
-        if order.state() == "closed" and order.o.get("closed_at"):
+        if order.state() == "closed" and order.o.closed_at:
             continue  # closed in orders.yaml: nothing more is expected
         common = order.common()
         out += _milestone_findings(order, common)
@@ -317,37 +327,37 @@ def progress_findings(facts: list[OrderFacts], now: datetime, tz: tzinfo) -> lis
 
 
 def _finding(
-    order: _Order, key: str, kind: str, state: str, opened: str, due: datetime | None,
-    closed: str | None, rank: float, data: dict[str, Any], steps: list[str], rule: str,
+    order: _Order, key: str, kind: str, state: str, opened: datetime, due: datetime | None,
+    closed: datetime | None, rank: float, data: FindingData, steps: list[str], rule: str,
 ) -> Finding:  # fmt: skip
     last = order.mail[-1] if order.mail else None
     return Finding(
         key=key,
         kind=kind,
-        customer_id=order.o["customer_id"],
+        customer_id=order.o.customer_id,
         state=state,
         opened_at=opened,
-        due_at=ts(due),
+        due_at=due,
         closed_at=closed,
-        message_key=last["key"] if last else None,
-        thread_key=(last["thread_key"] or last["key"]) if last else None,
+        message_key=last.key if last else None,
+        thread_key=(last.thread_key or last.key) if last else None,
         rank=rank,
         data=data,
         explain={"rule": rule, "steps": steps},
     )
 
 
-def _milestone_findings(order: _Order, common: dict[str, Any]) -> list[Finding]:
+def _milestone_findings(order: _Order, common: FindingData) -> list[Finding]:
     out = []
     within = order.plan.report_within_days
     for i, m in enumerate(order.plan.milestones):
-        recs = [e for e in order.events if e["milestone"] == m.name]
+        recs = [e for e in order.events if e.milestone == m.name]
         if not m.recurring:
             recs = [order.current[m.name]] if m.name in order.current else []
         for e in recs:
-            at = parse_ts(e["at"]) or order.now
+            at, at_text = e.at, ts(e.at) or ""
             due = at + timedelta(days=within)
-            rep = order.reported_at(e["at"])
+            rep = order.reported_at(at)
             state = "reported" if rep else ("overdue" if order.now >= due else "open")
             planned = order.planned(m)
             late = order.late_days(m, e)
@@ -356,32 +366,32 @@ def _milestone_findings(order: _Order, common: dict[str, Any]) -> list[Finding]:
                 steps.append(
                     f"{m.name} ({m.label}) planned {m.days} days after confirmation: "
                     f"{fmt_day(planned.astimezone(order.tz).date())}"
-                    + (" (ship_by)" if m is order.final and order.o.get("ship_by") else "")
+                    + (" (ship_by)" if m is order.final and order.o.ship_by else "")
                 )
             steps.append(
-                f"recorded as reached on {e['at']}"
-                + (f" ({e['note']})" if e["note"] else "")
+                f"recorded as reached on {at_text}"
+                + (f" ({e.note})" if e.note else "")
                 + (f": {late} day(s) late against the plan" if late and late > 0 else "")
             )
             steps.append(
                 f"a milestone reaches the customer within {within} day(s): by {ts(due)}"
                 f" (orders.yaml plans.{order.plan.name}.report_within_days)"
             )
-            steps.append(order.since_text(e["at"]))
+            steps.append(order.since_text(at))
             out.append(_finding(
-                order, f"progress:milestone:{order.o['ref_key']}:{e['id']}", "progress", state,
-                e["at"], due, rep["date"] if rep else None,
+                order, f"progress:milestone:{order.o.ref_key}:{e.id}", "progress", state,
+                at, due, rep.date if rep else None,
                 1000 + max(0.0, (order.now - due).total_seconds() / 86400),
                 {**common, "reason": "milestone", "milestone": m.name, "milestone_label": m.label,
-                 "milestone_labels": dict(m.labels), "milestone_at": e["at"], "note": e["note"],
+                 "milestone_labels": dict(m.labels), "milestone_at": at_text, "note": e.note,
                  "planned_at": ts(planned), "late_days": late, "reported_at":
-                 rep["date"] if rep else None, "index": i},
+                 ts(rep.date) if rep else None, "index": i},
                 steps, "progress.milestone",
             ))  # fmt: skip
     return out
 
 
-def _report_due(order: _Order, common: dict[str, Any]) -> list[Finding]:
+def _report_due(order: _Order, common: FindingData) -> list[Finding]:
     out = []
     for i, m in enumerate(order.plan.milestones):
         if not m.recurring or m.every_days is None:
@@ -389,8 +399,8 @@ def _report_due(order: _Order, common: dict[str, Any]) -> list[Finding]:
         start, end = order.window(i)
         if start is None:
             continue
-        since = [r for r in order.reports if r["date"] >= (ts(start) or "")]
-        last_at = (parse_ts(since[-1]["date"]) if since else None) or start
+        since = [r for r in order.reports if r.date >= start]
+        last_at = since[-1].date if since else start
         due = last_at + timedelta(days=m.every_days)
         if order.now < due:
             continue
@@ -401,15 +411,15 @@ def _report_due(order: _Order, common: dict[str, Any]) -> list[Finding]:
             f"{end.name if end else 'the last milestone'} is recorded",
             f"the plan asks for a report every {m.every_days} days "
             f"(orders.yaml plans.{order.plan.name}: {m.name}.every_days)",
-            (f"your last mail naming {order.o['ref']}: {since[-1]['date']} "
-             f"({since[-1]['subject']!r})") if since else
-            f"no mail of yours names {order.o['ref']} since production started",
+            (f"your last mail naming {order.o.ref}: {ts(since[-1].date)} "
+             f"({since[-1].subject!r})") if since else
+            f"no mail of yours names {order.o.ref} since production started",
             f"{ts(last_at)} + {m.every_days} days = due {ts(due)}; as of {ts(order.now)} "
             f"that is {late:.1f} days ago",
         ]  # fmt: skip
         out.append(_finding(
-            order, f"progress:report:{order.o['ref_key']}:{m.name}:{ts(due)}", "progress",
-            "open", ts(last_at) or "", due, None, 500 + late,
+            order, f"progress:report:{order.o.ref_key}:{m.name}:{ts(due)}", "progress",
+            "open", last_at, due, None, 500 + late,
             {**common, "reason": "report_due", "milestone": m.name, "milestone_label": m.label,
              "milestone_labels": dict(m.labels), "every_days": m.every_days,
              "production_since": ts(start), "due_at": ts(due),
@@ -419,7 +429,7 @@ def _report_due(order: _Order, common: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def _late(order: _Order, common: dict[str, Any]) -> list[Finding]:
+def _late(order: _Order, common: FindingData) -> list[Finding]:
     nxt = order.next()
     if nxt is None or order.state() == "closed":
         return []
@@ -428,49 +438,49 @@ def _late(order: _Order, common: dict[str, Any]) -> list[Finding]:
     if planned is None or days <= 0:
         return []
     last, event = order.last()
-    told = order.reported_at(ts(planned) or "")
+    told = order.reported_at(planned)
     steps = order.intro() + [
         f"{nxt.name} ({nxt.label}) planned {nxt.days} days after confirmation: "
         f"{fmt_day(planned.astimezone(order.tz).date())}"
-        + (" (ship_by)" if nxt is order.final and order.o.get("ship_by") else ""),
+        + (" (ship_by)" if nxt is order.final and order.o.ship_by else ""),
         f"not recorded by {fmt_day(order.today)}: {fmt_day(order.today)} − "
         f"{fmt_day(planned.astimezone(order.tz).date())} = {days} day(s) late",
-        (f"the last milestone recorded: {last.name} on {event['at']}" if last and event
+        (f"the last milestone recorded: {last.name} on {ts(event.at)}" if last and event
          else "no milestone recorded yet"),
-        f"tell {order.o['customer']} about the delay, with a plan; or, if it happened, record "
-        f"it: mailkeeper order event {order.o['ref']} {nxt.name} --date YYYY-MM-DD",
-        order.since_text(ts(planned) or ""),
+        f"tell {order.o.customer} about the delay, with a plan; or, if it happened, record "
+        f"it: mailkeeper order event {order.o.ref} {nxt.name} --date YYYY-MM-DD",
+        order.since_text(planned),
     ]  # fmt: skip
     return [_finding(
-        order, f"progress:late:{order.o['ref_key']}:{nxt.name}", "progress",
-        "reported" if told else "overdue", ts(planned) or "", planned,
-        told["date"] if told else None, 2000 + days,
+        order, f"progress:late:{order.o.ref_key}:{nxt.name}", "progress",
+        "reported" if told else "overdue", planned, planned,
+        told.date if told else None, 2000 + days,
         {**common, "reason": "late", "milestone": nxt.name, "milestone_label": nxt.label,
          "milestone_labels": dict(nxt.labels), "planned_at": ts(planned), "late_days": days,
-         "reported_at": told["date"] if told else None},
+         "reported_at": ts(told.date) if told else None},
         steps, "progress.late",
     )]  # fmt: skip
 
 
-def _problem_findings(order: _Order, common: dict[str, Any]) -> list[Finding]:
+def _problem_findings(order: _Order, common: FindingData) -> list[Finding]:
     out = []
     for p in order.problems:
-        at = parse_ts(p["at"]) or order.now
+        at, at_text = p.at, ts(p.at) or ""
         due = at + timedelta(days=PROBLEM_REPORT_DAYS)
-        rep = order.reported_at(p["at"])
+        rep = order.reported_at(at)
         state = "reported" if rep else ("overdue" if order.now >= due else "open")
         steps = order.intro() + [
-            f"problem recorded on {p['at']}: {p['note']}",
+            f"problem recorded on {at_text}: {p.note}",
             f"a problem is told to the customer at once, with a plan: within "
             f"{PROBLEM_REPORT_DAYS} day, by {ts(due)}",
-            order.since_text(p["at"]),
+            order.since_text(at),
         ]
         out.append(_finding(
-            order, f"problem:{order.o['ref_key']}:{p['id']}", "problem", state, p["at"], due,
-            rep["date"] if rep else None,
+            order, f"problem:{order.o.ref_key}:{p.id}", "problem", state, at, due,
+            rep.date if rep else None,
             3000 + max(0.0, (order.now - at).total_seconds() / 3600),
-            {**common, "reason": "problem", "note": p["note"], "problem_at": p["at"],
-             "reported_at": rep["date"] if rep else None},
+            {**common, "reason": "problem", "note": p.note, "problem_at": at_text,
+             "reported_at": ts(rep.date) if rep else None},
             steps, "problem",
         ))  # fmt: skip
     return out

@@ -11,11 +11,11 @@ message's date in the rep's working time.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 
 from mailkeeper.clock import WorkingTime
 from mailkeeper.detect.timephrase import due_from
+from mailkeeper.store.records import Promise
 
 _SENTENCE = re.compile(r"[^.!?。！？;；\n]+[.!?。！？;；]?")
 _EN_COMMIT = re.compile(
@@ -73,9 +73,9 @@ def is_commitment(sentence: str, language: str) -> bool:
 
 def commitments(
     text: str, language: str | None, sent_at: datetime, wt: WorkingTime
-) -> list[dict[str, Any]]:
-    """The promises in `text` (the rep's new text): sentence, time phrase, kind, due (UTC
-    ISO) and how the due time was worked out."""
+) -> list[Promise]:
+    """The promises in `text` (the rep's new text): sentence, time phrase, kind, due (UTC,
+    to the second, as stored) and how the due time was worked out."""
     lang = language or ("zh" if re.search(r"[\u4e00-\u9fff]", text or "") else "en")
     out = []
     for s in sentences(text):
@@ -84,13 +84,6 @@ def commitments(
         tp = due_from(s, "zh" if re.search(r"[\u4e00-\u9fff]", s) else lang, sent_at, wt)
         if tp is None:
             continue
-        out.append(
-            {
-                "sentence": s,
-                "phrase": tp.phrase,
-                "kind": tp.kind,
-                "due_at": tp.due_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "why": tp.explain,
-            }
-        )
+        due = tp.due_utc.astimezone(UTC).replace(microsecond=0)
+        out.append(Promise(sentence=s, phrase=tp.phrase, kind=tp.kind, due_at=due, why=tp.explain))
     return out

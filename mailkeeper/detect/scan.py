@@ -18,10 +18,11 @@ from typing import Any
 
 from mailkeeper.clock import WorkingTime
 from mailkeeper.detect import tiering
-from mailkeeper.detect.finding import Finding, parse_ts, ts
+from mailkeeper.detect.finding import Finding, ts
 from mailkeeper.detect.issues import issue_findings, promise_findings
 from mailkeeper.detect.neglect import neglect_findings
 from mailkeeper.store import Store
+from mailkeeper.store.records import ContactFacts, Judgement, LinkedMessage, StoredFinding
 
 logger = logging.getLogger(__name__)
 
@@ -103,19 +104,18 @@ class Scanner:
         det = self.rules.detection
         window_start = now - timedelta(days=det.issue_lookback_days)
         live = store.findings.live(["issue", "promise"], ["open", "overdue"])
-        since = min([window_start, *(parse_ts(f["opened_at"]) for f in live)])  # type: ignore[type-var]
-        customers = self._contact(now)
-        tiering.apply(customers, self.rules)
-        messages = store.activity.recent(ts(since) or "", ts(now) or "")
-        report.judged = self._attach_judgements(messages)
-        snoozes = {cid: parse_ts(u) for cid, u in store.findings.snoozes().items()}
-        snoozes = self._with_rule_snoozes(customers, snoozes)
-        tiers = {c["id"]: c["tier"] for c in customers}
-        still_open = frozenset(f["message_key"] for f in live if f["message_key"])
+        since = min([window_start, *(f.opened_at for f in live)])
+        customers = tiering.apply(self._contact(now), self.rules)
+        messages = store.activity.recent(since, now)
+        judgements, report.judged = self._judgements(messages)
+        snoozes = self._with_rule_snoozes(customers, dict(store.findings.snoozes()))
+        tiers = {c.id: c.tier or self.rules.default_tier for c in customers}
+        still_open = frozenset(f.message_key for f in live if f.message_key)
+        wt, rules = self.wt, self.rules
         findings = [
-            *neglect_findings(customers, self.rules, snoozes, now),  # type: ignore[arg-type]
-            *issue_findings(messages, tiers, self.rules, self.wt, now, window_start, still_open),
-            *promise_findings(messages, self.rules, now, window_start, still_open),
+            *neglect_findings(customers, rules, snoozes, now),
+            *issue_findings(messages, judgements, tiers, rules, wt, now, window_start, still_open),
+            *promise_findings(messages, judgements, rules, now, window_start, still_open),
             *self._progress(now),
         ]
         self._save(findings, now, report)
@@ -137,39 +137,35 @@ class Scanner:
                 orders.sync_declared(self.store, order_rules, self.rules, tz)
         return progress_findings(orders.gather(self.store, order_rules, now), now, tz)
 
-    def _contact(self, now: datetime) -> list[dict[str, Any]]:
+    def _contact(self, now: datetime) -> list[ContactFacts]:
         """store.activity.contact, from the cache when nothing it depends on changed: the
         links (the linking cursor and the rules they were made under), the day, and `now`
         where it cuts mail off (a replay with --as-of before the newest message)."""
         state, latest = self.store.state, self.store.activity.latest_date()
-        cut = ts(now) if latest and (ts(now) or "") < latest else None
+        cut = ts(now) if latest and now < latest else None
         key = (state.linked_rowid(), state.rules_fingerprint(), now.date().isoformat(), cut)
         if self.cache.get("contact_key") != key:
-            rows = self.store.activity.contact(ts(now) or "", ts(now - timedelta(days=365)) or "")
+            rows = self.store.activity.contact(now, now - timedelta(days=365))
             self.cache["contact_key"], self.cache["contact"] = key, rows
-        return [dict(r) for r in self.cache["contact"]]
+        contact: list[ContactFacts] = self.cache["contact"]
+        return contact  # frozen records: shared with the cache safely
 
     def _with_rule_snoozes(
-        self, customers: list[dict[str, Any]], snoozes: dict[int, datetime | None]
+        self, customers: list[ContactFacts], snoozes: dict[int, datetime | None]
     ) -> dict[int, datetime | None]:
         """customers.yaml `snooze_until:` and `mailkeeper snooze`: the later one wins."""
         for c in customers:
-            rule = self.rules.customer(c["name"])
+            rule = self.rules.customer(c.name)
             until = getattr(rule, "snooze_until", None) if rule else None
             if until is not None:
-                mine = snoozes.get(c["id"])
-                snoozes[c["id"]] = until if mine is None or until > mine else mine
+                mine = snoozes.get(c.id)
+                snoozes[c.id] = until if mine is None or until > mine else mine
         return snoozes
 
-    def _attach_judgements(self, messages: list[dict[str, Any]]) -> int:
-        """Each message that may open an issue or hold a promise gets its judgement: from
-        the cache, else judged now and cached."""
-        wanted = {
-            m["key"]: m
-            for m in messages
-            if (m["direction"] == "inbound" and not m["is_auto"] and not m["is_bulk"])
-            or (m["direction"] == "outbound" and not m["is_auto"])
-        }
+    def _judgements(self, messages: list[LinkedMessage]) -> tuple[dict[str, Judgement], int]:
+        """The judgement of each message that may open an issue or hold a promise, by key:
+        from the cache, else judged now and cached; and how many were judged now."""
+        wanted = {m.key: m for m in messages if m.real_inbound or m.real_outbound}
         rules = self.fingerprint()
         cached = self.store.findings.judgements(wanted, rules)
         todo = {k: m for k, m in wanted.items() if k not in cached}
@@ -177,61 +173,58 @@ class Scanner:
             judged = {k: self._judge_one(m) for k, m in todo.items()}
             self.store.findings.save_judgements(rules, judged)
             cached.update(judged)
-        for m in messages:
-            m["judgement"] = cached.get(m["key"])
-        return len(todo)
+        return cached, len(todo)
 
-    def _judge_one(self, m: dict[str, Any]) -> dict[str, Any]:
+    def _judge_one(self, m: LinkedMessage) -> Judgement:
         from mailkeeper.detect.judge import judged_text
         from mailkeeper.detect.promises import commitments
 
-        if m["direction"] == "outbound":
-            sent = parse_ts(m["date"])
-            promises = commitments(m["text"], m["language"], sent, self.wt) if sent else []
-            return {"needs_answer": False, "promises": promises}
-        v = self.judge().judge(judged_text(m["subject"], m["text"]), m["language"])
-        return {
-            "needs_answer": v.needs_answer,
-            "category": v.category,
-            "severity": v.severity,
-            "phrase": v.phrase,
-            "sentence": v.sentence,
-            "rule": v.rule,
-            "promises": [],
-        }
+        if m.direction == "outbound":
+            promises = commitments(m.text, m.language, m.date, self.wt)
+            return Judgement(needs_answer=False, promises=tuple(promises))
+        v = self.judge().judge(judged_text(m.subject, m.text), m.language)
+        return Judgement(
+            needs_answer=v.needs_answer, category=v.category, severity=v.severity,
+            phrase=v.phrase, sentence=v.sentence, rule=v.rule,
+        )  # fmt: skip
 
     def _save(self, findings: list[Finding], now: datetime, report: ScanReport) -> None:
         store = self.store
-        at = ts(now) or ""
+        at = now
         produced = {f.key for f in findings}
         with store.transaction():
             old = store.findings.by_keys(produced)
             for f in findings:
                 prev = old.get(f.key)
                 report.by_state[f.state] = report.by_state.get(f.state, 0) + 1
-                if prev is not None and prev["state"] == "resolved":
+                if prev is not None and prev.state == "resolved":
                     continue  # the rep resolved it: it stays resolved
                 event = None
                 if prev is None:
                     event, report.opened = f.state, report.opened + 1
-                elif prev["state"] != f.state:
+                elif prev.state != f.state:
                     event, report.changed = f.state, report.changed + 1
                 elif _unchanged(prev, f):
                     continue  # nothing to write
-                store.findings.save(f.as_row(), at, event, None)
+                store.findings.save(f, at, event, None)
             for kind, states in LIVE.items():
                 for row in store.findings.live([kind], list(states)):
-                    if row["key"] not in produced:
-                        store.findings.set_state(row["id"], ENDED[kind], at, "no longer applies")
+                    if row.key not in produced:
+                        store.findings.set_state(row.id, ENDED[kind], at, "no longer applies")
                         report.closed += 1
 
 
-def _unchanged(prev: dict[str, Any], f: Finding) -> bool:
+def _unchanged(prev: StoredFinding, f: Finding) -> bool:
+    # times as stored (to the second): a fresh one may carry microseconds
     return (
-        prev["due_at"] == f.due_at
-        and prev["closed_at"] == f.closed_at
-        and prev["message_key"] == f.message_key
-        and prev["rank"] == f.rank
-        and prev["data"] == f.data
-        and prev["explain"] == f.explain
+        prev.due_at == _second(f.due_at)
+        and prev.closed_at == _second(f.closed_at)
+        and prev.message_key == f.message_key
+        and prev.rank == f.rank
+        and prev.data == f.data
+        and prev.explain == f.explain
     )
+
+
+def _second(dt: datetime | None) -> datetime | None:
+    return dt.replace(microsecond=0) if dt is not None and dt.microsecond else dt

@@ -7,18 +7,19 @@ other customer has the default tier. Each answer says where it came from.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from mailkeeper.config.rules import Rules
+from mailkeeper.store.records import ContactFacts
 
 
-def effective_tier(c: dict[str, Any], rules: Rules) -> tuple[str, str]:
-    """(tier, where it came from) for one row of store.activity.contact()."""
-    rule = rules.customer(c["name"])
+def effective_tier(c: ContactFacts, rules: Rules) -> tuple[str, str]:
+    """(tier, where it came from) for one customer of store.activity.contact()."""
+    rule = rules.customer(c.name)
     if rule is not None and rule.tier_given:
         return rule.tier, "customers.yaml"
     value = rule.value if rule is not None and rule.value is not None else 0.0
-    messages, contacts = c.get("messages_year") or 0, c.get("contacts_year") or 0
+    messages, contacts = c.messages_year or 0, c.contacts_year or 0
     for auto in rules.auto_tier:
         if (
             messages >= auto.min_messages_year
@@ -36,7 +37,6 @@ def effective_tier(c: dict[str, Any], rules: Rules) -> tuple[str, str]:
     return rules.default_tier, "default_tier"
 
 
-def apply(customers: list[dict[str, Any]], rules: Rules) -> None:
-    """Set each row's `tier` and `tier_source` in place."""
-    for c in customers:
-        c["tier"], c["tier_source"] = effective_tier(c, rules)
+def apply(customers: list[ContactFacts], rules: Rules) -> list[ContactFacts]:
+    """The customers, each with its effective tier."""
+    return [replace(c, tier=effective_tier(c, rules)[0]) for c in customers]

@@ -22,8 +22,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from mailkeeper.detect.finding import parse_ts, ts
+from mailkeeper.detect.finding import FindingData, parse_ts, ts
 from mailkeeper.errors import ConfigError
+from mailkeeper.store import Store
+from mailkeeper.store.records import ParentMessage, StoredFinding, TimelineEntry
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +187,7 @@ def template_render_problems(search_path: tuple[Path, ...]) -> list[str]:
 # ----------------------------------------------------------------------------- a draft
 @dataclass
 class PlannedDraft:
-    finding: dict[str, Any]
+    finding: StoredFinding
     kind: str
     account: str
     to_addr: str
@@ -228,29 +230,29 @@ def build_message(d: PlannedDraft, me: Any, now: datetime) -> bytes:
 class Drafter:
     """Chooses the findings that need a draft and writes them."""
 
-    def __init__(self, store: Any, settings: Any, rules: Any) -> None:
+    def __init__(self, store: Store, settings: Any, rules: Any) -> None:
         self.store = store
         self.settings = settings
         self.rules = rules
         self.templates = Templates(settings.template_search_path)
 
-    def wanted(self, now: datetime) -> list[dict[str, Any]]:
+    def wanted(self, now: datetime) -> list[StoredFinding]:
         """Live findings that want a draft now, most urgent first."""
         ahead = timedelta(hours=self.settings.drafts.promise_ahead_hours)
-        out = []
+        out: list[StoredFinding] = []
         findings = self.store.findings
         for f in findings.live(["neglect"], ["neglected"]):
-            if f["data"].get("status") == "configured":
+            if f.data.get("status") == "configured":
                 out.append(f)
         out += findings.live(["issue"], ["open", "overdue"])
         for f in findings.live(["promise"], ["open", "overdue"]):
-            due = parse_ts(f["due_at"])
+            due = f.due_at
             if due is not None and due - ahead <= now:
                 out.append(f)
         out += findings.live(["progress", "problem"], ["open", "overdue", "due", "late"])
-        blocked = self.store.drafts.blocked_findings(_iso(now))
-        out = [f for f in out if f["id"] not in blocked]
-        return sorted(out, key=lambda f: (URGENCY[KIND_OF[f["kind"]]], -(f["rank"] or 0)))
+        blocked = self.store.drafts.blocked_findings(now)
+        out = [f for f in out if f.id not in blocked]
+        return sorted(out, key=lambda f: (URGENCY[KIND_OF[f.kind]], -(f.rank or 0)))
 
     def plan(self, now: datetime, limit: int) -> tuple[list[PlannedDraft], list[str]]:
         """Up to `limit` drafts, and a note for each finding that could not get one."""
@@ -260,44 +262,44 @@ class Drafter:
         # a customer who gets (or has waiting) another draft needs no check-in besides it,
         # and an order one progress report at a time
         pending = self.store.drafts.listing(("pending",))
-        written = {d["customer_id"] for d in pending}
+        written = {d.customer_id for d in pending}
         reported = {
-            (f["kind"], f["data"].get("ref"))
-            for f in (self.store.findings.get(d["finding_id"]) for d in pending)
-            if f is not None and f["kind"] == "progress"
+            (f.kind, f.data.get("ref"))
+            for f in (self.store.findings.get(d.finding_id) for d in pending)
+            if f is not None and f.kind == "progress"
         }
         for f in self.wanted(now):
-            if f["kind"] == "neglect" and f["customer_id"] in written:
-                skipped.append(f"#{f['id']}: no check-in: another draft to them is waiting")
+            if f.kind == "neglect" and f.customer_id in written:
+                skipped.append(f"#{f.id}: no check-in: another draft to them is waiting")
                 continue
-            if f["kind"] == "progress" and ("progress", f["data"].get("ref")) in reported:
-                skipped.append(f"#{f['id']}: the progress report on {f['data'].get('ref')} "
+            if f.kind == "progress" and ("progress", f.data.get("ref")) in reported:
+                skipped.append(f"#{f.id}: the progress report on {f.data.get('ref')} "
                                "waiting in Drafts covers it")  # fmt: skip
                 continue
             if len(planned) >= limit:
-                skipped.append(f"#{f['id']}: waits for the next run (limit reached)")
+                skipped.append(f"#{f.id}: waits for the next run (limit reached)")
                 continue
             try:
-                d = self._plan_one(f, names.get(f["customer_id"]) or "", now)
+                d = self._plan_one(f, names.get(f.customer_id) or "", now)
             except ConfigError:
                 raise  # a broken template: no draft from it, and the rep is told
             except ValueError as e:  # an address the message cannot carry
-                skipped.append(f"#{f['id']}: {e}")
+                skipped.append(f"#{f.id}: {e}")
                 continue
             if d is None:
-                skipped.append(f"#{f['id']}: no address to write to")
+                skipped.append(f"#{f.id}: no address to write to")
                 continue
             build_message(d, self.settings.me, now)
             planned.append(d)
-            written.add(f["customer_id"])
-            if f["kind"] == "progress":
-                reported.add(("progress", f["data"].get("ref")))
+            written.add(f.customer_id)
+            if f.kind == "progress":
+                reported.add(("progress", f.data.get("ref")))
         return planned, skipped
 
-    def _plan_one(self, f: dict[str, Any], customer: str, now: datetime) -> PlannedDraft | None:
-        kind = KIND_OF[f["kind"]]
+    def _plan_one(self, f: StoredFinding, customer: str, now: datetime) -> PlannedDraft | None:
+        kind = KIND_OF[f.kind]
         store = self.store
-        cid = f["customer_id"]
+        cid = f.customer_id
         row = store.customers.find(customer) if customer else None
         rule = self.rules.customer(customer) if customer else None
         given = rule.language if rule is not None and rule.language_given else None
@@ -305,12 +307,14 @@ class Drafter:
         contacts = store.customers.contacts(
             cid, sorted(a.lower() for a in self.settings.me.addresses)
         )
-        parent = store.activity.message(f["message_key"]) if f.get("message_key") else None
+        parent: ParentMessage | None = (
+            store.activity.message(f.message_key) if f.message_key else None
+        )
         to_addr, to_name = _recipient(f, parent, contacts)
         if not to_addr:
             return None
-        account = (parent or {}).get("account") or next(iter(self.settings.accounts))
-        data = f["data"]
+        account = (parent.account if parent else None) or next(iter(self.settings.accounts))
+        data = f.data
         tz = self.settings.tz
         context: dict[str, Any] = {
             "customer": _Named(
@@ -329,29 +333,29 @@ class Drafter:
             "days_since_contact": data.get("days_since_contact"),
             "last_contact": _local_day(data.get("last_contact"), tz),
             "today": now.astimezone(tz).date().isoformat(),
-            "subject": (parent or {}).get("subject") or data.get("subject") or "",
+            "subject": (parent.subject if parent else "") or data.get("subject") or "",
             "issue": None,
             "promise": None,
             "order": None,
             "holiday": None,
         }
-        if f["kind"] == "issue":
+        if f.kind == "issue":
             context["issue"] = {
                 "category": data.get("category"), "severity": data.get("severity"),
                 "sentence": data.get("sentence") or "", "phrase": data.get("phrase") or "",
                 "subject": data.get("subject") or "",
                 "received": _local_day(data.get("received_at"), tz),
             }  # fmt: skip
-        elif f["kind"] == "promise":
+        elif f.kind == "promise":
             context["promise"] = {
                 "text": data.get("text") or "", "due": _local_day(data.get("due_at"), tz),
                 "made": _local_day(data.get("made_at"), tz), "subject": data.get("subject") or "",
             }  # fmt: skip
-        elif f["kind"] in ("progress", "problem"):
+        elif f.kind in ("progress", "problem"):
             context["order"] = _order_context(data, language, tz)
         template = self.templates.name_for(kind, language)
         subject, body = self.templates.render(template, context)
-        reply = parent is not None and f["kind"] in ("issue", "promise", "progress", "problem")
+        reply = parent is not None and f.kind in ("issue", "promise", "progress", "problem")
         return PlannedDraft(
             finding=f,
             kind=kind,
@@ -362,17 +366,20 @@ class Drafter:
             body=body,
             template=template,
             language=language,
-            in_reply_to=(parent or {}).get("message_id") if reply else None,
-            references=(parent or {}).get("references", []) if reply else [],
-            thread_key=f.get("thread_key"),
+            in_reply_to=parent.message_id if parent and reply else None,
+            references=list(parent.references) if parent and reply else [],
+            thread_key=f.thread_key,
         )
 
 
-def _order_context(data: dict[str, Any], language: str, tz: Any) -> dict[str, Any]:
+def _order_context(data: FindingData, language: str, tz: Any) -> dict[str, Any]:
     """An order finding's data (detect/progress.py) in the documented template shape."""
 
-    def label(entry: dict[str, Any], names: str = "labels", plain: str = "label") -> str:
-        return (entry.get(names) or {}).get(language) or entry.get(plain) or ""
+    def label(
+        entry: FindingData | TimelineEntry, names: str = "labels", plain: str = "label"
+    ) -> str:
+        loose: dict[str, Any] = dict(entry)  # a timeline entry, or the finding's own milestone
+        return (loose.get(names) or {}).get(language) or loose.get(plain) or ""
 
     by_name = {m.get("milestone"): m for m in data.get("timeline") or []}
 
@@ -401,12 +408,13 @@ def _order_context(data: dict[str, Any], language: str, tz: Any) -> dict[str, An
 
 
 def _recipient(
-    f: dict[str, Any], parent: dict[str, Any] | None, contacts: list[dict[str, Any]]
+    f: StoredFinding, parent: ParentMessage | None, contacts: list[dict[str, Any]]
 ) -> tuple[str, str]:
-    if f["kind"] in ("issue", "progress", "problem") and f["data"].get("contact"):
-        return f["data"]["contact"], clean_header(f["data"].get("contact_name"))
-    if f["kind"] in ("promise", "progress", "problem") and parent and parent.get("to"):
-        name, addr = parent["to"][0]
+    contact = f.data.get("contact")
+    if f.kind in ("issue", "progress", "problem") and contact:
+        return contact, clean_header(f.data.get("contact_name"))
+    if f.kind in ("promise", "progress", "problem") and parent and parent.to:
+        name, addr = parent.to[0]
         return addr, clean_header(name)
     if contacts:
         return contacts[0]["email"], clean_header(contacts[0]["name"])

@@ -18,9 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailkeeper.config import secrets
-from mailkeeper.detect.finding import parse_ts, ts
+from mailkeeper.detect.finding import parse_ts
 from mailkeeper.drafts.compose import PlannedDraft
 from mailkeeper.mailbox.draftbox import DraftBox, ImapDraftBox
+from mailkeeper.store import Store
+from mailkeeper.store.records import DraftRecord, NewDraft
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ class PublishReport:
 
 
 class Publisher:
-    def __init__(self, store: Any, settings: Any) -> None:
+    def __init__(self, store: Store, settings: Any) -> None:
         self.store = store
         self.settings = settings
 
@@ -59,69 +61,68 @@ class Publisher:
         pending = self.store.drafts.listing(("pending",))
         if not pending:
             return
-        at = ts(now) or ""
-        by_account: dict[str, list[dict[str, Any]]] = {}
+        at = now
+        by_account: dict[str, list[DraftRecord]] = {}
         for d in pending:
-            by_account.setdefault(d["account"], []).append(d)
+            by_account.setdefault(d.account, []).append(d)
         for name, drafts in by_account.items():
             account = self.settings.accounts.get(name)
             if account is None:
                 continue
             with open_draftbox(account) as box:
                 present = box.draft_keys()
-                sent_keys = box.sent_keys(d["key"] for d in drafts)
+                sent_keys = box.sent_keys(d.key for d in drafts)
                 # recorded but never added (a run killed in between): add it now
                 for d in drafts:
-                    if not d["appended"]:
-                        if d["key"] not in present:
-                            box.append_draft(self.store.drafts.raw(d["id"]))
-                            present.add(d["key"])
+                    if not d.appended:
+                        if d.key not in present:
+                            box.append_draft(self.store.drafts.raw(d.id))
+                            present.add(d.key)
                         with self.store.transaction():
-                            self.store.drafts.set_appended(d["id"])
-                        d["appended"] = 1
+                            self.store.drafts.set_appended(d.id)
             with self.store.transaction():
                 for d in drafts:
                     self._reconcile_one(d, present, sent_keys, now, at, report)
 
     def _reconcile_one(
         self,
-        d: dict[str, Any],
+        d: DraftRecord,
         present: set[str],
         sent_keys: set[str],
         now: datetime,
-        at: str,
+        at: datetime,
         report: PublishReport,
     ) -> None:
-        finding = self.store.findings.get(d["finding_id"])
-        if d["key"] in sent_keys or self._sent_by_mail(d):
-            self.store.drafts.set_state(d["id"], "sent", at)
+        finding = self.store.findings.get(d.finding_id)
+        if d.key in sent_keys or self._sent_by_mail(d):
+            self.store.drafts.set_state(d.id, "sent", at)
             report.sent += 1
-        elif d["key"] in present:
-            if finding is not None and finding["state"] not in LIVE_STATES:
-                self.store.drafts.set_state(d["id"], "obsolete", at)
+        elif d.key in present:
+            if finding is not None and finding.state not in LIVE_STATES:
+                self.store.drafts.set_state(d.id, "obsolete", at)
                 report.obsolete += 1
             else:
                 report.still_there += 1
         else:
-            days = self.settings.drafts.cooldown(d["kind"])
-            until = ts(now + timedelta(days=days))
-            self.store.drafts.set_state(d["id"], "dismissed", at, until)
+            days = self.settings.drafts.cooldown(d.kind)
+            until = now + timedelta(days=days)
+            self.store.drafts.set_state(d.id, "dismissed", at, until)
             report.dismissed += 1
 
-    def _sent_by_mail(self, d: dict[str, Any]) -> bool:
+    def _sent_by_mail(self, d: DraftRecord) -> bool:
         """The rep's real mail to the draft's address after it was made, in its thread (a
         reply) or with its subject (a new message): the draft went out, edited or not."""
-        for m in self.store.activity.sent_after(d["created_at"], d["to_addr"]):
-            if d["thread_key"] and m["thread_key"] == d["thread_key"]:
+        for m in self.store.activity.sent_after(d.created_at, d.to_addr):
+            if d.thread_key and m.thread_key == d.thread_key:
                 return True
-            if m["subject"].strip().lower() == d["subject"].strip().lower():
+            if m.subject.strip().lower() == d.subject.strip().lower():
                 return True
         return False
 
     def publish(self, planned: list[PlannedDraft], now: datetime, report: PublishReport) -> None:
         """Add each draft to its account's Drafts folder and record it. A Drafts folder that
         does not exist is reported, never created."""
-        at = ts(now) or ""
+        at = now
         by_account: dict[str, list[PlannedDraft]] = {}
         for d in planned:
             by_account.setdefault(d.account, []).append(d)
@@ -138,22 +139,22 @@ class Publisher:
                     # (reconcile) instead of making a second draft for the finding
                     with self.store.transaction():
                         did = self.store.drafts.add(
-                            {
-                                "key": d.key,
-                                "finding_id": d.finding["id"],
-                                "kind": d.kind,
-                                "customer_id": d.finding["customer_id"],
-                                "account": name,
-                                "folder": folder,
-                                "to_addr": d.to_addr,
-                                "subject": d.subject,
-                                "message_id": d.message_id.strip("<>"),
-                                "in_reply_to": d.in_reply_to,
-                                "thread_key": d.thread_key,
-                                "template": d.template,
-                                "language": d.language,
-                                "created_at": at,
-                            },  # fmt: skip
+                            NewDraft(
+                                key=d.key,
+                                finding_id=d.finding.id,
+                                kind=d.kind,
+                                customer_id=d.finding.customer_id,
+                                account=name,
+                                folder=folder,
+                                to_addr=d.to_addr,
+                                subject=d.subject,
+                                message_id=d.message_id.strip("<>"),
+                                in_reply_to=d.in_reply_to,
+                                thread_key=d.thread_key,
+                                template=d.template,
+                                language=d.language,
+                                created_at=at,
+                            ),  # fmt: skip
                             d.raw,
                         )
                     box.append_draft(d.raw)

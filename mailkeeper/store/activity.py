@@ -4,9 +4,12 @@ recent linked messages. Read-only."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import UTC, datetime
 
 from mailkeeper.store.db import Database
+from mailkeeper.store.records import ContactFacts, LinkedMessage, ParentMessage, SentMail
+from mailkeeper.store.records import from_iso as _dt
+from mailkeeper.store.records import to_iso as _iso
 
 # A message's time for detection: its Date, except that mail dated up to a day after it was
 # first stored (a sender's clock or zone a little wrong) counts from its arrival, so it is
@@ -46,54 +49,66 @@ _RECENT = f"""
 """
 
 
+# the SQL selects dated rows only: never used, it keeps `date` a datetime for mypy
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
 class ActivityStore:
     def __init__(self, db: Database) -> None:
         self.conn = db.conn
 
-    def contact(self, as_of: str, year_ago: str) -> list[dict[str, Any]]:
+    def contact(self, as_of: datetime, year_ago: datetime) -> list[ContactFacts]:
         """Every customer with its last real outbound and inbound dates as of `as_of`, the
         date of its first message, and its activity since `year_ago` (messages, contacts)."""
-        keys = (
-            "id", "name", "tier", "status", "language", "last_outbound", "last_inbound",
-            "first_message", "messages", "messages_year", "contacts_year",
-        )  # fmt: skip
+        year = _iso(year_ago)
         return [
-            dict(zip(keys, r, strict=True))
-            for r in self.conn.execute(_CONTACT, (year_ago, year_ago, as_of))
+            ContactFacts(
+                id=r[0],
+                name=r[1],
+                tier=r[2],
+                status=r[3],
+                language=r[4],
+                last_outbound=_dt(r[5]),
+                last_inbound=_dt(r[6]),
+                first_message=_dt(r[7]),
+                messages=r[8],
+                messages_year=r[9],
+                contacts_year=r[10],
+            )  # fmt: skip
+            for r in self.conn.execute(_CONTACT, (year, year, _iso(as_of)))
         ]
 
-    def recent(self, since: str, until: str) -> list[dict[str, Any]]:
-        """Linked messages dated from `since` to `until`, oldest first; one row per message
+    def recent(self, since: datetime, until: datetime) -> list[LinkedMessage]:
+        """Linked messages dated from `since` to `until`, oldest first; one record per message
         and customer it is linked to, when the customer's own people are its other party
         (links.contact: an outsider's mail in the thread opens and closes nothing)."""
         out = []
-        for r in self.conn.execute(_RECENT, (since, until, until, until)):
-            to = [e for _, e in json.loads(r[11] or "[]")]
-            cc = [e for _, e in json.loads(r[12] or "[]")]
+        until_iso = _iso(until)
+        for r in self.conn.execute(_RECENT, (_iso(since), until_iso, until_iso, until_iso)):
             out.append(
-                {
-                    "key": r[0],
-                    "customer_id": r[1],
-                    "date": r[2],
-                    "direction": r[3],
-                    "is_auto": bool(r[4]),
-                    "is_bulk": bool(r[5]),
-                    "thread_key": r[6],
-                    "message_id": r[7],
-                    "in_reply_to": r[8],
-                    "from": r[9],
-                    "from_name": r[10],
-                    "to": to,
-                    "cc": cc,
-                    "subject": r[13] or "",
-                    "text": r[14] if (r[14] or "").strip() else (r[15] or ""),
-                    "language": r[16],
-                    "rowid": r[17],
-                }  # fmt: skip
+                LinkedMessage(
+                    key=r[0],
+                    customer_id=r[1],
+                    date=_dt(r[2]) or _NEVER,
+                    direction=r[3],
+                    is_auto=bool(r[4]),
+                    is_bulk=bool(r[5]),
+                    thread_key=r[6],
+                    message_id=r[7],
+                    in_reply_to=r[8],
+                    sender=r[9],
+                    sender_name=r[10] or "",
+                    to=tuple(e for _, e in json.loads(r[11] or "[]")),
+                    cc=tuple(e for _, e in json.loads(r[12] or "[]")),
+                    subject=r[13] or "",
+                    text=r[14] if (r[14] or "").strip() else (r[15] or ""),
+                    language=r[16],
+                    rowid=r[17],
+                )  # fmt: skip
             )
         return out
 
-    def message(self, key: str) -> dict[str, Any] | None:
+    def message(self, key: str) -> ParentMessage | None:
         """The headers a reply needs of one message, and the account that holds it."""
         r = self.conn.execute(
             "SELECT m.message_id, m.refs, m.subject, m.from_email, m.from_name, m.to_json, "
@@ -103,11 +118,12 @@ class ActivityStore:
         ).fetchone()
         if r is None:
             return None
-        return {
-            "message_id": r[0], "references": json.loads(r[1] or "[]"), "subject": r[2] or "",
-            "from": r[3], "from_name": r[4] or "", "to": json.loads(r[5] or "[]"),
-            "thread_key": r[6], "language": r[7], "account": r[8],
-        }  # fmt: skip
+        return ParentMessage(
+            message_id=r[0], references=tuple(json.loads(r[1] or "[]")), subject=r[2] or "",
+            sender=r[3], sender_name=r[4] or "",
+            to=tuple((name, addr) for name, addr in json.loads(r[5] or "[]")),
+            thread_key=r[6], language=r[7], account=r[8],
+        )  # fmt: skip
 
     def customer_language(self, customer_id: int) -> str | None:
         """The most common language of the customer's own (inbound) mail."""
@@ -131,21 +147,21 @@ class ActivityStore:
             )
         ]
 
-    def sent_after(self, since: str, to_addr: str) -> list[dict[str, Any]]:
+    def sent_after(self, since: datetime, to_addr: str) -> list[SentMail]:
         """The rep's real mail to `to_addr` dated `since` or later (did a draft go out?)."""
         out = []
         for key, subject, thread, to_json, cc_json in self.conn.execute(
             "SELECT m.key, m.subject, m.thread_key, m.to_json, m.cc_json FROM messages m "
             "WHERE m.direction = 'outbound' AND m.is_auto = 0 AND m.date >= ?",
-            (since,),
+            (_iso(since),),
         ):
             emails = {e for _, e in json.loads(to_json or "[]") + json.loads(cc_json or "[]")}
             if to_addr in emails:
-                out.append({"key": key, "subject": subject or "", "thread_key": thread})
+                out.append(SentMail(key=key, subject=subject or "", thread_key=thread))
         return out
 
-    def latest_date(self) -> str | None:
-        return self.conn.execute("SELECT MAX(date) FROM messages").fetchone()[0]
+    def latest_date(self) -> datetime | None:
+        return _dt(self.conn.execute("SELECT MAX(date) FROM messages").fetchone()[0])
 
     def last_rowid(self) -> int:
         return int(self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM messages").fetchone()[0])

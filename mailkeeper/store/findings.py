@@ -4,10 +4,22 @@ history (finding_events), snoozes, and the cached judgement of each message's te
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from mailkeeper.store.db import Database, now_iso
+from mailkeeper.store.records import (
+    Explain,
+    Finding,
+    FindingData,
+    FindingEvent,
+    Judgement,
+    Promise,
+    StoredFinding,
+)
+from mailkeeper.store.records import from_iso as _dt
+from mailkeeper.store.records import to_iso as _iso
 
 FINDING_COLUMNS = (
     "id, key, kind, customer_id, state, message_key, thread_key, opened_at, due_at, closed_at, "
@@ -16,11 +28,19 @@ FINDING_COLUMNS = (
 _FIELDS = [c.strip() for c in FINDING_COLUMNS.split(",")]
 
 
-def _row(r: Sequence[Any]) -> dict[str, Any]:
-    d = dict(zip(_FIELDS, r, strict=True))
-    d["data"] = json.loads(d["data"])
-    d["explain"] = json.loads(d["explain"])
-    return d
+def _row(r: Sequence[Any]) -> StoredFinding:
+    fid, key, kind, cid, state, mkey, thread, opened, due, closed, rank, data, explain = r[:13]
+    return StoredFinding(
+        id=fid, key=key, kind=kind, customer_id=cid, state=state, message_key=mkey,
+        thread_key=thread, opened_at=_dt(opened) or _dt(r[13]) or _EPOCH, due_at=_dt(due),
+        closed_at=_dt(closed), rank=rank if rank is not None else 0.0,
+        data=cast(FindingData, json.loads(data)), explain=cast(Explain, json.loads(explain)),
+        first_seen_at=_dt(r[13]), updated_at=_dt(r[14]),
+    )  # fmt: skip
+
+
+# opened_at is NOT NULL in the schema; this only keeps the record's type honest
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class FindingStore:
@@ -29,7 +49,7 @@ class FindingStore:
         self.conn = db.conn
 
     # ------------------------------------------------------------------ findings
-    def by_keys(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    def by_keys(self, keys: Iterable[str]) -> dict[str, StoredFinding]:
         return {
             r[1]: _row(r)
             for r in self.db.select_in(
@@ -37,25 +57,24 @@ class FindingStore:
             )
         }
 
-    def save(self, finding: dict[str, Any], at: str, event: str | None, note: str | None) -> int:
-        """Insert or update the finding with finding['key']; record `event` in its history
+    def save(self, finding: Finding, at: datetime, event: str | None, note: str | None) -> int:
+        """Insert or update the finding with finding.key; record `event` in its history
         when given. Returns its id."""
-        data = json.dumps(finding["data"], ensure_ascii=False, sort_keys=True)
-        explain = json.dumps(finding["explain"], ensure_ascii=False)
+        data = json.dumps(finding.data, ensure_ascii=False, sort_keys=True)
+        explain = json.dumps(finding.explain, ensure_ascii=False)
         values = (
-            finding["kind"], finding["customer_id"], finding["state"], finding.get("message_key"),
-            finding.get("thread_key"), finding["opened_at"], finding.get("due_at"),
-            finding.get("closed_at"), finding.get("rank"), data, explain,
+            finding.kind, finding.customer_id, finding.state, finding.message_key,
+            finding.thread_key, _iso(finding.opened_at), _iso(finding.due_at),
+            _iso(finding.closed_at), finding.rank, data, explain,
         )  # fmt: skip
-        row = self.conn.execute(
-            "SELECT id FROM findings WHERE key = ?", (finding["key"],)
-        ).fetchone()
+        when = _iso(at)
+        row = self.conn.execute("SELECT id FROM findings WHERE key = ?", (finding.key,)).fetchone()
         if row is None:
             cur = self.conn.execute(
                 "INSERT INTO findings (kind, customer_id, state, message_key, thread_key, "
                 "opened_at, due_at, closed_at, rank, data, explain, key, first_seen_at, "
                 "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (*values, finding["key"], at, at),
+                (*values, finding.key, when, when),
             )
             fid = int(cur.lastrowid or 0)
         else:
@@ -64,33 +83,33 @@ class FindingStore:
                 "UPDATE findings SET kind = ?, customer_id = ?, state = ?, message_key = ?, "
                 "thread_key = ?, opened_at = ?, due_at = ?, closed_at = ?, rank = ?, data = ?, "
                 "explain = ?, updated_at = ? WHERE id = ?",
-                (*values, at, fid),
+                (*values, when, fid),
             )
         if event is not None:
             self.add_event(fid, at, event, note)
         return fid
 
-    def add_event(self, finding_id: int, at: str, state: str, note: str | None = None) -> None:
+    def add_event(self, finding_id: int, at: datetime, state: str, note: str | None = None) -> None:
         self.conn.execute(
             "INSERT INTO finding_events (finding_id, at, state, note) VALUES (?, ?, ?, ?)",
-            (finding_id, at, state, note),
+            (finding_id, _iso(at), state, note),
         )
 
-    def set_state(self, finding_id: int, state: str, at: str, note: str | None) -> None:
+    def set_state(self, finding_id: int, state: str, at: datetime, note: str | None) -> None:
         self.conn.execute(
             "UPDATE findings SET state = ?, closed_at = COALESCE(closed_at, ?), updated_at = ? "
             "WHERE id = ?",
-            (state, at, now_iso(), finding_id),
+            (state, _iso(at), now_iso(), finding_id),
         )
         self.add_event(finding_id, at, state, note)
 
-    def get(self, finding_id: int) -> dict[str, Any] | None:
+    def get(self, finding_id: int) -> StoredFinding | None:
         r = self.conn.execute(
             f"SELECT {FINDING_COLUMNS} FROM findings WHERE id = ?", (finding_id,)
         ).fetchone()
         return _row(r) if r else None
 
-    def listing(self, kind: str, states: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    def listing(self, kind: str, states: Sequence[str] | None = None) -> list[StoredFinding]:
         sql = f"SELECT {FINDING_COLUMNS} FROM findings WHERE kind = ?"
         args: list[Any] = [kind]
         if states:
@@ -99,7 +118,7 @@ class FindingStore:
         sql += " ORDER BY rank DESC, opened_at, id"
         return [_row(r) for r in self.conn.execute(sql, args)]
 
-    def live(self, kinds: Sequence[str], states: Sequence[str]) -> list[dict[str, Any]]:
+    def live(self, kinds: Sequence[str], states: Sequence[str]) -> list[StoredFinding]:
         """Findings of `kinds` in one of `states` (what a scan may still change)."""
         return [
             _row(r)
@@ -110,9 +129,9 @@ class FindingStore:
             )
         ]
 
-    def events(self, finding_id: int) -> list[dict[str, Any]]:
+    def events(self, finding_id: int) -> list[FindingEvent]:
         return [
-            {"at": r[0], "state": r[1], "note": r[2]}
+            FindingEvent(at=_dt(r[0]) or _EPOCH, state=r[1], note=r[2])
             for r in self.conn.execute(
                 "SELECT at, state, note FROM finding_events WHERE finding_id = ? ORDER BY id",
                 (finding_id,),
@@ -127,19 +146,23 @@ class FindingStore:
         )
 
     # ------------------------------------------------------------------ snoozes
-    def snooze(self, customer_id: int, until: str) -> None:
+    def snooze(self, customer_id: int, until: datetime) -> None:
         self.conn.execute(
             "INSERT INTO snoozes (customer_id, until, set_at) VALUES (?, ?, ?) "
             "ON CONFLICT(customer_id) DO UPDATE SET until = excluded.until, "
             "set_at = excluded.set_at",
-            (customer_id, until, now_iso()),
+            (customer_id, _iso(until), now_iso()),
         )
 
-    def snoozes(self) -> dict[int, str]:
-        return dict(self.conn.execute("SELECT customer_id, until FROM snoozes"))
+    def snoozes(self) -> dict[int, datetime]:
+        return {
+            cid: dt
+            for cid, until in self.conn.execute("SELECT customer_id, until FROM snoozes")
+            if (dt := _dt(until)) is not None
+        }
 
     # ------------------------------------------------------------------ judgements
-    def judgements(self, keys: Iterable[str], rules: str) -> dict[str, dict[str, Any]]:
+    def judgements(self, keys: Iterable[str], rules: str) -> dict[str, Judgement]:
         """Cached judgements of `keys` made under the rules with fingerprint `rules`."""
         if not rules.isalnum():  # it goes into the SQL text: a hex digest only
             raise ValueError(f"not a rules fingerprint: {rules!r}")
@@ -149,17 +172,13 @@ class FindingStore:
             f"FROM judgements WHERE rules = '{rules}' AND message_key IN ({{ids}})",
             keys,
         ):
-            out[key] = {
-                "needs_answer": bool(needs),
-                "category": cat,
-                "severity": sev,
-                "phrase": phrase,
-                "sentence": sentence,
-                "promises": json.loads(promises),
-            }
+            out[key] = Judgement(
+                needs_answer=bool(needs), category=cat, severity=sev, phrase=phrase,
+                sentence=sentence, promises=tuple(_promise(p) for p in json.loads(promises)),
+            )  # fmt: skip
         return out
 
-    def save_judgements(self, rules: str, judged: dict[str, dict[str, Any]]) -> None:
+    def save_judgements(self, rules: str, judged: Mapping[str, Judgement]) -> None:
         self.conn.executemany(
             "INSERT OR REPLACE INTO judgements (message_key, rules, needs_answer, category, "
             "severity, phrase, sentence, promises) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -167,13 +186,24 @@ class FindingStore:
                 (
                     key,
                     rules,
-                    int(j["needs_answer"]),
-                    j.get("category"),
-                    j.get("severity"),
-                    j.get("phrase"),
-                    j.get("sentence"),
-                    json.dumps(j.get("promises") or [], ensure_ascii=False),
+                    int(j.needs_answer),
+                    j.category,
+                    j.severity,
+                    j.phrase,
+                    j.sentence,
+                    json.dumps([_promise_json(p) for p in j.promises], ensure_ascii=False),
                 )  # fmt: skip
                 for key, j in judged.items()
             ],
         )
+
+
+# a promise in the judgements table: the keys and text of the JSON written before records
+def _promise(p: dict[str, Any]) -> Promise:
+    return Promise(sentence=p["sentence"], phrase=p["phrase"], kind=p["kind"],
+                   due_at=_dt(p["due_at"]) or _EPOCH, why=p["why"])  # fmt: skip
+
+
+def _promise_json(p: Promise) -> dict[str, str]:
+    return {"sentence": p.sentence, "phrase": p.phrase, "kind": p.kind,
+            "due_at": _iso(p.due_at) or "", "why": p.why}  # fmt: skip
