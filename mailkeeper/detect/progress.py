@@ -300,13 +300,11 @@ def order_statuses(facts: list[OrderFacts], now: datetime, tz: tzinfo) -> list[O
 
 def order_timelines(
     facts: list[OrderFacts], now: datetime, tz: tzinfo
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[TimelineEntry]]:
     """ref -> each milestone planned against actual (the report site's chart), for the orders
     `order_statuses` lists."""
     return {
-        f.order["ref"]: _Order(f, now, tz).timeline()
-        for f in facts
-        if (f.order["confirmed_at"] or "") <= (ts(now) or "")
+        f.order.ref: _Order(f, now, tz).timeline() for f in facts if f.order.confirmed_at <= now
     }
 
 

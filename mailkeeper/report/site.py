@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ class Extras:
     monthly: dict[int, dict[str, list[int]]]  # id -> month -> [received, sent]
     last_messages: dict[int, list[dict[str, Any]]]  # id -> newest first
     contacts: dict[int, list[dict[str, Any]]]
-    timelines: dict[str, list[dict[str, Any]]]  # order ref -> milestones
+    timelines: Mapping[str, Sequence[Mapping[str, Any]]]  # order ref -> milestones
 
 
 def _env() -> jinja2.Environment:
