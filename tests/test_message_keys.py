@@ -33,7 +33,9 @@ CORPUS_KEYS = {
     "enron-sample/allen-p/contacts/2_": "e788757c29a0c7a7d1f450bee0a142be",
     "enron-sample/arnold-j/active_international/1_": "27ded2ebac81fa55bd7b96ae3884caca",
     "mimekit/messages/body.2.txt": "7efab526af1568621050618ad337520c",
-    "mimekit/messages/issue358.txt": "d46b3a60ff7a469f3432a6923fc9e300",
+    # Changed on purpose (issue 19.1): `From: a@x <b@y>` was stored as sender a@x, the display
+    # name; the address is b@y, and the sender is part of the key.
+    "mimekit/messages/issue358.txt": "41e27580bbfc5333e339c26c7c6de569",
     "mimekit/tnef/garbage-at-end.tnef": "a9ed757a6a49ebc5f32e5de12461e74e",
     "openbmc-list/big5/9c03f0aff1aca6ee47f05e70a7e903fc467f4e43.eml": "b33f064e6919bd7c957afe48dafc6a41",
     "openbmc-list/calendar/ba0127266b0f73b7807b600b1a05d5f5184ce50e.eml": "d89ec2a6b0aa794218454b251a05d955",
@@ -97,7 +99,7 @@ CORPUS_KEYS = {
     "spamassassin-tdata/spam/extracttext/gtube_b64_oct.eml": "125b135be3e3cf0ec336becdb2e112f4",
     "spamassassin-tdata/spam/unicode1": "8c0c63b05352eace7b4a0e735125228a",
     "spamassassin-tdata/welcomelists/networkworld": "b3a622571ac97bdb9a86f1df9893d2e1",
-    "spamscope-mail-parser/mail_test_19": "069c252e6de2600a0b39f079cc7eb18c",
+    "spamscope-mail-parser/mail_test_19": "a4ee155c217eb84b737f3440986fa5bc",  # as issue358
     "stalwart-mail-parser/malformed/014.eml": "d456caf28b8492de8e68b73c62bb57e4",
     "stalwart-mail-parser/thirdparty/001.eml": "3c67d0f7d03ff1d9582b7d20526a179e",
     "talon/standard_replies/android.eml": "c9a3b82e9bda11a5a36750e2a2e3ab39",
