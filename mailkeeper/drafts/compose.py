@@ -10,6 +10,7 @@ harmless part of the name). Nothing here touches a mailbox: publish.py adds the 
 
 from __future__ import annotations
 
+import email
 import email.policy
 import email.utils
 import logging
@@ -302,6 +303,30 @@ def build_message(d: PlannedDraft, me: Any, now: datetime, tz: Any = None) -> by
     )
     d.raw = msg.as_bytes()
     return d.raw
+
+
+PLACEHOLDER = re.compile(r"\[\[[^\[\]\n]{1,300}\]\]")
+
+
+def placeholders(raw: bytes) -> list[str]:
+    """The [[...]] placeholders in a draft's text: facts the rep must still add."""
+    from mailkeeper.drafts.flowed import unflow
+
+    if not raw:
+        return []
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    part = msg.get_body(("plain",)) if isinstance(msg, EmailMessage) else None
+    try:
+        text = part.get_content() if part is not None else ""
+    except (LookupError, ValueError):
+        return []
+    return PLACEHOLDER.findall(unflow(text))
+
+
+def readable_headers(raw: bytes) -> dict[str, str]:
+    """A draft's headers decoded (for a dry run the rep can proofread)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return {k: str(v) for k, v in msg.items() if k.lower() != "content-transfer-encoding"}
 
 
 # ----------------------------------------------------------------------------- planning
