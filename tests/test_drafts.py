@@ -15,7 +15,6 @@ from imapclient import IMAPClient
 
 from mailkeeper.app import App
 from mailkeeper.drafts.compose import KIND_OF, Templates
-from mailkeeper.errors import ConfigError
 
 AS_OF = datetime(2027, 1, 6, 10, 0, tzinfo=UTC)
 CUSTOMERS = """\
@@ -182,6 +181,7 @@ SAMPLE = {
                 "subject": "Quote", "days_late": 0},
     "order": {"ref": "LF-2291", "last_milestone": "production started",
               "next_milestone": "inspection passed", "next_due_at": "2027-01-20",
+              "next_late": False,
               "problem": "The veneer supplier is 5 days late.",
               "timeline": [{"milestone": "deposit received", "done_at": "2026-12-01",
                             "planned_at": "2026-12-01", "note": ""},

@@ -119,7 +119,10 @@ def test_a_contacts_entry_in_customers_yaml_is_checked_with_file_and_line(tmp_pa
 # ----------------------------------------------------------------------------- line form
 def test_flowed_text_wraps_at_72_columns_and_reflows() -> None:
     para = "It has been a while since we last spoke, so I wanted to check in. " * 4
-    zh = "想跟您确认一下：最近的订单和产品使用情况是否顺利？如果有任何需要改进的地方，请一定告诉我。" * 2
+    zh = (
+        "想跟您确认一下：最近的订单和产品使用情况是否顺利？如果有任何需要改进的地方，请一定告诉我。"
+        * 2
+    )
     text = f"Dear Jane,\n\n{para.strip()}\n> not a quote\nFrom here\n\n{zh}\n-- \nAmy"
     out = flow(text)
     assert max(len(line) for line in out.split("\n")) <= 72
@@ -196,7 +199,9 @@ def test_a_broken_template_skips_only_its_kind_and_says_which(tmp_path: Path) ->
     assert "added issue_ack to tom@birch.co.uk" in out  # the other kinds are drafted
     assert "check_in" in err and f"{bad}:4" in err
     assert "contact has no field 'nmae'; its fields: email, name" in err  # not a class name
-    kinds = [_parse(p.read_bytes())["Subject"] for p in (box.folder_dir("Drafts") / "cur").iterdir()]
+    kinds = [
+        _parse(p.read_bytes())["Subject"] for p in (box.folder_dir("Drafts") / "cur").iterdir()
+    ]
     assert kinds == ["Re: Broken"]
     code, out, _ = _cli(cfg, "status", "--json")
     warnings = json.loads(out)["warnings"]

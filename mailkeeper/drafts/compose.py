@@ -155,8 +155,7 @@ class Templates:
             ) from e
         except RecursionError as e:
             raise ConfigError(
-                f"template {path}:{_line_of(e, path)}: a macro or include calls itself "
-                "without end",
+                f"template {path}:{_line_of(e, path)}: a macro or include calls itself without end",
                 ["give the recursion an end, or write the text out"],
             ) from e
         except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as e:
@@ -226,6 +225,7 @@ def sample_context(kind: str) -> dict[str, Any]:
         context["order"] = {
             "ref": "LF-2291", "last_milestone": "Deposit received", "milestone": None,
             "next_milestone": "Materials ordered", "next_due_at": "2027-01-10",
+            "next_late": False,
             "problem": "The veneer arrives 5 days late." if kind == "problem" else None,
             "timeline": [{"milestone": "Deposit received", "planned_at": "2027-01-03",
                           "done_at": "2027-01-04", "note": ""}],
@@ -453,12 +453,16 @@ class Drafter:
         tz = self.settings.tz
         latest = None
         parent_key = f.get("message_key")
-        if f["kind"] == "issue":  # answer the contact's latest mail (a chaser, a new thread)
-            latest = self._latest_from(cid, data.get("contact") or "", data.get("received_at"))
-            if latest is not None and latest["key"] != parent_key:
+        group = [f]
+        if f["kind"] == "issue":
+            # one answer per contact: to their latest mail about what is open (a chaser in
+            # an issue's thread, or an issue of theirs in a new thread)
+            group = (open_issues or {}).get(_issue_key(f)) or [f]
+            latest = self._latest_about(cid, data.get("contact") or "", group)
+            if latest is not None:
                 parent_key = latest["key"]
-            else:
-                latest = None
+                if latest["key"] in {g.get("message_key") for g in group}:
+                    latest = None  # an issue itself, not a chaser
         parent = store.activity.message(parent_key) if parent_key else None
         to_addr, to_name = _recipient(f, parent, contacts)
         if not to_addr:
@@ -470,8 +474,10 @@ class Drafter:
                 customer,
                 "customer",
                 tier=data.get("tier") or (row or {}).get("tier"),
-                contacts=[_Named(c["name"] or c["email"], "contact", email=c["email"])
-                          for c in contacts[:5]],
+                contacts=[
+                    _Named(c["name"] or c["email"], "contact", email=c["email"])
+                    for c in contacts[:5]
+                ],
             ),  # fmt: skip
             "contact": _Named(hello.name or to_addr, "contact", email=to_addr),
             "contact_name": hello.name,
@@ -496,7 +502,6 @@ class Drafter:
         }
         if f["kind"] == "issue":
             context["issue"] = _issue_context(f, tz)
-            group = (open_issues or {}).get(_issue_key(f)) or [f]
             context["issues"] = [
                 _issue_context(g, tz)
                 for g in sorted(group, key=lambda g: g["data"].get("received_at") or "")
@@ -516,6 +521,8 @@ class Drafter:
             }  # fmt: skip
         elif f["kind"] in ("progress", "problem"):
             context["order"] = _order_context(data, language, tz)
+            due = context["order"]["next_due_at"]
+            context["order"]["next_late"] = bool(due) and due < context["today"]
         template = self.templates.name_for(kind, language)
         subject, body = self.templates.render(template, context)
         reply = parent is not None and f["kind"] in ("issue", "promise", "progress", "problem")
@@ -531,17 +538,28 @@ class Drafter:
             language=language,
             in_reply_to=(parent or {}).get("message_id") if reply else None,
             references=(parent or {}).get("references", []) if reply else [],
-            thread_key=((parent or {}).get("thread_key") if latest else None)
-            or f.get("thread_key"),
+            # the thread the draft answers in: a reply there means the rep sent it
+            thread_key=((parent or {}).get("thread_key") if reply else None) or f.get("thread_key"),
         )
 
-    def _latest_from(self, cid: int, address: str, since: str | None) -> dict[str, Any] | None:
-        """The contact's latest mail to the customer's thread or a new one, from `since` on."""
+    def _latest_about(
+        self, cid: int, address: str, group: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The contact's latest mail that is one of the open issues `group` or follows one in
+        its thread (a chaser), newest first; None when there is none."""
         address = address.lower()
+        since = min(g["data"].get("received_at") or "" for g in group)
+        keys = {g.get("message_key") for g in group}
+        threads = {g.get("thread_key") for g in group} - {None}
         for m in self.store.customers.timeline(cid, 200):  # newest first
-            if since and m["date"] < since:
+            if m["date"] < since:
                 return None
-            if m["direction"] == "inbound" and (m["from"] or "").lower() == address:
+            if m["direction"] != "inbound" or (m["from"] or "").lower() != address:
+                continue
+            if m["key"] in keys:
+                return m
+            found = self.store.activity.message(m["key"])
+            if found is not None and found.get("thread_key") in threads:
                 return m
         return None
 

@@ -137,6 +137,4 @@ class ImapDraftBox:
     def append_draft(self, raw: bytes) -> None:
         folder = self.drafts_folder()
         # \\Seen as mail clients save their drafts: not "new mail" in the Drafts folder
-        self.client.append(
-            folder, raw, flags=(b"\\Draft", b"\\Seen"), msg_time=datetime.now(UTC)
-        )
+        self.client.append(folder, raw, flags=(b"\\Draft", b"\\Seen"), msg_time=datetime.now(UTC))
