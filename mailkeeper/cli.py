@@ -524,6 +524,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     for a in s["accounts"]:
         for w in a["warnings"]:
             click.echo(f"warning: {a['name']}: {w}")
+    for w in s.get("warnings", []):
+        click.echo(f"warning: {w}")
     for a in s["accounts"]:
         _table(
             ["folder", "role", "uidvalidity", "last uid", "messages", "synced"],

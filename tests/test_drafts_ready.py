@@ -364,3 +364,19 @@ def test_a_template_cannot_exhaust_the_machine(tmp_path: Path, bomb: str) -> Non
     assert f"check_in.en.txt.j2:{line}:" in message
     assert advice  # what to do
     assert float(seconds) < 10
+
+
+def test_a_message_that_cannot_be_written_skips_only_its_draft(tmp_path: Path) -> None:
+    box = MaildirBox(tmp_path / "Maildir")
+    box.folder_dir("Drafts")
+    box.deliver("Sent", make_mail(ME, "ingrid@fjord.no", "Offer", date=ago(3)))
+    _complaint(box, "ingrid@fjord.no", "Colour", "The colour is wrong, we are very disappointed.",
+               ago(1))  # fmt: skip
+    raw = make_mail("placeholder@birch.co.uk", ME, "Broken", "Two chairs arrived broken.",
+                    date=ago(1))  # fmt: skip
+    # an address with a non-ASCII local part: an ASCII message cannot carry it in To
+    box.deliver("INBOX", raw.replace(b"placeholder@", "jürgen@".encode()))
+    with App.from_config(box.config(tmp_path / "cfg", CUSTOMERS)) as app:
+        r = app.draft(as_of=AS_OF)
+    assert [d["to"] for d in r["added"] if d["kind"] == "issue_ack"] == ["ingrid@fjord.no"]
+    assert any("jürgen@birch.co.uk" in w or "cannot be written" in w for w in r["waiting"])
