@@ -311,7 +311,7 @@ def test_a_late_promise_says_so_and_drafts_lists_its_placeholder(tmp_path: Path)
     assert "added promise_followup to tom@birch.co.uk" in out
     [path] = (box.folder_dir("Drafts") / "cur").iterdir()
     text = unflow(_parse(path.read_bytes()).get_content())
-    assert "I am sorry it comes late" in text
+    assert "I am sorry this comes later than promised" in text
     code, out, _ = _cli(cfg, "drafts", "--json")
     [row] = json.loads(out)
     assert row["placeholders"] == ["[[the update you promised, or a note that it is attached]]"]
