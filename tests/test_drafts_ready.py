@@ -97,6 +97,7 @@ def test_greetings_per_language_and_the_contacts_entry_wins() -> None:
         "Dear Fjord AS team,"
     )
     assert greeting("x@fjord.no", "", "en", "fjord.no").salutation == "Hello,"
+    assert greeting("info@fjord.no", "info", "en", "Fjord AS").salutation == "Dear Fjord AS team,"
     assert greeting("li@hm.cn", "李经理", "zh", "华美家居").salutation == "李经理，您好！"
     assert greeting("li@hm.cn", "li@hm.cn", "zh").salutation == "您好！"
 

@@ -73,6 +73,9 @@ def greeting(
                 return Greeting(name, c.salutation)
             return Greeting(name, forms[0].format(name=name))
     name = person_name(display)
+    local = re.sub(r"[._-]", "", address.partition("@")[0]).casefold()
+    if name and re.sub(r"[ ._-]", "", name).casefold() == local and len(name.split()) == 1:
+        name = ""  # "info <info@...>", "jdoe <jdoe@...>": the mailbox's name, not a person's
     if name:
         return Greeting(name, forms[0].format(name=name))
     if _team_name(customer):
