@@ -251,7 +251,17 @@ class App:
             "parts": parts,
             "open_findings": self.store.findings.count_open(),
             "pending_drafts": self.store.drafts.count_pending(),
+            "warnings": self._template_warnings(),
         }
+
+    def _template_warnings(self) -> list[str]:
+        """Templates that fail with their kind's sample context: their kind gets no draft."""
+        from mailkeeper.drafts.compose import template_render_problems
+
+        return [
+            f"template {p} (no draft of that kind is made until it is fixed)"
+            for p in template_render_problems(self.settings.template_search_path)
+        ]
 
     # ---- detection (scan, neglected, issues, promises, explain, snooze, resolve)
     def scan(self, as_of: datetime | None = None) -> Any:
@@ -468,7 +478,7 @@ class App:
         `dry_run`: what would be added; nothing is added or changed. `sync_first`: False
         for the daemon, which has just synced; `scan_first`: False for the daemon, which has
         just scanned (and records a failed scan apart from a failed draft)."""
-        from mailkeeper.drafts.compose import Drafter
+        from mailkeeper.drafts.compose import Drafter, readable_headers
         from mailkeeper.drafts.publish import Publisher, PublishReport, day_start
 
         now = as_of or _now()
@@ -490,6 +500,10 @@ class App:
                     self.settings.template_search_path
                 )
             planned, report.waiting = drafter.plan(now, limit)
+            report.broken = drafter.broken
+            # said where a problem goes (stderr, the daemon's log), and `draft` exits 1
+            report.problems += [f"no {k} draft: {p}" for k, p in sorted(drafter.broken.items())]
+            report.limited = drafter.limited
             if dry_run:
                 report.added = [
                     {
@@ -499,6 +513,8 @@ class App:
                         "finding_id": d.finding.id,
                         "account": d.account,
                         "text": d.raw.decode("utf-8", "replace"),
+                        "headers": readable_headers(d.raw),
+                        "body": d.body,
                     }  # fmt: skip
                     for d in planned
                 ]
@@ -507,6 +523,8 @@ class App:
         return report.as_dict()
 
     def drafts(self) -> list[dict[str, Any]]:
+        from mailkeeper.drafts.compose import placeholders
+
         names = self.store.customers.names_by_id()
         return [
             {
@@ -520,6 +538,8 @@ class App:
                 "created_at": _iso(d.created_at),
                 "account": d.account,
                 "folder": d.folder,
+                # what the rep must still fill in, as mailkeeper wrote it ([[...]])
+                "placeholders": placeholders(self.store.drafts.raw(d.id) or b""),
             }  # fmt: skip
             for d in self.store.drafts.listing()
         ]

@@ -549,6 +549,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     for a in s["accounts"]:
         for w in a["warnings"]:
             click.echo(f"warning: {a['name']}: {w}")
+    for w in s.get("warnings", []):
+        click.echo(f"warning: {w}")
     for a in s["accounts"]:
         _table(
             ["folder", "role", "uidvalidity", "last uid", "messages", "synced"],
@@ -977,16 +979,23 @@ def draft(ctx: click.Context, dry_run: bool, as_of: Any, as_json: bool) -> None:
     r = _app(ctx).draft(dry_run, as_of)
     if as_json:
         _json(r)
-        return
-    _print_draft_report(r, dry_run)
+    else:
+        _print_draft_report(r, dry_run, verbose=(ctx.obj or {}).get("verbose", 0) > 0)
+    if r["broken"]:
+        # the other kinds were drafted; a broken template is still a failure to fix
+        kinds = ", ".join(sorted(r["broken"]))
+        _fail(f"no {kinds} draft: the template has a problem (see above)",
+              ["fix it, then run `mailkeeper check` and `mailkeeper draft` again"])  # fmt: skip
 
 
-def _print_draft_report(r: dict[str, Any], dry_run: bool) -> None:
+def _print_draft_report(r: dict[str, Any], dry_run: bool, verbose: bool = False) -> None:
     verb = "would add" if dry_run else "added"
     for d in r["added"]:
         click.echo(f"{verb} {d['kind']} to {d['to']}: {d['subject']}")
-        if dry_run:
-            click.echo("    " + d["text"].replace("\r\n", "\n").replace("\n", "\n    "))
+        if dry_run:  # decoded, so the rep can proofread it (the MIME form is in --json)
+            lines = [f"{k}: {v}" for k, v in d["headers"].items() if k != "X-Mailkeeper-Key"]
+            text = "\n".join([*lines, "", d["body"].rstrip("\n")])
+            click.echo("    " + text.replace("\n", "\n    ") + "\n")
     if not r["added"]:
         click.echo(f"{verb} no draft")
     if not dry_run and (r["sent"] or r["dismissed"] or r["obsolete"] or r["still_there"]):
@@ -994,8 +1003,18 @@ def _print_draft_report(r: dict[str, Any], dry_run: bool) -> None:
             f"earlier drafts: {r['sent']} sent, {r['dismissed']} dismissed, "
             f"{r['obsolete']} obsolete, {r['still_there']} still waiting for you"
         )
-    for w in r["waiting"]:
-        click.echo(f"  {w}")
+    others = len(r["waiting"]) - r["limited"]
+    if r["limited"] or others:
+        parts = []
+        if r["limited"]:
+            parts.append(f"{r['limited']} wait for the next run (the daily or per-run limit)")
+        if others:
+            parts.append(f"{others} need no draft now")
+        more = "" if verbose else " (details: -v or --json)"
+        click.echo(f"findings without a draft: {'; '.join(parts)}{more}")
+    if verbose:
+        for w in r["waiting"]:
+            click.echo(f"  {w}")
     for p in r["problems"]:
         click.echo(f"problem: {p}", err=True)
 
@@ -1017,7 +1036,7 @@ def drafts(ctx: click.Context, as_json: bool) -> None:
 
 def _drafts_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(
-        ["id", "kind", "customer", "to", "state", "made", "subject"],
+        ["id", "kind", "customer", "to", "state", "made", "to fill in", "subject"],
         [
             [
                 r["id"],
@@ -1026,6 +1045,7 @@ def _drafts_table(rows: list[dict[str, Any]], tz: Any) -> None:
                 r["to"],
                 r["state"],
                 _day(r["created_at"], tz),
+                len(r["placeholders"]) or "",
                 r["subject"],
             ]
             for r in rows

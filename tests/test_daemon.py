@@ -271,7 +271,9 @@ def test_a_simulated_day_on_a_maildir_runs_each_job_when_due(tmp_path: Path) -> 
     # the Maildir is exactly as it was, apart from the drafts added to Drafts
     after = {p: p.read_bytes() for p in (tmp_path / "Mail").rglob("*") if p.is_file()}
     added = set(after) - set(before)
-    assert all(".Drafts" in str(p) for p in added) and len(added) == 2
+    # one answer per contact: the 11:05 question from tom waits behind the answer to him
+    # already in Drafts (the rep's reply to tom acknowledges both)
+    assert all(".Drafts" in str(p) for p in added) and len(added) == 1
     assert all(after.get(p) == before[p] for p in before)
 
 

@@ -196,7 +196,7 @@ def test_the_demo_command_end_to_end(tmp_path: Path) -> None:
     added = [line for line in drafts.splitlines() if line.startswith("added ")]
     assert "added issue_ack to wanglei@huamei-home.cn: 回复：样品椅子有问题" in added
     files = sorted((dest / "Maildir" / ".Drafts" / "cur").iterdir())
-    assert len(files) == len(added) and all(f.name.endswith(":2,D") for f in files)
+    assert len(files) == len(added) and all(f.name.endswith(":2,DS") for f in files)
     import email
     import email.policy
 

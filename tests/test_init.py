@@ -188,13 +188,16 @@ def test_templates_start_with_a_subject_and_use_the_documented_variables() -> No
     )
     me = {"name": "Amy Chen", "signature": "Amy Chen\nLumen Furniture"}
     order = {"ref": "LF-2291", "last_milestone": None, "next_milestone": None,
-             "next_due_at": None, "problem": None, "timeline": []}  # fmt: skip
+             "next_due_at": None, "next_late": False, "problem": None,
+             "timeline": []}  # fmt: skip
     for name in TEMPLATES:
         for contact in ("Tom", None):
             # the context every template gets (README "Templates reference"); a kind's own
             # part (issue, promise, order, holiday) is None for the others
             context = {
                 "customer": "Birch & Co", "contact_name": contact, "me": me,
+                "salutation": f"Dear {contact}," if contact else "Dear Birch & Co team,",
+                "issues": [], "latest": None,
                 "contact": contact or "Birch & Co", "recent_subjects": [], "subject": "",
                 "days_since_contact": 40, "last_contact": "2026-11-20", "today": "2027-01-06",
                 "issue": None, "promise": None, "holiday": None,

@@ -91,6 +91,17 @@ class CustomerRule:
     tier_given: bool = False  # `tier:` written: it always wins over automatic tiering
     snooze_until: datetime | None = None  # not listed as neglected before this (UTC)
     value: float | None = None  # what the account is worth to the rep (automatic tiering)
+    contacts: tuple[ContactRule, ...] = ()  # how drafts greet named people there
+
+
+@dataclass(frozen=True)
+class ContactRule:
+    """customers.yaml `contacts:` entry: how a draft names and greets one person."""
+
+    address: str  # lower case
+    name: str | None = None  # e.g. "Ingrid Haugen": "Dear Ingrid Haugen,"
+    salutation: str | None = None  # the whole greeting line, e.g. "Hi Ingrid,"
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,8 +145,10 @@ def rule_file(rules_dir: Path, name: str) -> Path | None:
 _CUSTOMERS_KEYS = ("customers", "ignore", "extra_freemail")
 _CUSTOMER_KEYS = (
     "name", "domains", "addresses", "tier", "language", "owner", "notes", "aliases",
-    "snooze_until", "value",
+    "snooze_until", "value", "contacts",
 )  # fmt: skip
+_CONTACT_KEYS = ("address", "name", "salutation")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _IGNORE_KEYS = ("domains", "addresses")
 _TIERS_KEYS = ("tiers", "default_tier", "detection", "auto_tier")
 _AUTO_KEYS = ("min_messages_year", "min_contacts", "min_value")
@@ -494,6 +507,7 @@ class _CustomersFile:
         value = None
         if "value" in keys:
             value = r.number(keys["value"], f"{where}: value", 0.0)
+        contacts = self._contacts(r, where, keys.get("contacts"))
         if len(r.problems) > before or tier is None or language is None:
             return None
         return CustomerRule(
@@ -510,7 +524,44 @@ class _CustomersFile:
             tier_given="tier" in keys,
             snooze_until=snooze,
             value=value,
+            contacts=tuple(contacts),
         )
+
+    def _contacts(self, r: YamlReader, where: str, node: Node | None) -> list[ContactRule]:
+        """`contacts: [{address: ..., name: ..., salutation: ...}]`: a name or greeting line
+        for a person, used by drafts instead of what their mail's display name says."""
+        out: list[ContactRule] = []
+        seen: set[str] = set()
+        example = "{address: ingrid@birch.co.uk, name: Ingrid Haugen}"
+        for item in r.sequence(node, f"{where}: contacts", example) if node else []:
+            keys = r.mapping(item, f"{where}: contact", _CONTACT_KEYS, required=("address",))
+            if keys is None or "address" not in keys:
+                continue
+            raw = r.text(keys["address"], f"{where}: contact address", "ingrid@birch.co.uk")
+            address, why = normalize_address(raw or "")
+            if address is None:
+                r.problem(keys["address"], f"{where}: contact address '{raw}' is {why}",
+                          "an address like ingrid@birch.co.uk")  # fmt: skip
+                continue
+            if address in seen:
+                r.problem(keys["address"], f"{where}: contact '{address}' is listed twice",
+                          "each person once")  # fmt: skip
+                continue
+            seen.add(address)
+            texts: dict[str, str | None] = {}
+            for key in ("name", "salutation"):
+                value = r.text(keys[key], f"{where}: contact {key}") if key in keys else None
+                if value is not None and _CONTROL_OR_BREAK.search(value):
+                    r.problem(keys[key], f"{where}: contact {key} holds a line break",
+                              "one line of text, e.g. Dear Ingrid,")  # fmt: skip
+                    value = None
+                texts[key] = value or None
+            if not texts["name"] and not texts["salutation"]:
+                r.problem(item, f"{where}: contact '{address}' has no name and no salutation",
+                          "name: Ingrid Haugen, or salutation: Dear Ingrid,")  # fmt: skip
+                continue
+            out.append(ContactRule(address, texts["name"], texts["salutation"], r.line(item)))
+        return out
 
     def _claim_names(
         self, r: YamlReader, name: str, node: Node, aliases: list[str], aliases_node: Node | None

@@ -10,6 +10,7 @@ harmless part of the name). Nothing here touches a mailbox: publish.py adds the 
 
 from __future__ import annotations
 
+import email
 import email.policy
 import email.utils
 import logging
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mailkeeper.detect.finding import FindingData, parse_ts, ts
+from mailkeeper.drafts.names import greeting
 from mailkeeper.errors import ConfigError
 from mailkeeper.store import Store
 from mailkeeper.store.records import ParentMessage, StoredFinding, TimelineEntry
@@ -35,7 +37,9 @@ KIND_OF = {"neglect": "check_in", "issue": "issue_ack", "promise": "promise_foll
 URGENCY = {"issue_ack": 0, "problem": 1, "promise_followup": 2, "progress": 3, "check_in": 4,
            "greeting": 5}  # fmt: skip
 KEY_HEADER = "X-Mailkeeper-Key"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# every character Python's str.splitlines (and so the email package) takes for a line end:
+# CR, LF, VT, FF, FS, GS, RS, NEL (U+0085), LS, PS; and the other C0/C1 controls
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _NOT_ID = re.compile(r"[^\x21-\x7e]|[<>]")
 
 
@@ -53,10 +57,12 @@ def _msgid(value: str | None) -> str | None:
 # ----------------------------------------------------------------------------- templates
 class _Named:
     """A customer or contact in a template: prints as its name (so templates written for the
-    plain-string context, `{{ customer }}`, keep working) and has fields."""
+    plain-string context, `{{ customer }}`, keep working) and has fields. `_label` is the
+    variable it is, for an error that names a field that does not exist."""
 
-    def __init__(self, name: str, **fields: Any) -> None:
+    def __init__(self, name: str, _label: str = "", **fields: Any) -> None:
         self.name = name
+        self._label = _label
         self.__dict__.update(fields)
 
     def __str__(self) -> str:
@@ -65,16 +71,44 @@ class _Named:
     def __html__(self) -> str:  # pragma: no cover - autoescape is off
         return self.name
 
+    def fields(self) -> list[str]:
+        return sorted(k for k in self.__dict__ if not k.startswith("_"))
+
+
+def _undefined_class() -> Any:
+    from jinja2 import StrictUndefined
+    from jinja2.utils import missing
+
+    class Undefined(StrictUndefined):
+        """StrictUndefined that says which variable lacks the field and what it has."""
+
+        @property
+        def _undefined_message(self) -> str:
+            obj, name = self._undefined_obj, self._undefined_name
+            if self._undefined_hint or obj is missing:
+                return super()._undefined_message
+            if isinstance(obj, _Named):
+                return (
+                    f"{obj._label or 'this value'} has no field {name!r}; "
+                    f"its fields: {', '.join(obj.fields())}"
+                )
+            if isinstance(obj, dict):
+                return f"no field {name!r} here; the fields: {', '.join(sorted(map(str, obj)))}"
+            return f"{type(obj).__name__} value has no field {name!r}"
+
+    return Undefined
+
 
 class Templates:
     def __init__(self, search_path: tuple[Path, ...]) -> None:
-        from jinja2 import FileSystemLoader, StrictUndefined
-        from jinja2.sandbox import SandboxedEnvironment
+        from jinja2 import FileSystemLoader
+
+        from mailkeeper.drafts.sandbox import BoundedEnvironment
 
         self.search_path = search_path
-        self.env = SandboxedEnvironment(
+        self.env = BoundedEnvironment(
             loader=FileSystemLoader([str(p) for p in search_path]),
-            undefined=StrictUndefined,
+            undefined=_undefined_class(),
             autoescape=False,
             keep_trailing_newline=False,
         )
@@ -91,24 +125,50 @@ class Templates:
 
     def render(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
         """(subject, body) of template `name`; ConfigError naming file and line on failure."""
-        from jinja2 import TemplateError, TemplateSyntaxError
+        from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
+        from mailkeeper.drafts.sandbox import TemplateLimit
+
+        path = self._path(name)
         try:
             template = self.env.get_template(name)
-            text = template.render(**context)
+            text = self.env.render(template, context)
         except TemplateSyntaxError as e:
             raise ConfigError(
-                f"template {e.filename or name}:{e.lineno}: {e.message}", ["fix the template"]
+                f"template {e.filename or path}:{e.lineno}: {e.message}", ["fix the template"]
             ) from e
-        except TemplateError as e:
+        except TemplateNotFound as e:
             raise ConfigError(
-                f"template {self._path(name)}:{_line_of(e)}: {e}",
+                f"template {path}:{_line_of(e, path)}: no template {e.name!r} to include "
+                f"in {', '.join(str(p) for p in self.search_path)}",
+                ["include only a template in that folder, by its plain name"],
+            ) from e
+        except UndefinedError as e:
+            names = ", ".join(sorted(context))
+            raise ConfigError(
+                f"template {path}:{_line_of(e, path)}: {e}",
+                [f"use only the variables a draft has ({names}); the README lists their fields"],
+            ) from e
+        except TemplateLimit as e:
+            line = _line_of(e, path)  # 0: the whole text went past the size limit
+            raise ConfigError(
+                f"template {path}:{line or 1}: {e}",
+                ["make the template smaller: a draft is a short text"],
+            ) from e
+        except RecursionError as e:
+            raise ConfigError(
+                f"template {path}:{_line_of(e, path)}: a macro or include calls itself without end",
+                ["give the recursion an end, or write the text out"],
+            ) from e
+        except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as e:
+            raise ConfigError(
+                f"template {path}:{_line_of(e, path)}: {type(e).__name__}: {e}",
                 ["fix the template; the variables it may use are listed in the README"],
             ) from e
         head, _, body = text.partition("\n")
         if not head.lower().startswith("subject:"):
             raise ConfigError(
-                f"template {self._path(name)}:1: the first line is not 'Subject: ...'",
+                f"template {path}:1: the first line is not 'Subject: ...'",
                 ["start the template with a line like: Subject: How are things?"],
             )
         return clean_header(head[len("subject:") :]), body.lstrip("\n").rstrip() + "\n"
@@ -120,42 +180,54 @@ class Templates:
         return name
 
 
-def _line_of(e: Exception) -> int:
+def _line_of(e: BaseException, path: str = "") -> int:
+    """The line of the template `path` the error happened on (Jinja puts the template's
+    file name on its frames); its last frame when the error left the template."""
     tb = e.__traceback__
-    line = 0
+    line = first = 0
     while tb is not None:
-        if (
-            tb.tb_frame.f_code.co_filename.endswith(".j2")
-            or "template" in tb.tb_frame.f_code.co_name
-        ):
-            line = tb.tb_lineno
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            first = first or tb.tb_lineno
+            if not path or filename == path or filename.endswith("/" + Path(path).name):
+                line = tb.tb_lineno
         tb = tb.tb_next
-    return line
+    return line or first
 
 
 # The context of each kind's template, with example values: `check` renders every template
 # with it (so a template that uses a variable that does not exist is found before a draft is
 # due), and the README documents it.
 def sample_context(kind: str) -> dict[str, Any]:
-    me = _Named("Amy Chen", signature="Amy Chen\nLumen Furniture", email="amy@example.com")
+    me = _Named("Amy Chen", "me", signature="Amy Chen\nLumen Furniture", email="amy@example.com")
     context: dict[str, Any] = {
-        "customer": _Named("Birch & Co", tier="A", contacts=[_Named("Jane Oak", email="j@x.uk")]),
-        "contact": _Named("Jane Oak", email="jane@birch.co.uk"), "contact_name": "Jane Oak",
+        "customer": _Named("Birch & Co", "customer", tier="A",
+                           contacts=[_Named("Jane Oak", "contact", email="j@x.uk")]),
+        "contact": _Named("Jane Oak", "contact", email="jane@birch.co.uk"),
+        "contact_name": "Jane Oak", "salutation": "Dear Jane Oak,",
         "me": me, "recent_subjects": ["RFQ: oak tables"], "days_since_contact": 40,
         "last_contact": "2026-11-20", "today": "2027-01-06", "subject": "RFQ: oak tables",
-        "issue": None, "promise": None, "order": None, "holiday": None,
+        "issue": None, "issues": [], "latest": None, "promise": None, "order": None,
+        "holiday": None,
     }  # fmt: skip
     if kind == "issue_ack":
         context["issue"] = {"category": "complaint", "severity": "high", "phrase": "broken",
                             "sentence": "Two chairs arrived broken.", "subject": "Broken",
                             "received": "2027-01-05"}  # fmt: skip
+        second = {"category": "question", "severity": "normal", "phrase": "when",
+                  "sentence": "When can you send new ones?", "subject": "Replacement",
+                  "received": "2027-01-06"}  # fmt: skip
+        context["issues"] = [context["issue"], second]
+        context["latest"] = {"subject": "Re: Broken", "received": "2027-01-06"}
     elif kind == "promise_followup":
         context["promise"] = {"text": "I will send the quotation by Friday.", "due": "2027-01-08",
-                              "made": "2027-01-04", "subject": "RFQ"}  # fmt: skip
+                              "made": "2027-01-04", "subject": "RFQ",
+                              "days_late": 2}  # fmt: skip
     elif kind in ("progress", "problem"):
         context["order"] = {
             "ref": "LF-2291", "last_milestone": "Deposit received", "milestone": None,
             "next_milestone": "Materials ordered", "next_due_at": "2027-01-10",
+            "next_late": False,
             "problem": "The veneer arrives 5 days late." if kind == "problem" else None,
             "timeline": [{"milestone": "Deposit received", "planned_at": "2027-01-03",
                           "done_at": "2027-01-04", "note": ""}],
@@ -204,15 +276,18 @@ class PlannedDraft:
     raw: bytes = b""
 
 
-def build_message(d: PlannedDraft, me: Any, now: datetime) -> bytes:
-    """The draft as RFC 5322 bytes (CRLF line ends, as IMAP APPEND wants them)."""
+def build_message(d: PlannedDraft, me: Any, now: datetime, tz: Any = None) -> bytes:
+    """The draft as RFC 5322 bytes (CRLF line ends, as IMAP APPEND wants them): dated in the
+    rep's time zone `tz`, its text in format=flowed (see flowed.py)."""
+    from mailkeeper.drafts.flowed import flow
+
     msg = EmailMessage(policy=email.policy.SMTP)
     own = me.addresses[0]
     domain = own.rpartition("@")[2] or "mailkeeper.invalid"
     msg["From"] = Address(display_name=clean_header(me.name), addr_spec=own)
     msg["To"] = Address(display_name=clean_header(d.to_name), addr_spec=d.to_addr)
-    msg["Subject"] = d.subject
-    msg["Date"] = email.utils.format_datetime(now)
+    msg["Subject"] = clean_header(d.subject)
+    msg["Date"] = email.utils.format_datetime(now.astimezone(tz) if tz is not None else now)
     d.message_id = email.utils.make_msgid(domain=domain)
     msg["Message-ID"] = d.message_id
     parent = _msgid(d.in_reply_to)
@@ -221,9 +296,39 @@ def build_message(d: PlannedDraft, me: Any, now: datetime) -> bytes:
         msg["In-Reply-To"] = f"<{parent}>"
         msg["References"] = " ".join(f"<{r}>" for r in [*refs, parent] if r)
     msg[KEY_HEADER] = d.key
-    msg.set_content(d.body, charset="utf-8")
+    # quoted-printable keeps the soft breaks' trailing spaces visible (=20) on the wire
+    msg.set_content(
+        flow(d.body),
+        charset="utf-8",
+        cte="quoted-printable",
+        params={"format": "flowed", "delsp": "yes"},
+    )
     d.raw = msg.as_bytes()
     return d.raw
+
+
+PLACEHOLDER = re.compile(r"\[\[[^\[\]\n]{1,300}\]\]")
+
+
+def placeholders(raw: bytes) -> list[str]:
+    """The [[...]] placeholders in a draft's text: facts the rep must still add."""
+    from mailkeeper.drafts.flowed import unflow
+
+    if not raw:
+        return []
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    part = msg.get_body(("plain",)) if isinstance(msg, EmailMessage) else None
+    try:
+        text = part.get_content() if part is not None else ""
+    except (LookupError, ValueError):
+        return []
+    return PLACEHOLDER.findall(unflow(text))
+
+
+def readable_headers(raw: bytes) -> dict[str, str]:
+    """A draft's headers decoded (for a dry run the rep can proofread)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return {k: str(v) for k, v in msg.items() if k.lower() != "content-transfer-encoding"}
 
 
 # ----------------------------------------------------------------------------- planning
@@ -255,12 +360,17 @@ class Drafter:
         return sorted(out, key=lambda f: (URGENCY[KIND_OF[f.kind]], -(f.rank or 0)))
 
     def plan(self, now: datetime, limit: int) -> tuple[list[PlannedDraft], list[str]]:
-        """Up to `limit` drafts, and a note for each finding that could not get one."""
+        """Up to `limit` drafts, and a note for each finding that could not get one. A
+        template that fails skips only its kind (in `self.broken`: kind -> the problem, with
+        file:line); a message that cannot be built skips only its draft. `self.limited`:
+        how many findings wait for the next run because the limits were reached."""
         names = self.store.customers.names_by_id()
         planned: list[PlannedDraft] = []
         skipped: list[str] = []
+        self.broken: dict[str, str] = {}
+        self.limited = 0
         # a customer who gets (or has waiting) another draft needs no check-in besides it,
-        # and an order one progress report at a time
+        # an order one progress report at a time, and a contact one acknowledgement
         pending = self.store.drafts.listing(("pending",))
         written = {d.customer_id for d in pending}
         reported = {
@@ -268,7 +378,16 @@ class Drafter:
             for f in (self.store.findings.get(d.finding_id) for d in pending)
             if f is not None and f.kind == "progress"
         }
-        for f in self.wanted(now):
+        acked = {
+            (d.customer_id, (d.to_addr or "").lower()) for d in pending if d.kind == "issue_ack"
+        }
+        wanted = self.wanted(now)
+        open_issues: dict[tuple[int, str], list[StoredFinding]] = {}
+        for f in wanted:
+            if f.kind == "issue":
+                open_issues.setdefault(_issue_key(f), []).append(f)
+        for f in wanted:
+            kind = KIND_OF[f.kind]
             if f.kind == "neglect" and f.customer_id in written:
                 skipped.append(f"#{f.id}: no check-in: another draft to them is waiting")
                 continue
@@ -276,27 +395,50 @@ class Drafter:
                 skipped.append(f"#{f.id}: the progress report on {f.data.get('ref')} "
                                "waiting in Drafts covers it")  # fmt: skip
                 continue
+            if f.kind == "issue" and _issue_key(f) in acked:
+                skipped.append(f"#{f.id}: the answer to {_issue_key(f)[1]} waiting in "
+                               "Drafts covers it")  # fmt: skip
+                continue
+            if kind in self.broken:
+                skipped.append(f"#{f.id}: no {kind} draft: its template has a problem")
+                continue
             if len(planned) >= limit:
+                self.limited += 1
                 skipped.append(f"#{f.id}: waits for the next run (limit reached)")
                 continue
             try:
-                d = self._plan_one(f, names.get(f.customer_id) or "", now)
-            except ConfigError:
-                raise  # a broken template: no draft from it, and the rep is told
+                d = self._plan_one(f, names.get(f.customer_id) or "", now, open_issues)
+            except ConfigError as e:  # a broken template: no draft of this kind this run
+                self.broken[kind] = "; ".join([e.args[0], *e.problems])
+                skipped.append(f"#{f.id}: no {kind} draft: {e.args[0]}")
+                continue
             except ValueError as e:  # an address the message cannot carry
                 skipped.append(f"#{f.id}: {e}")
                 continue
             if d is None:
                 skipped.append(f"#{f.id}: no address to write to")
                 continue
-            build_message(d, self.settings.me, now)
+            try:
+                build_message(d, self.settings.me, now, self.settings.tz)
+            except (ValueError, TypeError, LookupError) as e:  # this message only
+                logger.warning("finding #%s: no draft: %s", f.id, e)
+                skipped.append(f"#{f.id}: no draft: the message cannot be written: {e}")
+                continue
             planned.append(d)
             written.add(f.customer_id)
             if f.kind == "progress":
                 reported.add(("progress", f.data.get("ref")))
+            if f.kind == "issue":
+                acked.add(_issue_key(f))
         return planned, skipped
 
-    def _plan_one(self, f: StoredFinding, customer: str, now: datetime) -> PlannedDraft | None:
+    def _plan_one(
+        self,
+        f: StoredFinding,
+        customer: str,
+        now: datetime,
+        open_issues: dict[tuple[int, str], list[StoredFinding]] | None = None,
+    ) -> PlannedDraft | None:
         kind = KIND_OF[f.kind]
         store = self.store
         cid = f.customer_id
@@ -307,25 +449,42 @@ class Drafter:
         contacts = store.customers.contacts(
             cid, sorted(a.lower() for a in self.settings.me.addresses)
         )
-        parent: ParentMessage | None = (
-            store.activity.message(f.message_key) if f.message_key else None
-        )
+        data = f.data
+        tz = self.settings.tz
+        latest = None
+        parent_key = f.message_key
+        group = [f]
+        if f.kind == "issue":
+            # one answer per contact: to their latest mail about what is open (a chaser in
+            # an issue's thread, or an issue of theirs in a new thread)
+            group = (open_issues or {}).get(_issue_key(f)) or [f]
+            latest = self._latest_about(cid, data.get("contact") or "", group)
+            if latest is not None:
+                parent_key = latest["key"]
+                if latest["key"] in {g.message_key for g in group}:
+                    latest = None  # an issue itself, not a chaser
+        parent = store.activity.message(parent_key) if parent_key else None
         to_addr, to_name = _recipient(f, parent, contacts)
         if not to_addr:
             return None
         account = (parent.account if parent else None) or next(iter(self.settings.accounts))
-        data = f.data
-        tz = self.settings.tz
+        hello = greeting(to_addr, to_name, language, customer, rule)
         context: dict[str, Any] = {
             "customer": _Named(
                 customer,
+                "customer",
                 tier=data.get("tier") or (row or {}).get("tier"),
-                contacts=[_Named(c["name"] or c["email"], email=c["email"]) for c in contacts[:5]],
+                contacts=[
+                    _Named(c["name"] or c["email"], "contact", email=c["email"])
+                    for c in contacts[:5]
+                ],
             ),  # fmt: skip
-            "contact": _Named(to_name or to_addr, email=to_addr),
-            "contact_name": to_name,
+            "contact": _Named(hello.name or to_addr, "contact", email=to_addr),
+            "contact_name": hello.name,
+            "salutation": hello.salutation,
             "me": _Named(
                 self.settings.me.name,
+                "me",
                 signature=self.settings.me.signature.rstrip(),
                 email=self.settings.me.addresses[0],
             ),  # fmt: skip
@@ -335,24 +494,35 @@ class Drafter:
             "today": now.astimezone(tz).date().isoformat(),
             "subject": (parent.subject if parent else "") or data.get("subject") or "",
             "issue": None,
+            "issues": [],
+            "latest": None,
             "promise": None,
             "order": None,
             "holiday": None,
         }
         if f.kind == "issue":
-            context["issue"] = {
-                "category": data.get("category"), "severity": data.get("severity"),
-                "sentence": data.get("sentence") or "", "phrase": data.get("phrase") or "",
-                "subject": data.get("subject") or "",
-                "received": _local_day(data.get("received_at"), tz),
-            }  # fmt: skip
+            context["issue"] = _issue_context(f, tz)
+            context["issues"] = [
+                _issue_context(g, tz)
+                for g in sorted(group, key=lambda g: g.data.get("received_at") or "")
+            ]
+            if latest is not None:
+                context["latest"] = {
+                    "subject": latest["subject"],
+                    "received": _local_day(latest["date"], tz),
+                }
         elif f.kind == "promise":
+            due = parse_ts(data.get("due_at"))
+            late = (now.astimezone(tz).date() - due.astimezone(tz).date()).days if due else 0
             context["promise"] = {
                 "text": data.get("text") or "", "due": _local_day(data.get("due_at"), tz),
                 "made": _local_day(data.get("made_at"), tz), "subject": data.get("subject") or "",
+                "days_late": max(late, 0),
             }  # fmt: skip
         elif f.kind in ("progress", "problem"):
             context["order"] = _order_context(data, language, tz)
+            due = context["order"]["next_due_at"]
+            context["order"]["next_late"] = bool(due) and due < context["today"]
         template = self.templates.name_for(kind, language)
         subject, body = self.templates.render(template, context)
         reply = parent is not None and f.kind in ("issue", "promise", "progress", "problem")
@@ -361,15 +531,52 @@ class Drafter:
             kind=kind,
             account=account,
             to_addr=to_addr,
-            to_name=to_name,
+            to_name=hello.name,
             subject=subject,
             body=body,
             template=template,
             language=language,
             in_reply_to=parent.message_id if parent and reply else None,
             references=list(parent.references) if parent and reply else [],
-            thread_key=f.thread_key,
+            # the thread the draft answers in: a reply there means the rep sent it
+            thread_key=(parent.thread_key if parent and reply else None) or f.thread_key,
         )
+
+    def _latest_about(
+        self, cid: int, address: str, group: list[StoredFinding]
+    ) -> dict[str, Any] | None:
+        """The contact's latest mail that is one of the open issues `group` or follows one in
+        its thread (a chaser), newest first; None when there is none."""
+        address = address.lower()
+        since = min(g.data.get("received_at") or "" for g in group)
+        keys = {g.message_key for g in group}
+        threads = {g.thread_key for g in group} - {None}
+        for m in self.store.customers.timeline(cid, 200):  # newest first
+            if m["date"] < since:
+                return None
+            if m["direction"] != "inbound" or (m["from"] or "").lower() != address:
+                continue
+            if m["key"] in keys:
+                return m
+            found = self.store.activity.message(m["key"])
+            if found is not None and found.thread_key in threads:
+                return m
+        return None
+
+
+def _issue_key(f: StoredFinding) -> tuple[int, str]:
+    """The contact an issue draft answers: one pending answer per contact and customer."""
+    return f.customer_id, (f.data.get("contact") or "").lower()
+
+
+def _issue_context(f: StoredFinding, tz: Any) -> dict[str, Any]:
+    data = f.data
+    return {
+        "category": data.get("category"), "severity": data.get("severity"),
+        "sentence": data.get("sentence") or "", "phrase": data.get("phrase") or "",
+        "subject": data.get("subject") or "",
+        "received": _local_day(data.get("received_at"), tz),
+    }  # fmt: skip
 
 
 def _order_context(data: FindingData, language: str, tz: Any) -> dict[str, Any]:

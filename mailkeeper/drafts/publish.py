@@ -46,6 +46,8 @@ class PublishReport:
     still_there: int = 0
     waiting: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    broken: dict[str, str] = field(default_factory=dict)  # kind -> its template's problem
+    limited: int = 0  # findings that wait for the next run: the limits were reached
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -6,9 +6,10 @@ our drafts still in it, which of our keys reached the Sent folder, and appending
 Nothing that is already in a mailbox is ever changed, moved, flagged or deleted.
 
 The IMAP one is here (ImapDraftBox), the Maildir one in mailbox/maildir.py (MaildirDraftBox).
+A draft is added \\Draft \\Seen (Maildir flags DS), as mail clients save theirs.
 IMAP uses its own plain connection (mailbox/imapconn.connect), apart from the sync's
 pipelined one; the only values put into IMAP commands are our own hex keys and folder names
-the server listed. A Maildir gets a new file in its Drafts folder with the D (draft) flag.
+the server listed. A Maildir gets a new file in its Drafts folder with the D (draft) and S flags.
 """
 
 from __future__ import annotations
@@ -135,4 +136,5 @@ class ImapDraftBox:
 
     def append_draft(self, raw: bytes) -> None:
         folder = self.drafts_folder()
-        self.client.append(folder, raw, flags=(b"\\Draft",), msg_time=datetime.now(UTC))
+        # \\Seen as mail clients save their drafts: not "new mail" in the Drafts folder
+        self.client.append(folder, raw, flags=(b"\\Draft", b"\\Seen"), msg_time=datetime.now(UTC))

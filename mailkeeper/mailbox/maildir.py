@@ -1166,7 +1166,7 @@ class MaildirDraftBox:
         return self._keys_of(sent, wanted) if sent and wanted else set()
 
     def append_draft(self, raw: bytes) -> None:
-        """A new file in Drafts: written in tmp/, then renamed into cur/ with the D flag
+        """A new file in Drafts: written in tmp/, then renamed into cur/ with the D and S flags
         (the Maildir way: a reader never sees half a file)."""
         folder = self._dirs[self.drafts_folder()]
         name = f"{time.time():.6f}.M{os.getpid()}P{os.urandom(4).hex()}.{socket.gethostname()}"
@@ -1176,7 +1176,7 @@ class MaildirDraftBox:
                 fh.write(raw)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.rename(tmp, folder / "cur" / f"{name}:2,D")
+            os.rename(tmp, folder / "cur" / f"{name}:2,DS")  # draft, seen: as clients save
         except OSError as e:
             tmp.unlink(missing_ok=True)
             raise MailboxError(f"{self.account_name}: cannot add a draft to {folder}: {e}") from e
