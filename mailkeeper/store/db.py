@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mailkeeper.errors import StoreError
+from mailkeeper.files import private_file
 from mailkeeper.store.migrations import MIGRATIONS
 
 logger = logging.getLogger(__name__)
@@ -53,14 +54,18 @@ def chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
         yield values[i : i + size]
 
 
+def side_files(path: Path) -> tuple[Path, Path]:
+    """The WAL and its index beside the database: they hold mail text too."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
 def writable(path: Path) -> bool:
     """Whether this process may write the database file at `path` and its WAL beside it."""
     if not os.access(path, os.W_OK):
         return False
     if os.access(path.parent, os.W_OK):
         return True
-    side = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
-    return all(os.access(p, os.W_OK) for p in side)
+    return all(os.access(p, os.W_OK) for p in side_files(path))
 
 
 def wal_mode(conn: sqlite3.Connection, wait: float = OPEN_TIMEOUT) -> None:
@@ -106,7 +111,7 @@ class Database:
             elif self.readonly:
                 conn = self._open_readonly(self.path)
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_file(self.path)
                 conn = sqlite3.connect(str(self.path), timeout=OPEN_TIMEOUT, isolation_level=None)
             self.conn = conn
             if not self.readonly:
@@ -121,10 +126,14 @@ class Database:
         except OSError as e:  # the folder cannot be made: under a file, no permission ...
             raise StoreError(f"cannot open the database {path}: {e.strerror or e}") from e
         if self.path is not None and not self.readonly:
-            try:
-                self.path.chmod(0o600)
-            except OSError:
-                pass
+            # A database made by an older version (or copied in) may have 0644 files beside
+            # it; SQLite gives new -wal/-shm files the database file's mode.
+            for p in (self.path, *side_files(self.path)):
+                try:
+                    if p.exists() and p.stat().st_mode & 0o077:
+                        p.chmod(0o600)
+                except OSError:
+                    pass
 
     @staticmethod
     def _open_readonly(path: Path) -> sqlite3.Connection:
