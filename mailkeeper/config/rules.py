@@ -8,6 +8,7 @@ load_rules (which returns them) read each file once.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -25,6 +26,7 @@ from mailkeeper.config.yamlreader import (
     _in_domains,
     normalize_address,
     normalize_domain,
+    value_excerpt,
 )
 
 DEFAULT_TIER = "B"
@@ -123,12 +125,14 @@ class Rules:
 
 # ----------------------------------------------------------------------------- reading rules/
 def rule_file(rules_dir: Path, name: str) -> Path | None:
-    """rules_dir/name when present, else the shipped default rules/name, else None."""
-    for folder in (rules_dir, defaults.rules_dir()):
-        candidate = folder / name
-        if candidate.is_file():
-            return candidate
-    return None
+    """rules_dir/name when present, else the shipped default rules/name, else None. Anything
+    at rules_dir/name (a FIFO, a device, a folder, a broken link) is the rep's file and is
+    read, so that the reader refuses it by name instead of the default taking its place."""
+    mine = rules_dir / name
+    if mine.is_file() or os.path.lexists(mine):
+        return mine
+    shipped = defaults.rules_dir() / name
+    return shipped if shipped.is_file() else None
 
 
 _CUSTOMERS_KEYS = ("customers", "ignore", "extra_freemail")
@@ -219,7 +223,7 @@ def _read_rules_uncached(
     freemail = _read_freemail(rules_dir, problems, sources)
     customers_file = rules_dir / "customers.yaml"
     result = _CustomersFile(freemail, tiers, default_tier, me)
-    if customers_file.is_file():
+    if os.path.lexists(customers_file):  # a FIFO, a device or a broken link: refused by name
         sources.append(customers_file)
         result.read(YamlReader(customers_file, problems))
     if len(problems) > before or tiers is None:
@@ -486,7 +490,7 @@ class _CustomersFile:
             if day is None:
                 r.problem(
                     keys["snooze_until"],
-                    f"{where}: snooze_until '{raw}' is not a date",
+                    f"{where}: snooze_until {value_excerpt(raw)} is not a date",
                     "a date like 2027-01-15",
                 )
             else:
@@ -534,7 +538,11 @@ class _CustomersFile:
         for raw, item in r.text_list(node, f"{where}: domains", "birch.co.uk") if node else []:
             domain, why = normalize_domain(raw)
             if domain is None:
-                r.problem(item, f"{where}: domain '{raw}' is {why}", "a domain like birch.co.uk")
+                r.problem(
+                    item,
+                    f"{where}: domain {value_excerpt(raw)} is {why}",
+                    "a domain like birch.co.uk",
+                )
             elif self._domain_ok(r, where, name, domain, item) and domain not in out:
                 out.append(domain)
         return out
@@ -574,7 +582,9 @@ class _CustomersFile:
             address, why = normalize_address(raw)
             if address is None:
                 r.problem(
-                    item, f"{where}: address '{raw}' is {why}", "an address like tom@birch.co.uk"
+                    item,
+                    f"{where}: address {value_excerpt(raw)} is {why}",
+                    "an address like tom@birch.co.uk",
                 )
             elif self._address_ok(r, where, name, address, item) and address not in out:
                 out.append(address)
@@ -628,7 +638,7 @@ class _CustomersFile:
                 return tier
         r.problem(
             node,
-            f"{where}: tier '{raw}' is not defined in tiers.yaml",
+            f"{where}: tier {value_excerpt(raw)} is not defined in tiers.yaml",
             f"one of {', '.join(self.tiers)}",
         )
         return None
@@ -643,7 +653,7 @@ class _CustomersFile:
         if not _LANGUAGE.match(value):
             r.problem(
                 node,
-                f"{where}: language '{raw}' is not a language code",
+                f"{where}: language {value_excerpt(raw)} is not a language code",
                 "a code like en, zh, de or pt-br",
             )
             return None
