@@ -105,3 +105,28 @@ def test_a_rules_file_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind
     [problem] = [p for p in found if "customers.yaml" in p]
     words = {"fifo": "FIFO", "device": "a device", "folder": "folder"}[kind]
     assert problem.startswith(f"{path}:") and words in problem, problem
+
+
+def test_a_broken_tier_is_reported_once_with_the_count_of_its_customers(tmp_path: Path) -> None:
+    many = "customers:\n" + "".join(
+        f"  - name: Customer {i}\n    domains: [c{i}.example.com]\n    tier: {t}\n"
+        for i, t in enumerate("A" * 46 + "BB")
+    )
+    cfg = write(tmp_path, GOOD, many)
+    tiers = tmp_path / "rules" / "tiers.yaml"
+    from mailkeeper.config.defaults import rules_dir
+
+    text = (rules_dir() / "tiers.yaml").read_text()
+    tiers.write_text(text.replace("contact_interval_days: 14", "contact_intervall_days: 14", 1))
+    problems = _problems(cfg)
+    typo = next(n for n, ln in enumerate(tiers.read_text().splitlines(), 1) if "intervall" in ln)
+    tier_line = next(n for n, ln in enumerate(tiers.read_text().splitlines(), 1) if ln == "  A:")
+    assert len(problems) == 3, "\n".join(problems)
+    assert any(p.startswith(f"{tiers}:{typo}:") and "contact_intervall_days" in p for p in problems)
+    assert any(
+        p.startswith(f"{tiers}:") and "tiers.A has no 'contact_interval_days'" in p
+        for p in problems
+    )
+    [root] = [p for p in problems if "could not be read" in p]
+    assert f"tier A could not be read (see {tiers}:{tier_line}); 46 customers use it" in root
+    assert not any("is not defined" in p for p in problems)

@@ -219,10 +219,13 @@ def _read_rules_uncached(
 ) -> Rules | None:
     before = len(problems)
     sources: list[Path] = []
-    tiers, default_tier, detection, auto_tier = _read_tiers(rules_dir, problems, sources, warnings)
+    broken: dict[str, str] = {}  # tier name -> "tiers.yaml:LINE" of a tier that failed to read
+    tiers, default_tier, detection, auto_tier = _read_tiers(
+        rules_dir, problems, sources, warnings, broken
+    )
     freemail = _read_freemail(rules_dir, problems, sources)
     customers_file = rules_dir / "customers.yaml"
-    result = _CustomersFile(freemail, tiers, default_tier, me)
+    result = _CustomersFile(freemail, tiers, default_tier, me, broken)
     if os.path.lexists(customers_file):  # a FIFO, a device or a broken link: refused by name
         sources.append(customers_file)
         result.read(YamlReader(customers_file, problems))
@@ -243,7 +246,11 @@ def _read_rules_uncached(
 
 
 def _read_tiers(
-    rules_dir: Path, problems: list[str], sources: list[Path], warnings: list[str]
+    rules_dir: Path,
+    problems: list[str],
+    sources: list[Path],
+    warnings: list[str],
+    broken: dict[str, str] | None = None,
 ) -> tuple[dict[str, Tier] | None, str, Detection, tuple[AutoTier, ...]]:
     path = rule_file(rules_dir, "tiers.yaml")
     if path is None:
@@ -264,32 +271,38 @@ def _read_tiers(
     if keys is None or "tiers" not in keys:
         return None, DEFAULT_TIER, Detection(), ()
     tiers: dict[str, Tier] = {}
-    for name, _, node in r.entries(
+    for name, name_node, node in r.entries(
         keys["tiers"], "tiers", "a mapping of tier names, e.g. A: {...}"
     ):
         tier = _read_tier(r, name, node)
         if tier is not None:
             tiers[name] = tier
+        elif broken is not None:  # its own problem is reported; uses of it are counted once
+            broken[name] = r.where(name_node)
     if isinstance(keys["tiers"], MappingNode) and not keys["tiers"].value:
         r.problem(keys["tiers"], "tiers is empty", "at least one tier, e.g. A: {...}")
     default = DEFAULT_TIER
     if "default_tier" in keys:
         default = r.text(keys["default_tier"], "default_tier", "a tier name") or DEFAULT_TIER
-    if tiers and default not in tiers:
+    if tiers and default not in tiers and default not in (broken or {}):
         node = keys.get("default_tier", root)
         r.problem(
             node, f"default_tier '{default}' is not one of the tiers", f"one of {', '.join(tiers)}"
         )
     detection = _read_detection(r, keys["detection"]) if "detection" in keys else Detection()
-    auto = _read_auto_tier(r, keys["auto_tier"], tiers) if "auto_tier" in keys else ()
+    auto = _read_auto_tier(r, keys["auto_tier"], tiers, broken) if "auto_tier" in keys else ()
     return tiers, default, detection, auto
 
 
-def _read_auto_tier(r: YamlReader, node: Node, tiers: dict[str, Tier]) -> tuple[AutoTier, ...]:
+def _read_auto_tier(
+    r: YamlReader, node: Node, tiers: dict[str, Tier], broken: dict[str, str] | None = None
+) -> tuple[AutoTier, ...]:
     out = []
     for name, name_node, value in r.entries(
         node, "auto_tier", "tier: thresholds, e.g. A: {min_messages_year: 40}"
     ):
+        if name in (broken or {}):  # reported once, where the tier is defined
+            continue
         if name not in tiers:
             r.problem(
                 name_node,
@@ -413,9 +426,17 @@ class _CustomersFile:
     """customers.yaml: customers, ignore lists, extra freemail; with every cross-check."""
 
     def __init__(
-        self, freemail: set[str], tiers: dict[str, Tier] | None, default_tier: str, me: Owner | None
+        self,
+        freemail: set[str],
+        tiers: dict[str, Tier] | None,
+        default_tier: str,
+        me: Owner | None,
+        broken: dict[str, str] | None = None,
     ) -> None:
         self.freemail = freemail
+        self.broken_tiers = broken or {}
+        # a tier that could not be read: its users, counted so the root is reported once
+        self.broken_uses: dict[str, list[Node]] = {}
         self.tiers = tiers
         self.default_tier = default_tier
         self.me = me
@@ -443,6 +464,14 @@ class _CustomersFile:
                 customer = self._read_customer(r, item)
                 if customer is not None:
                     self.customers.append(customer)
+        for tier, nodes in self.broken_uses.items():
+            n = len(nodes)
+            r.problem(
+                nodes[0],
+                f"tier {tier} could not be read (see {self.broken_tiers[tier]}); "
+                f"{n} customer{'s' if n != 1 else ''} use{'s' if n == 1 else ''} it",
+                "the tier fixed in tiers.yaml; these customers need nothing else",
+            )
 
     def _read_ignore(self, r: YamlReader, node: Node) -> None:
         if isinstance(node, ScalarNode) and node.tag == _NULL:
@@ -636,6 +665,10 @@ class _CustomersFile:
         for tier in self.tiers:
             if tier.casefold() == raw.casefold():
                 return tier
+        for tier in self.broken_tiers:
+            if tier.casefold() == raw.casefold():
+                self.broken_uses.setdefault(tier, []).append(node)
+                return None
         r.problem(
             node,
             f"{where}: tier {value_excerpt(raw)} is not defined in tiers.yaml",
