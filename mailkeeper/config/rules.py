@@ -519,7 +519,7 @@ class _CustomersFile:
             if day is None:
                 r.problem(
                     keys["snooze_until"],
-                    f"{where}: snooze_until {value_excerpt(raw)} is not a date",
+                    f"{where}: snooze_until {value_excerpt(str(raw))} is not a date",
                     "a date like 2027-01-15",
                 )
             else:
