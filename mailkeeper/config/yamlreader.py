@@ -57,7 +57,7 @@ def _shipped(real: Path) -> bool:
     from mailkeeper.config import defaults
 
     try:
-        root = defaults.defaults_root().resolve()
+        root = defaults.rules_dir().resolve()
     except Exception:  # noqa: BLE001 - no shipped defaults: nothing is shipped
         return False
     return real.is_relative_to(root)
