@@ -241,6 +241,7 @@ class App:
             "last_sync_at": last_sync_at,
             "database": str(self.settings.database),
             "database_bytes": self.store.size_bytes(),
+            "database_checked_at": self.store.state.quick_check_ok_at(),
             "daemon": {
                 "running": daemon is not None,
                 "pid": daemon["pid"] if daemon else None,

@@ -3,10 +3,11 @@
 The configuration and rules (file:line problems from config.py), then per account: a
 placeholder host, the secret (password command, environment variable, keyring), and unless
 offline the login and the folders (a configured folder or extra folder the server lacks is a
-problem here, where sync only warns); the database path (can the file be made or written?);
+problem here, where sync only warns); the database path (can the file be made or written? is an
+existing one a SQLite database that passes PRAGMA quick_check?);
 and every template in the templates folder (Jinja2 syntax). Every problem names its file and
-line and says what is expected. Nothing here writes: the database is not created, and a
-probe file is removed at once.
+line and says what is expected. Nothing here writes but the time of a passed quick_check
+(for `status`): the database is not created, and a probe file is removed at once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mailkeeper.config import settings as config_mod
 from mailkeeper.config.orders_rules import order_rules_problems
 from mailkeeper.config.yamlreader import key_lines, locate
 from mailkeeper.errors import MailkeeperError, UserError
+from mailkeeper.store.db import damaged, integrity_problem, record_quick_check
 from mailkeeper.sync import open_mailbox
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,9 @@ def check(path: Path, offline: bool = False) -> CheckResult:
     db = database_problems(settings, lines)
     result.problems += db
     if not db:
-        result.passed.append(f"database {settings.database}: writable")
+        made = Path(settings.database).is_file()
+        state = "writable, quick_check ok" if made else "can be created"
+        result.passed.append(f"database {settings.database}: {state}")
     tpl = template_problems(settings.templates_dir)
     if not tpl:  # syntax fine: render each with the context its kind gets
         from mailkeeper.drafts.compose import template_render_problems
@@ -155,12 +159,19 @@ def database_problems(settings: Any, lines: dict[str, int] | None = None) -> lis
     if path.exists():
         if path.is_dir():
             return [f"{where}: database: {path} is a folder; {expected}"]
+        if not path.is_file():  # /dev/null, a FIFO: SQLite would read it as an empty database
+            return [f"{where}: database: {path} is not a regular file; {expected}"]
+        damage = integrity_problem(path)
+        if damage is not None:
+            err = damaged(path, damage)
+            return [f"{where}: database: {err}"] + [f"  {p}" for p in err.problems]
         why = _cannot_write(path) or _cannot_create_in(path.parent)
         if why:
             return [
                 f"{where}: database: {path} is read-only for this user ({why}): sync cannot "
                 f"store mail (customers, customer and status still read it); {expected}"
             ]
+        record_quick_check(path)  # for `status`: when the database was last found whole
         return []
     ancestor = path.parent
     while not ancestor.exists() and ancestor != ancestor.parent:

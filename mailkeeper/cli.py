@@ -43,7 +43,14 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         ctx = click.get_current_context()
         verbose = (ctx.obj or {}).get("verbose", 0)
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except Exception as e:  # a page found damaged in the middle of a command
+                from mailkeeper.store.db import damaged, is_damage
+
+                if not is_damage(e):
+                    raise
+                raise damaged((ctx.obj or {}).get("database"), e) from e
         except UserError as e:
             _fail(e.args[0] if e.args else str(type(e).__name__), e.problems)
         except MailkeeperError as e:
@@ -128,6 +135,7 @@ def _app(ctx: click.Context) -> Any:
     from mailkeeper.app import App
 
     app = App.from_config(ctx.obj.get("config"))
+    ctx.obj["database"] = app.settings.database  # named if the file turns out damaged
     ctx.call_on_close(app.close)
     return app
 
@@ -535,6 +543,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
     click.echo(
         f"database: {s['database']} ({s['database_bytes'] / 1e6:.1f} MB), "
         f"{s['messages']} messages, last sync {last}"
+    )
+    checked = _local(s["database_checked_at"], tz, "%Y-%m-%d %H:%M")
+    click.echo(
+        f"database checked whole (quick_check): {checked}"
+        if checked
+        else "database checked whole (quick_check): never (run `mailkeeper check`)"
     )
     d = s["daemon"]
     if d["running"]:

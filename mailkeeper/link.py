@@ -302,7 +302,12 @@ class Linker:
         if not candidates:
             return []
         found = self.store.links.domain_directions(sorted(candidates))
-        names = {n: [d for d, c in domains.items() if c == cid] for cid, (n, _) in info.items()}
+        # Each customer's domains in one pass over the map (not one pass per customer: with
+        # 20,000 customers that was 400 million steps).
+        by_customer: dict[int, list[str]] = {}
+        for domain, c in domains.items():
+            by_customer.setdefault(c, []).append(domain)
+        names = {n: by_customer.get(cid, []) for cid, (n, _) in info.items()}
         made = []
         for org in sorted(candidates):
             d = found.get(org)

@@ -19,7 +19,7 @@ from typing import Any
 import filelock
 
 from mailkeeper.errors import LockedError
-from mailkeeper.files import write_atomic
+from mailkeeper.files import private_dir, write_atomic
 
 
 def _alive(pid: int) -> bool:
@@ -46,7 +46,7 @@ class Lock:
 
     def acquire(self, wait: float = 0.0) -> Lock:
         """Take the lock, waiting up to `wait` seconds; LockedError names the holder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         lock = filelock.FileLock(str(self.path), mode=0o600, thread_local=False)
         try:
             lock.acquire(timeout=wait, poll_interval=0.05)

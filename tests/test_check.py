@@ -83,7 +83,7 @@ def test_the_unedited_template_fails_check_even_offline(tmp_path: Path) -> None:
             "password_command: printf '%s' 'secret'",
             "password_command: no-such-program-mk show mail/work",
             "password_command:",
-            ["`no-such-program-mk`", "command not found"],
+            ["the command exited with status 127", "command not found", "password_env"],
         ),
     ],
 )

@@ -197,5 +197,6 @@ def test_a_database_that_is_not_sqlite_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "cfg" / "mailkeeper.db").write_bytes(b"this is not a database\n" * 100)
     code, _, err = run("--config", str(cfg), "status")
     assert code == 1
-    assert "cannot open the database" in err and "mailkeeper.db" in err
-    assert "Traceback" not in err
+    db = tmp_path / "cfg" / "mailkeeper.db"
+    assert f"the database {db} is damaged (file is not a database)" in err
+    assert "restore" in err and "Traceback" not in err

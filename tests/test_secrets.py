@@ -70,7 +70,17 @@ def test_secret_in_a_missing_program_command_line_is_not_quoted(
     text = failure(account(oauth2_token_command=command), caplog)
     assert SECRET not in text
     assert "oauth2_token_command failed" in text and "command not found" in text
-    assert "`no-such-program-mk`" in text
+    # a program that does not exist is not named: it may be the secret itself
+    assert "no-such-program-mk" not in text and "the command exited" in text
+
+
+def test_a_password_pasted_as_password_command_is_never_printed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pasted = "Pw-7fQ.x9Lr+2"  # looks like a program name
+    text = failure(account(password_command=pasted), caplog)
+    assert pasted not in text and "Pw-" not in text
+    assert "exited with status 127" in text and "password_env" in text
 
 
 def test_secret_in_a_timed_out_command_line_is_not_quoted(caplog: pytest.LogCaptureFixture) -> None:

@@ -8,6 +8,7 @@ load_rules (which returns them) read each file once.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -25,6 +26,7 @@ from mailkeeper.config.yamlreader import (
     _in_domains,
     normalize_address,
     normalize_domain,
+    value_excerpt,
 )
 
 DEFAULT_TIER = "B"
@@ -134,12 +136,14 @@ class Rules:
 
 # ----------------------------------------------------------------------------- reading rules/
 def rule_file(rules_dir: Path, name: str) -> Path | None:
-    """rules_dir/name when present, else the shipped default rules/name, else None."""
-    for folder in (rules_dir, defaults.rules_dir()):
-        candidate = folder / name
-        if candidate.is_file():
-            return candidate
-    return None
+    """rules_dir/name when present, else the shipped default rules/name, else None. Anything
+    at rules_dir/name (a FIFO, a device, a folder, a broken link) is the rep's file and is
+    read, so that the reader refuses it by name instead of the default taking its place."""
+    mine = rules_dir / name
+    if mine.is_file() or os.path.lexists(mine):
+        return mine
+    shipped = defaults.rules_dir() / name
+    return shipped if shipped.is_file() else None
 
 
 _CUSTOMERS_KEYS = ("customers", "ignore", "extra_freemail")
@@ -228,11 +232,14 @@ def _read_rules_uncached(
 ) -> Rules | None:
     before = len(problems)
     sources: list[Path] = []
-    tiers, default_tier, detection, auto_tier = _read_tiers(rules_dir, problems, sources, warnings)
+    broken: dict[str, str] = {}  # tier name -> "tiers.yaml:LINE" of a tier that failed to read
+    tiers, default_tier, detection, auto_tier = _read_tiers(
+        rules_dir, problems, sources, warnings, broken
+    )
     freemail = _read_freemail(rules_dir, problems, sources)
     customers_file = rules_dir / "customers.yaml"
-    result = _CustomersFile(freemail, tiers, default_tier, me)
-    if customers_file.is_file():
+    result = _CustomersFile(freemail, tiers, default_tier, me, broken)
+    if os.path.lexists(customers_file):  # a FIFO, a device or a broken link: refused by name
         sources.append(customers_file)
         result.read(YamlReader(customers_file, problems))
     if len(problems) > before or tiers is None:
@@ -252,7 +259,11 @@ def _read_rules_uncached(
 
 
 def _read_tiers(
-    rules_dir: Path, problems: list[str], sources: list[Path], warnings: list[str]
+    rules_dir: Path,
+    problems: list[str],
+    sources: list[Path],
+    warnings: list[str],
+    broken: dict[str, str] | None = None,
 ) -> tuple[dict[str, Tier] | None, str, Detection, tuple[AutoTier, ...]]:
     path = rule_file(rules_dir, "tiers.yaml")
     if path is None:
@@ -273,32 +284,38 @@ def _read_tiers(
     if keys is None or "tiers" not in keys:
         return None, DEFAULT_TIER, Detection(), ()
     tiers: dict[str, Tier] = {}
-    for name, _, node in r.entries(
+    for name, name_node, node in r.entries(
         keys["tiers"], "tiers", "a mapping of tier names, e.g. A: {...}"
     ):
         tier = _read_tier(r, name, node)
         if tier is not None:
             tiers[name] = tier
+        elif broken is not None:  # its own problem is reported; uses of it are counted once
+            broken[name] = r.where(name_node)
     if isinstance(keys["tiers"], MappingNode) and not keys["tiers"].value:
         r.problem(keys["tiers"], "tiers is empty", "at least one tier, e.g. A: {...}")
     default = DEFAULT_TIER
     if "default_tier" in keys:
         default = r.text(keys["default_tier"], "default_tier", "a tier name") or DEFAULT_TIER
-    if tiers and default not in tiers:
+    if tiers and default not in tiers and default not in (broken or {}):
         node = keys.get("default_tier", root)
         r.problem(
             node, f"default_tier '{default}' is not one of the tiers", f"one of {', '.join(tiers)}"
         )
     detection = _read_detection(r, keys["detection"]) if "detection" in keys else Detection()
-    auto = _read_auto_tier(r, keys["auto_tier"], tiers) if "auto_tier" in keys else ()
+    auto = _read_auto_tier(r, keys["auto_tier"], tiers, broken) if "auto_tier" in keys else ()
     return tiers, default, detection, auto
 
 
-def _read_auto_tier(r: YamlReader, node: Node, tiers: dict[str, Tier]) -> tuple[AutoTier, ...]:
+def _read_auto_tier(
+    r: YamlReader, node: Node, tiers: dict[str, Tier], broken: dict[str, str] | None = None
+) -> tuple[AutoTier, ...]:
     out = []
     for name, name_node, value in r.entries(
         node, "auto_tier", "tier: thresholds, e.g. A: {min_messages_year: 40}"
     ):
+        if name in (broken or {}):  # reported once, where the tier is defined
+            continue
         if name not in tiers:
             r.problem(
                 name_node,
@@ -422,9 +439,17 @@ class _CustomersFile:
     """customers.yaml: customers, ignore lists, extra freemail; with every cross-check."""
 
     def __init__(
-        self, freemail: set[str], tiers: dict[str, Tier] | None, default_tier: str, me: Owner | None
+        self,
+        freemail: set[str],
+        tiers: dict[str, Tier] | None,
+        default_tier: str,
+        me: Owner | None,
+        broken: dict[str, str] | None = None,
     ) -> None:
         self.freemail = freemail
+        self.broken_tiers = broken or {}
+        # a tier that could not be read: its users, counted so the root is reported once
+        self.broken_uses: dict[str, list[Node]] = {}
         self.tiers = tiers
         self.default_tier = default_tier
         self.me = me
@@ -452,6 +477,14 @@ class _CustomersFile:
                 customer = self._read_customer(r, item)
                 if customer is not None:
                     self.customers.append(customer)
+        for tier, nodes in self.broken_uses.items():
+            n = len(nodes)
+            r.problem(
+                nodes[0],
+                f"tier {tier} could not be read (see {self.broken_tiers[tier]}); "
+                f"{n} customer{'s' if n != 1 else ''} use{'s' if n == 1 else ''} it",
+                "the tier fixed in tiers.yaml; these customers need nothing else",
+            )
 
     def _read_ignore(self, r: YamlReader, node: Node) -> None:
         if isinstance(node, ScalarNode) and node.tag == _NULL:
@@ -499,7 +532,7 @@ class _CustomersFile:
             if day is None:
                 r.problem(
                     keys["snooze_until"],
-                    f"{where}: snooze_until '{raw}' is not a date",
+                    f"{where}: snooze_until {value_excerpt(str(raw))} is not a date",
                     "a date like 2027-01-15",
                 )
             else:
@@ -585,7 +618,11 @@ class _CustomersFile:
         for raw, item in r.text_list(node, f"{where}: domains", "birch.co.uk") if node else []:
             domain, why = normalize_domain(raw)
             if domain is None:
-                r.problem(item, f"{where}: domain '{raw}' is {why}", "a domain like birch.co.uk")
+                r.problem(
+                    item,
+                    f"{where}: domain {value_excerpt(raw)} is {why}",
+                    "a domain like birch.co.uk",
+                )
             elif self._domain_ok(r, where, name, domain, item) and domain not in out:
                 out.append(domain)
         return out
@@ -625,7 +662,9 @@ class _CustomersFile:
             address, why = normalize_address(raw)
             if address is None:
                 r.problem(
-                    item, f"{where}: address '{raw}' is {why}", "an address like tom@birch.co.uk"
+                    item,
+                    f"{where}: address {value_excerpt(raw)} is {why}",
+                    "an address like tom@birch.co.uk",
                 )
             elif self._address_ok(r, where, name, address, item) and address not in out:
                 out.append(address)
@@ -677,9 +716,13 @@ class _CustomersFile:
         for tier in self.tiers:
             if tier.casefold() == raw.casefold():
                 return tier
+        for tier in self.broken_tiers:
+            if tier.casefold() == raw.casefold():
+                self.broken_uses.setdefault(tier, []).append(node)
+                return None
         r.problem(
             node,
-            f"{where}: tier '{raw}' is not defined in tiers.yaml",
+            f"{where}: tier {value_excerpt(raw)} is not defined in tiers.yaml",
             f"one of {', '.join(self.tiers)}",
         )
         return None
@@ -694,7 +737,7 @@ class _CustomersFile:
         if not _LANGUAGE.match(value):
             r.problem(
                 node,
-                f"{where}: language '{raw}' is not a language code",
+                f"{where}: language {value_excerpt(raw)} is not a language code",
                 "a code like en, zh, de or pt-br",
             )
             return None

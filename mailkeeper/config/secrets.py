@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 from collections.abc import Callable
@@ -161,7 +162,11 @@ def run_secret_command(command: str, account: str, key: str, timeout: float) -> 
 
 
 # What a shell's exit status says when the command could not run at all.
-_STATUS_MEANING = {126: ": found but not executable", 127: ": command not found"}
+_STATUS_MEANING = {
+    126: ": found but not executable",
+    127: ": command not found (if you pasted the password itself here, use password_env or "
+    "the keyring instead: password_command runs a program that prints it)",
+}
 
 
 def _first_line(out: bytes) -> str:
@@ -182,8 +187,9 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 
 def _program(command: str) -> str:
     """The program `command` runs, for messages: its first word that is not a VAR=value
-    assignment, without its directory; never an argument (which may be a secret). "the
-    command" when that word does not look like a plain program name."""
+    assignment, without its directory; never an argument (which may be a secret). Named only
+    when that word is a program that exists (on PATH, or an executable path): a password
+    pasted as the command is not one, so it is never printed. "the command" otherwise."""
     try:
         words = shlex.split(command)
     except ValueError:
@@ -193,7 +199,7 @@ def _program(command: str) -> str:
         if eq and name.isidentifier():
             continue  # PASSWORD_STORE_DIR=... pass show x
         program = os.path.basename(word)
-        if _PROGRAM_NAME.fullmatch(program):
+        if _PROGRAM_NAME.fullmatch(program) and shutil.which(word) is not None:
             return f"`{program}`"
         break
     return "the command"

@@ -10,10 +10,13 @@ checks and normalizers (domains, addresses, times of day, sizes) and the did-you
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from datetime import time
 from pathlib import Path
+from typing import BinaryIO
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -41,6 +44,80 @@ def _in_file_order(messages: list[str]) -> list[str]:
 def _summary(where: Path, problems: list[str]) -> str:
     n = len(problems)
     return f"{n} problem{'s' if n != 1 else ''} in the configuration ({where})"
+
+
+# ----------------------------------------------------------------------------- whose file
+class RefusedFile(Exception):
+    """A configuration or rules file mailkeeper will not read; the message says why."""
+
+
+def _shipped(real: Path) -> bool:
+    """Whether `real` is one of mailkeeper's own shipped defaults (root-owned in a system
+    install, and trusted like the code beside them)."""
+    from mailkeeper.config import defaults
+
+    try:
+        root = defaults.rules_dir().resolve()
+    except Exception:  # noqa: BLE001 - no shipped defaults: nothing is shipped
+        return False
+    return real.is_relative_to(root)
+
+
+def open_own_file(path: Path) -> BinaryIO:
+    """`path` opened for reading when it is a regular file owned by the user running
+    mailkeeper (a symlink to such a file is fine) or one of the shipped defaults; else
+    RefusedFile. A symlink to someone else's file (/etc/shadow), a device or a FIFO is
+    refused before a byte is read, so no error can quote what it holds. The file is
+    checked after opening (fstat), so it cannot be swapped in between; O_NONBLOCK keeps a
+    FIFO from blocking the open."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            what = "a folder" if stat.S_ISDIR(st.st_mode) else _special_kind(st.st_mode)
+            raise RefusedFile(f"is {what}, not a regular file")
+        me = os.getuid() if hasattr(os, "getuid") else st.st_uid
+        if st.st_uid != me and not _shipped(path.resolve()):
+            real = path.resolve()
+            via = f" (a link to {real})" if real != path.absolute() else ""
+            raise RefusedFile(f"belongs to another user{via}, not to you")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+_NAME_LIKE = re.compile(r"^\w[\w .-]{0,39}$")
+_VALUE_LIKE = 60
+
+
+def key_excerpt(key: str) -> str:
+    """A key as an error may quote it: `'name'` when it looks like a YAML key someone
+    wrote (a short name), else only its length. A line of some other file read by mistake
+    (`root:$6$...`) never reaches the terminal."""
+    if _NAME_LIKE.match(key):
+        return f"'{key}'"
+    return f"that is not a name ({len(key)} characters)"
+
+
+def value_excerpt(raw: str) -> str:
+    """A value as an error may quote it: printable and short, else cut, with control
+    characters shown as '?'."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in raw)
+    if len(clean) <= _VALUE_LIKE:
+        return f"'{clean}'"
+    return f"'{clean[:24]}…' ({len(raw)} characters)"
 
 
 # ----------------------------------------------------------------------------- YAML reading
@@ -90,8 +167,13 @@ class YamlReader:
     def compose(self) -> Node | None:
         """The root node; None (with a problem recorded) when unreadable, None too when empty."""
         try:
-            with self.path.open("rb") as fh:
+            with open_own_file(self.path) as fh:
                 return yaml.compose(fh, Loader=_LOADER)
+        except RefusedFile as exc:
+            self.problems.append(
+                f"{self.path}: refused: it {exc}; expected a regular file you own "
+                "(a symlink to one is fine)"
+            )
         except FileNotFoundError:
             self.problems.append(f"{self.path}: does not exist; expected a YAML file")
         except IsADirectoryError:
@@ -149,7 +231,7 @@ class YamlReader:
             if key in seen:
                 self.problem(
                     key_node,
-                    f"{name}: duplicate key '{key}' (first on line {seen[key]})",
+                    f"{name}: duplicate key {key_excerpt(key)} (first on line {seen[key]})",
                     "each key once",
                 )
                 continue
@@ -186,9 +268,9 @@ class YamlReader:
             if key in keys:
                 out[key] = value_node
                 continue
-            hint = _did_you_mean(key, keys)
+            hint = _did_you_mean(key, keys) if _NAME_LIKE.match(key) else ""
             expected = None if hint else f"one of: {', '.join(keys)}"
-            self.problem(key_node, f"{name}: unknown key '{key}'{hint}", expected)
+            self.problem(key_node, f"{name}: unknown key {key_excerpt(key)}{hint}", expected)
         for key in required:
             if key not in out:
                 self.problem(node, f"{name} has no '{key}'", f"a '{key}:' entry")
@@ -273,9 +355,9 @@ def key_lines(path: Path) -> dict[str, int]:
     (`accounts.work.host` -> 31); {} when the file cannot be read. For errors found after
     the file was loaded (a login refused, a folder missing), so they can name the line."""
     try:
-        with path.open("rb") as fh:
+        with open_own_file(path) as fh:
             root = yaml.compose(fh, Loader=_LOADER)
-    except (OSError, yaml.YAMLError):
+    except (OSError, RefusedFile, yaml.YAMLError):
         return {}
     out: dict[str, int] = {}
 
@@ -447,7 +529,7 @@ def _normalized(
     for raw, item in r.text_list(node, name, example) if node is not None else []:
         value, why = normalize(raw)
         if value is None:
-            r.problem(item, f"{name}: '{raw}' is {why}", f"{kind} like {example}")
+            r.problem(item, f"{name}: {value_excerpt(raw)} is {why}", f"{kind} like {example}")
         elif value not in out:
             out.append(value)
     return out

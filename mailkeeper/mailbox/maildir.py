@@ -1172,7 +1172,7 @@ class MaildirDraftBox:
         name = f"{time.time():.6f}.M{os.getpid()}P{os.urandom(4).hex()}.{socket.gethostname()}"
         tmp = folder / "tmp" / name
         try:
-            with open(tmp, "xb") as fh:
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
                 fh.write(raw)
                 fh.flush()
                 os.fsync(fh.fileno())

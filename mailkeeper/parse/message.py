@@ -30,7 +30,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["message_key", "parse"]
 
-_MAX_ADDRESS_HEADER = 65_536
+# An address header longer than this is read up to here and the cut recorded as a defect.
+# A Cc of 10,000 people is ~300,000 characters and is read whole: every recipient counts
+# (one of them may be the customer). Parsing is linear in the length.
+_MAX_ADDRESS_HEADER = 4 * 1024 * 1024
 _MAX_TEXT_CHARS = 1_000_000
 _MAX_DATE_CHARS = 200
 
@@ -344,7 +347,44 @@ def _read_addresses(
     if not any(a.email for a in out):
         found = [Address("", m.lower()) for m in _EMAIL_RE.findall(value)[:100]]
         out = found or out[:1]
+    if notes is not None and "<" in value and any(a.email and not a.name for a in out):
+        out = _recover_names(value, out, hint, notes)
     return out
+
+
+# `phrase <address>` as written, between commas: where a display name the parser lost was.
+_PHRASE = re.compile(r"(?:^|,)[ \t]*([^,<>]*?)[ \t]*<[ \t]*([^<>\s,]+@[^<>\s,]+?)[ \t]*>")
+_NOT_A_NAME = re.compile(r"[:;@]")  # a group's label, or an address posing as a name
+
+
+def _recover_names(
+    value: str, found: list[Address], hint: str | None, notes: list[str]
+) -> list[Address]:
+    """Display names the parser dropped (a stray parenthesis or quote, raw 8-bit bytes in a
+    name: `Jurgen ( Muller <jm@b>`) taken from the text before `<address>`, without the
+    stray characters, with a note. One pass over `value`, so a long Cc stays linear."""
+    phrases: dict[str, str] = {}
+    for m in _PHRASE.finditer(value):
+        phrase = m.group(1)
+        if phrase and not _NOT_A_NAME.search(phrase):
+            phrases.setdefault(m.group(2).lower(), phrase)
+    if not phrases:
+        return found
+    out = []
+    for a in found:
+        raw = phrases.get(a.email) if a.email and not a.name else None
+        name = " ".join(raw.translate(_STRAY).split()) if raw else ""
+        if name:
+            name = decode_header_value(name, hint, notes)
+            notes.append(
+                "a display name could not be parsed (a stray parenthesis or quote); kept as written"
+            )
+            a = Address(name=name, email=a.email)
+        out.append(a)
+    return out
+
+
+_STRAY = str.maketrans({"(": " ", ")": " ", '"': " ", "\\": " "})
 
 
 def _clean_email(email: str) -> str:

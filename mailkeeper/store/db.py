@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mailkeeper.errors import StoreError
+from mailkeeper.files import private_file
 from mailkeeper.store.migrations import MIGRATIONS
 
 logger = logging.getLogger(__name__)
@@ -53,14 +54,18 @@ def chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
         yield values[i : i + size]
 
 
+def side_files(path: Path) -> tuple[Path, Path]:
+    """The WAL and its index beside the database: they hold mail text too."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
 def writable(path: Path) -> bool:
     """Whether this process may write the database file at `path` and its WAL beside it."""
     if not os.access(path, os.W_OK):
         return False
     if os.access(path.parent, os.W_OK):
         return True
-    side = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
-    return all(os.access(p, os.W_OK) for p in side)
+    return all(os.access(p, os.W_OK) for p in side_files(path))
 
 
 def wal_mode(conn: sqlite3.Connection, wait: float = OPEN_TIMEOUT) -> None:
@@ -82,6 +87,94 @@ def wal_mode(conn: sqlite3.Connection, wait: float = OPEN_TIMEOUT) -> None:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.2)
+
+
+# ----------------------------------------------------------------------------- damage
+# SQLite's primary result codes for a damaged file: SQLITE_CORRUPT ("database disk image is
+# malformed") and SQLITE_NOTADB ("file is not a database").
+_DAMAGE_CODES = (11, 26)
+QUICK_CHECK_KEY = "quick_check_ok_at"
+# The rep's own records: what a rebuild from the mailbox cannot bring back (README: "A
+# damaged database").
+OWN_TABLES = ("orders", "order_events", "order_problems", "snoozes", "finding_events", "drafts")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite saying the file is damaged or not a database at all."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _DAMAGE_CODES
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
+class DamagedError(StoreError):
+    """The database file is damaged or not a database; `problems` say what to do."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+def damaged(path: Path | str | None, why: object) -> DamagedError:
+    """The error for a damaged database at `path`: the file, what SQLite said, what to do."""
+    where = str(path) if path is not None else "the database"
+    tables = " ".join(OWN_TABLES)
+    return DamagedError(
+        f"the database {where} is damaged ({why})",
+        [
+            f"restore {where} from a backup, or rebuild it: a fresh sync rebuilds every "
+            "message, customer and finding from the mailbox",
+            "before rebuilding, export your own records (orders, snoozes, resolved and "
+            f"dismissed findings, drafts): sqlite3 {where} '.dump {tables}' > my-records.sql "
+            "(or `.recover` when .dump stops at the damage)",
+            f"then move it aside with its -wal and -shm files (mv {where} {where}.damaged) "
+            "and run `mailkeeper sync`; see the README, 'A damaged database'",
+        ],
+    )
+
+
+def integrity_problem(path: Path) -> str | None:
+    """None when the file at `path` is a SQLite database that passes PRAGMA quick_check
+    (every page and index readable and consistent, in time linear in the file's size), or
+    when it cannot be judged (not readable: the writability check says why); else what is
+    wrong, in SQLite's words. Opened read-only: nothing is written."""
+    uri = path.absolute().as_uri()
+    for mode in ("mode=ro", "immutable=1"):  # immutable: a read-only mount without a -shm
+        try:
+            conn = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None, timeout=5)
+            try:
+                rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as e:
+            if is_damage(e):
+                return str(e)
+            continue
+        return None if rows == ["ok"] else "; ".join(str(r) for r in rows)
+    return None
+
+
+def record_quick_check(path: Path) -> bool:
+    """Store the time the database at `path` last passed quick_check (for `status`); False
+    when it cannot be written now (read-only, busy, or not a mailkeeper database yet)."""
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=2)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (QUICK_CHECK_KEY, now_iso()),
+        )
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 class ReadOnlyError(StoreError):
@@ -106,7 +199,7 @@ class Database:
             elif self.readonly:
                 conn = self._open_readonly(self.path)
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_file(self.path)
                 conn = sqlite3.connect(str(self.path), timeout=OPEN_TIMEOUT, isolation_level=None)
             self.conn = conn
             if not self.readonly:
@@ -117,14 +210,20 @@ class Database:
             conn.execute("PRAGMA foreign_keys=OFF")
             self._migrate()
         except sqlite3.DatabaseError as e:
+            if is_damage(e):
+                raise damaged(path, e) from e
             raise StoreError(f"cannot open the database {path}: {e}") from e
         except OSError as e:  # the folder cannot be made: under a file, no permission ...
             raise StoreError(f"cannot open the database {path}: {e.strerror or e}") from e
         if self.path is not None and not self.readonly:
-            try:
-                self.path.chmod(0o600)
-            except OSError:
-                pass
+            # A database made by an older version (or copied in) may have 0644 files beside
+            # it; SQLite gives new -wal/-shm files the database file's mode.
+            for p in (self.path, *side_files(self.path)):
+                try:
+                    if p.exists() and p.stat().st_mode & 0o077:
+                        p.chmod(0o600)
+                except OSError:
+                    pass
 
     @staticmethod
     def _open_readonly(path: Path) -> sqlite3.Connection:

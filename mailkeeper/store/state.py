@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mailkeeper.store.db import Database
+from mailkeeper.store.db import QUICK_CHECK_KEY, Database
 
 
 class StateStore:
@@ -25,6 +25,10 @@ class StateStore:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    def quick_check_ok_at(self) -> str | None:
+        """When `mailkeeper check` last found the database whole (PRAGMA quick_check)."""
+        return self._get(QUICK_CHECK_KEY)
 
     def linked_rowid(self) -> int:
         """Messages up to this row id have been linked."""
