@@ -382,6 +382,12 @@ class Syncer:
         # A folder the configuration no longer names (an extra folder dropped, Sent renamed)
         # is no longer shown as if current; its entries stay, so the history is kept.
         self.store.mail.forget_folders(acct.name, [f for f, _ in out])
+        # A folder the server no longer has (deleted or renamed in the rep's mail client)
+        # holds none of its messages any more: its entries go, the messages stay. Only from a
+        # listing that has the Inbox, so a failed or partial LIST never empties the record.
+        if any(f.upper() == "INBOX" for f in found.folders):
+            for folder in self.store.mail.drop_vanished_folders(acct.name, found.folders):
+                logger.info("%s/%s: the folder is gone from the server", acct.name, folder)
         return out
 
     def _sync_folder(

@@ -392,11 +392,19 @@ def test_a_deleted_extra_folder_is_a_warning_and_the_rest_syncs(tmp_path: Path, 
         assert _rows(app, "SELECT COUNT(*) FROM sync_runs")[0][0] == 2
         [again] = app.sync()  # still a warning, never an error that stops every sync
         assert again.warnings and again.error is None
+        # The renamed folder's entries are gone with it (issue 19.9: they stayed); its
+        # message stays in the history, and the folder's new name is no folder of ours.
+        assert _rows(app, "SELECT DISTINCT folder FROM folder_messages") == [("INBOX",)]
+        assert ("Archive",) not in _rows(app, "SELECT folder FROM folders")
+        assert _rows(app, "SELECT COUNT(*) FROM messages WHERE subject = 'archived'") == [(1,)]
         c = _imap_client(imap)
         c.rename_folder("Old", "Archive")
         c.logout()
         app.sync()
         assert app.status()["accounts"][0]["warnings"] == []  # cleared once it is back
+        entries = _rows(app, "SELECT folder, COUNT(*) FROM folder_messages GROUP BY folder")
+        assert entries == [("Archive", 1), ("INBOX", 3)]  # read again, stored once
+        assert _rows(app, "SELECT COUNT(*) FROM messages") == [(4,)]
 
 
 def test_deleted_messages_leave_their_folder_but_stay_in_the_history(tmp_path: Path, imap) -> None:

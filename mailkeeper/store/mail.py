@@ -184,6 +184,33 @@ class MailStore:
             (account, *keep),
         )
 
+    def drop_vanished_folders(self, account: str, on_server: Iterable[str]) -> list[str]:
+        """Drop the folder rows and entries of folders the server no longer has (deleted or
+        renamed in the rep's mail client). The messages stay: the history is the rep's
+        record, and a message that is still in another folder keeps that entry. Returns the
+        folders dropped."""
+        present = set(on_server)
+        known = {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT folder FROM folders WHERE account = ? "
+                "UNION SELECT DISTINCT folder FROM folder_messages WHERE account = ?",
+                (account, account),
+            )
+        }
+        gone = sorted(
+            f for f in known - present if not (f.upper() == "INBOX" and "INBOX" in present)
+        )
+        if gone:
+            with self.db.transaction():
+                for folder in gone:
+                    args = (account, folder)
+                    self.conn.execute(
+                        "DELETE FROM folder_messages WHERE account = ? AND folder = ?", args
+                    )
+                    self.conn.execute("DELETE FROM folders WHERE account = ? AND folder = ?", args)
+        return gone
+
     # ------------------------------------------------------------------ messages
     def known_keys(self, keys: Iterable[str]) -> set[str]:
         return {
