@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEPTH_NOTE",
+    "EMPTY_TEXT",
     "MAX_DEPTH",
     "NO_ENVELOPE_NOTE",
     "choose_text_sections",
@@ -33,6 +34,7 @@ __all__ = [
     "fetched_from_bytes",
     "filename_notes",
     "fix_bare_cr",
+    "split_header",
 ]
 
 MAX_DEPTH = 40  # MIME nesting deeper than this is treated as one opaque leaf
@@ -56,7 +58,8 @@ ENVELOPE_FIELDS = (
 _MAX_TEXT_SECTIONS = MAX_DEPTH  # inline text parts joined into the text, at most
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADER_END = re.compile(rb"\r?\n\r?\n|\r\r")
-_EMPTY = 2  # a text part this size (bytes, as BODYSTRUCTURE counts) holds at most a line end
+# A text part this size (bytes, as BODYSTRUCTURE counts) holds at most a line end.
+EMPTY_TEXT = _EMPTY = 2
 _PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]{1,80})\s*=\s*("(?:[^"\\]|\\.){0,1000}"|[^;]*)')
 
 
@@ -95,9 +98,14 @@ def filename_notes(charset: str | None, value: str) -> list[str]:
     return notes
 
 
-def _split_header(raw: bytes) -> bytes:
+def split_header(raw: bytes) -> bytes:
+    """The header block of a whole message, with the blank line that ends it (the whole
+    message when it has no body); a CR-only blank line ends it too."""
     m = _HEADER_END.search(raw)
     return raw[: m.end()] if m else raw
+
+
+_split_header = split_header
 
 
 def _payload_bytes(part: EmailMessage) -> bytes:

@@ -1,0 +1,107 @@
+"""Promise 4 whichever adapter reads the mail: the same message gives the same stored text.
+
+Every message of ../shared/corpus and tests/malformed is delivered into one real Dovecot
+Maildir, then synced twice: over IMAP, and as a local Maildir (the same directory, so both
+sides number the messages with Dovecot's UIDs). The stored rows are compared field by field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CORPUS, OFFLINE, write_config
+
+from mailkeeper.app import App
+
+pytestmark = [pytest.mark.imap, pytest.mark.corpus]
+
+MALFORMED = Path(__file__).parent / "malformed"
+SKIP = {"MANIFEST.tsv", "SOURCES.md"}
+FIELDS = ("body", "reply_body", "html_only", "attachments", "defects")
+
+# Messages whose stored fields cannot be the same on both sides, with the reason. Keyed by the
+# file's path under the corpus (or "malformed/NAME"); the value names the fields that differ.
+IRREDUCIBLE: dict[str, tuple[tuple[str, ...], str]] = {}
+
+
+def _files() -> list[tuple[str, Path]]:
+    if not CORPUS.is_dir():
+        pytest.skip(f"{CORPUS} is absent")
+    out = [
+        (str(p.relative_to(CORPUS)), p)
+        for p in sorted(CORPUS.rglob("*"))
+        if p.is_file() and p.name not in SKIP
+    ]
+    out += [(f"malformed/{p.name}", p) for p in sorted(MALFORMED.glob("*.eml"))]
+    return out
+
+
+def _stored(cfg: Path) -> dict[int, dict[str, Any]]:
+    """uid -> the compared fields of the message stored for it."""
+    with App.from_config(cfg) as app:
+        app.sync()
+        rows = app.store.conn.execute(
+            "SELECT f.uid, " + ", ".join(f"m.{c}" for c in FIELDS) + " FROM folder_messages f "
+            "JOIN messages m ON m.key = f.message_key WHERE f.folder = 'INBOX'"
+        ).fetchall()
+    return {r[0]: dict(zip(FIELDS, r[1:], strict=True)) for r in rows}
+
+
+def _uid_names(uidlist: Path) -> dict[int, str]:
+    """Dovecot's UID -> file base name (dovecot-uidlist: `UID [ext...] :NAME`)."""
+    out = {}
+    for line in uidlist.read_text().splitlines()[1:]:
+        head, _, name = line.partition(":")
+        if name:
+            out[int(head.split()[0])] = name.split(":", 1)[0]
+    return out
+
+
+def test_every_message_is_stored_alike_over_imap_and_as_a_maildir(tmp_path: Path, imap) -> None:
+    files = _files()
+    by_name: dict[str, str] = {}
+    for label, p in files:
+        path = imap.deliver("INBOX", p.read_bytes(), user=imap.user)
+        by_name[path.name.split(":", 1)[0]] = label
+    imap.index(imap.user)
+    over_imap = _stored(write_config(tmp_path / "imap", imap, imap.user))
+    cfg = write_config(tmp_path / "local", OFFLINE, "unused")
+    head = cfg.read_text().split("accounts:", 1)[0]
+    cfg.write_text(f"{head}accounts:\n  work:\n    maildir: {imap.maildir(imap.user)}\n")
+    as_maildir = _stored(cfg)
+    names = _uid_names(imap.maildir(imap.user) / "dovecot-uidlist")
+
+    assert len(over_imap) == len(as_maildir) == len(files)
+    import os  # TEMP
+    if os.environ.get("MK_DUMP"):  # TEMP
+        Path(os.environ["MK_DUMP"]).write_text(json.dumps({by_name[names[u]]: [over_imap[u], as_maildir[u]] for u in over_imap}))  # TEMP
+    differences: dict[str, list[str]] = {}
+    for uid, a in sorted(over_imap.items()):
+        b = as_maildir[uid]
+        fields = [f for f in FIELDS if _norm(f, a[f]) != _norm(f, b[f])]
+        if fields:
+            differences[by_name[names[uid]]] = fields
+    expected = {k: list(v[0]) for k, v in IRREDUCIBLE.items()}
+    if differences != expected:
+        report = []
+        for label, fields in sorted(differences.items()):
+            if expected.get(label) == fields:
+                continue
+            uid = next(u for u, n in names.items() if by_name.get(n) == label)
+            for f in fields:
+                report.append(
+                    f"{label} {f}:\n  imap:    {str(over_imap[uid][f])[:300]!r}\n"
+                    f"  maildir: {str(as_maildir[uid][f])[:300]!r}"
+                )
+        gone = sorted(set(expected) - set(differences))
+        pytest.fail(
+            f"{len(differences)} messages differ ({len(report)} unexpected fields); "
+            f"no longer differing: {gone}\n" + "\n".join(report)
+        )
+
+
+def _norm(field: str, value: Any) -> Any:
+    return json.loads(value) if field in ("attachments", "defects") and value else value
