@@ -76,8 +76,11 @@ def test_every_message_is_stored_alike_over_imap_and_as_a_maildir(tmp_path: Path
 
     assert len(over_imap) == len(as_maildir) == len(files)
     import os  # TEMP
+
     if os.environ.get("MK_DUMP"):  # TEMP
-        Path(os.environ["MK_DUMP"]).write_text(json.dumps({by_name[names[u]]: [over_imap[u], as_maildir[u]] for u in over_imap}))  # TEMP
+        Path(os.environ["MK_DUMP"]).write_text(
+            json.dumps({by_name[names[u]]: [over_imap[u], as_maildir[u]] for u in over_imap})
+        )  # TEMP
     differences: dict[str, list[str]] = {}
     for uid, a in sorted(over_imap.items()):
         b = as_maildir[uid]
@@ -105,3 +108,61 @@ def test_every_message_is_stored_alike_over_imap_and_as_a_maildir(tmp_path: Path
 
 def _norm(field: str, value: Any) -> Any:
     return json.loads(value) if field in ("attachments", "defects") and value else value
+
+
+# A multipart whose boundary no line of the body uses (old webmail, BBS gateways): Dovecot shows
+# one empty text/plain part, BODY[1] is empty, BODY[TEXT] holds the whole text.
+NO_BOUNDARY_LINE = (
+    "From: 李经理 <li@birch.co.uk>\n"
+    "To: amy@lumen-furniture.com\n"
+    "Subject: =?gbk?b?tqm1pbLpxa8=?=\n"
+    "Date: Tue, 03 Mar 2026 09:00:00 +0800\n"
+    "Message-ID: <gateway-1@birch.co.uk>\n"
+    "MIME-Version: 1.0\n"
+    'Content-Type: multipart/mixed; boundary="----=_NextPart_never_used"\n'
+    "\n"
+    "您好，订单 PO-7781 什么时候发货？请今天回复。\n"
+    "\n"
+    "李\n"
+).encode("gbk")
+
+
+def test_a_multipart_without_boundary_lines_keeps_its_text_over_imap(
+    tmp_path: Path, imap
+) -> None:
+    imap.deliver("INBOX", NO_BOUNDARY_LINE, user=imap.user)
+    cfg = write_config(tmp_path / "cfg", imap, imap.user)
+    [row] = _stored(cfg).values()
+    assert "PO-7781" in row["body"] and "请今天回复" in row["body"]
+    assert "StartBoundaryNotFoundDefect" in json.loads(row["defects"])
+
+
+def test_a_message_stored_without_its_text_before_the_fix_heals_on_the_next_sync(
+    tmp_path: Path, imap
+) -> None:
+    imap.deliver("INBOX", NO_BOUNDARY_LINE, user=imap.user)
+    cfg = write_config(tmp_path / "cfg", imap, imap.user)
+    with App.from_config(cfg) as app:
+        app.sync()
+        conn = app.store.conn
+        [(key, good_body)] = conn.execute("SELECT key, body FROM messages").fetchall()
+        # The row as the old code stored it, in a database from before migration m010.
+        conn.execute(
+            "UPDATE messages SET body = '', reply_body = '', defects = '[]', language = NULL"
+        )
+        conn.execute("DROP TABLE reread")
+        conn.execute("DELETE FROM migrations WHERE name = 'm010_reread_empty_text'")
+        conn.commit()
+    with App.from_config(cfg) as app:  # the migration marks it
+        [report] = app.sync()
+        assert report.new_messages == 0
+        rows = app.store.conn.execute("SELECT key, body, defects FROM messages").fetchall()
+        assert rows == [(key, good_body, rows[0][2])]
+        assert "StartBoundaryNotFoundDefect" in json.loads(rows[0][2])
+        assert app.store.conn.execute("SELECT COUNT(*) FROM reread").fetchone() == (0,)
+        [entry] = app.store.conn.execute("SELECT message_key FROM folder_messages").fetchall()
+        assert entry == (key,)
+        app.store.conn.execute("UPDATE messages SET body = ''")  # read once, not every sync
+        app.store.conn.commit()
+        app.sync()
+        assert app.store.conn.execute("SELECT body FROM messages").fetchone() == ("",)
