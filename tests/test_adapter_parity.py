@@ -29,11 +29,11 @@ FIELDS = ("body", "reply_body", "html_only", "attachments", "defects")
 #   name with spaces, 8-bit bytes in a name, backslashes), part lists the two MIME parsers split
 #   differently in a malformed multipart, and three attached messages Dovecot sizes 2 bytes
 #   apart from the rule in mime._owned_line_end.
-# - defects (134): mostly names only the email package finds by reading the whole message
-#   (CloseBoundaryNotFoundDefect, MissingHeaderBodySeparatorDefect inside parts,
-#   StartBoundaryNotFoundDefect in nested parts): over IMAP only the structure and the text
-#   part are read (attachment bodies are never fetched), so the server's parse is all there is;
-#   and charset notes on texts the two parsers cut differently.
+# - defects (45): the two sides' charset notes on the same text (Dovecot reports charset
+#   us-ascii for a text part that names none), NUL bytes (Dovecot sends them as 0x80), a
+#   transfer encoding Dovecot reads differently, and a multipart whose boundary no line uses
+#   where Dovecot still finds parts. The email package's whole-message defects are no longer
+#   recorded by either side (mime._BODY_SCAN_DEFECTS).
 # - body/reply_body/html_only (34): Dovecot's MIME parser and the email package read a broken
 #   structure differently (a part header kept as text on one side, an mbox "From " line, an
 #   Outlook .msg file, TNEF, headers with spaces before the colon); on most of these the IMAP
@@ -213,3 +213,23 @@ def test_attached_messages_are_sized_alike_by_both_adapters(tmp_path: Path, imap
     for over_imap, as_maildir in _both(tmp_path, imap, raws):
         assert json.loads(over_imap["attachments"]) == json.loads(as_maildir["attachments"])
         assert len(json.loads(over_imap["attachments"])) == 2
+
+
+TRUNCATED = (
+    b"From: li@birch.co.uk\nTo: amy@lumen-furniture.com\nSubject: order PO-7781\n"
+    b"Message-ID: <cut-1@birch.co.uk>\nMIME-Version: 1.0\n"
+    b'Content-Type: multipart/mixed; boundary="A"\n\n'
+    b"--A\nContent-Type: text/plain; charset=utf-8\n\nWhen does PO-7781 ship?\n\n"
+    b"--A\nContent-Type: application/pdf; name=po.pdf\nnot a header line\n\nJVBERi0x\n"
+)  # and no close boundary: the mail was cut
+
+
+def test_defects_only_the_body_scan_finds_are_not_recorded_by_either_adapter(
+    tmp_path: Path, imap
+) -> None:
+    [(over_imap, as_maildir)] = _both(tmp_path, imap, [TRUNCATED])
+    assert over_imap["body"] == as_maildir["body"]
+    assert "PO-7781" in as_maildir["body"]
+    assert json.loads(over_imap["defects"]) == json.loads(as_maildir["defects"])
+    for name in ("CloseBoundaryNotFoundDefect", "MissingHeaderBodySeparatorDefect"):
+        assert name not in json.loads(as_maildir["defects"])

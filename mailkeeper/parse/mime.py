@@ -288,15 +288,36 @@ def _nodes(msg: EmailMessage) -> Iterator[EmailMessage]:
             stack.extend((c, depth + 1) for c in reversed(children) if isinstance(c, EmailMessage))
 
 
+# Defects the email package finds only by reading the bodies of the whole message: an IMAP
+# adapter reads the header, the structure as the server describes it and the text sections,
+# never the other parts' bytes, so it cannot see them. They are not stored (README, promise
+# 4): the same message gets the same defects whichever adapter read it. One exception: a
+# multipart in which no boundary line starts a part, whose whole body is its text; the IMAP
+# adapter reads that body too (ImapMailbox._reread) and finds them as well.
+_BODY_SCAN_DEFECTS = frozenset(
+    {
+        "CloseBoundaryNotFoundDefect",
+        "StartBoundaryNotFoundDefect",
+        "MultipartInvariantViolationDefect",
+        "InvalidMultipartContentTransferEncodingDefect",
+    }
+)
+
+
 def _defect_names(msg: EmailMessage, too_deep: bool = False) -> list[str]:
     names: list[str] = []
     if too_deep:  # walk() would go below the cap: every node above it
         walked: Iterator[EmailMessage] = _nodes(msg)
     else:
         walked = msg.walk() if msg.is_multipart() else iter([msg])
+    body_is_text = not msg.is_multipart()  # no part found: the whole body is read as text
     for part in walked:
         for defect in getattr(part, "defects", ()):
             name = type(defect).__name__
+            if part is not msg and name == "MissingHeaderBodySeparatorDefect":
+                continue  # in a part header: only the message header is read over IMAP
+            if name in _BODY_SCAN_DEFECTS and not (part is msg and body_is_text):
+                continue
             if name not in names:
                 names.append(name)
     return names
