@@ -29,11 +29,10 @@ FIELDS = ("body", "reply_body", "html_only", "attachments", "defects")
 #   name with spaces, 8-bit bytes in a name, backslashes), part lists the two MIME parsers split
 #   differently in a malformed multipart, and three attached messages Dovecot sizes 2 bytes
 #   apart from the rule in mime._owned_line_end.
-# - defects (45): the two sides' charset notes on the same text (Dovecot reports charset
-#   us-ascii for a text part that names none), NUL bytes (Dovecot sends them as 0x80), a
-#   transfer encoding Dovecot reads differently, and a multipart whose boundary no line uses
-#   where Dovecot still finds parts. The email package's whole-message defects are no longer
-#   recorded by either side (mime._BODY_SCAN_DEFECTS).
+# - defects (31): NUL bytes (Dovecot sends them as 0x80), a transfer encoding Dovecot reads
+#   differently, a multipart whose boundary no line uses where Dovecot still finds parts, and
+#   notes on texts the two sides cut differently. The email package's whole-message defects
+#   are recorded by neither side (mime._BODY_SCAN_DEFECTS).
 # - body/reply_body/html_only (34): Dovecot's MIME parser and the email package read a broken
 #   structure differently (a part header kept as text on one side, an mbox "From " line, an
 #   Outlook .msg file, TNEF, headers with spaces before the colon); on most of these the IMAP

@@ -184,7 +184,11 @@ def test_charset_repairs() -> None:
     assert text == "交货日期已经确认"
     assert note is not None and "x-unknown" in note
     text, note = decode_text("Jürgen".encode("latin-1"), None)
-    assert (text, note) == ("Jürgen", "no charset on 8-bit text: decoded as cp1252")
+    assert (text, note) == ("Jürgen", "no charset (or us-ascii) on 8-bit text: decoded as cp1252")
+    # An IMAP server reports us-ascii for a part without a charset: the same text and note.
+    chinese = "交货日期已经确认".encode("gb18030")
+    for raw in ("Jürgen".encode("latin-1"), "Jürgen".encode(), chinese):
+        assert decode_text(raw, "us-ascii") == decode_text(raw, None)
 
 
 def test_html_only_message() -> None:
