@@ -287,7 +287,7 @@ _ASCII_LABELS = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "us", "iso646-
 
 
 def _says_ascii(label: str | None) -> bool:
-    return bool(label) and label.strip().strip("\"';").strip().lower() in _ASCII_LABELS
+    return label is not None and label.strip().strip("\"';").strip().lower() in _ASCII_LABELS
 
 
 def _decode_declared(data: bytes, codec: str, label: str) -> tuple[str, str | None]:
