@@ -25,15 +25,15 @@ FIELDS = ("body", "reply_body", "html_only", "attachments", "defects")
 # The messages that still differ, and in which fields: a ratchet. The test fails on any new
 # difference and on a listed one that is gone (shrink the list then). What is left, by cause
 # (counts over ../shared/corpus + tests/malformed, 1,575 messages):
-# - attachments (24): file names Dovecot cuts or reads differently in BODYSTRUCTURE (an unquoted
+# - attachments (22): file names Dovecot cuts or reads differently in BODYSTRUCTURE (an unquoted
 #   name with spaces, 8-bit bytes in a name, backslashes), part lists the two MIME parsers split
 #   differently in a malformed multipart, and three attached messages Dovecot sizes 2 bytes
 #   apart from the rule in mime._owned_line_end.
-# - defects (31): NUL bytes (Dovecot sends them as 0x80), a transfer encoding Dovecot reads
+# - defects (29): NUL bytes (Dovecot sends them as 0x80), a transfer encoding Dovecot reads
 #   differently, a multipart whose boundary no line uses where Dovecot still finds parts, and
 #   notes on texts the two sides cut differently. The email package's whole-message defects
 #   are recorded by neither side (mime._BODY_SCAN_DEFECTS).
-# - body/reply_body/html_only (34): Dovecot's MIME parser and the email package read a broken
+# - body/reply_body/html_only (33): Dovecot's MIME parser and the email package read a broken
 #   structure differently (a part header kept as text on one side, an mbox "From " line, an
 #   Outlook .msg file, TNEF, headers with spaces before the colon); on most of these the IMAP
 #   side has the better text. Making them equal would mean downloading whole messages.
@@ -232,3 +232,22 @@ def test_defects_only_the_body_scan_finds_are_not_recorded_by_either_adapter(
     assert json.loads(over_imap["defects"]) == json.loads(as_maildir["defects"])
     for name in ("CloseBoundaryNotFoundDefect", "MissingHeaderBodySeparatorDefect"):
         assert name not in json.loads(as_maildir["defects"])
+
+
+FOLDED_BOUNDARY = (
+    b"From: li@birch.co.uk\nTo: amy@lumen-furniture.com\nSubject: PO-7781\n"
+    b"Message-ID: <folded-1@birch.co.uk>\nMIME-Version: 1.0\n"
+    b'Content-Type: multipart/mixed; boundary="foo\n bar"\n\n'  # unfolded: "foo bar"
+    b"prologue\n\n--foo bar\nContent-Type: text/x-myown; charset=us-ascii\n\n"
+    b"When does PO-7781 ship?\n\n--foo bar--\n"
+)
+
+
+def test_a_folded_boundary_and_a_text_x_part_give_the_same_text_over_both_adapters(
+    tmp_path: Path, imap
+) -> None:
+    """The boundary parameter is read unfolded on the Maildir path too (as Dovecot reads it),
+    and a message whose only text part is text/x-* has that part as its text on both sides."""
+    [(over_imap, as_maildir)] = _both(tmp_path, imap, [FOLDED_BOUNDARY])
+    assert over_imap["body"] == as_maildir["body"] == "When does PO-7781 ship?\n"
+    assert json.loads(over_imap["defects"]) == json.loads(as_maildir["defects"])

@@ -29,7 +29,6 @@ HEADER_READ_LIMIT = 1024 * 1024  # the most read of an oversized message to find
 _DOVECOT_VSIZE = re.compile(r",W=(\d+)")
 _HEADER_END = re.compile(rb"\r?\n\r?\n|\r\r")
 _QUICK_DEPTH = 12  # deeper MIME nesting: the full parser
-_TEXT_TYPES = ("text/plain", "text/html")
 # a header block the email parser finds no defect in: `Name: value` fields and continuations
 _CLEAN_HEADER = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:[^\n]*\n(?:[ \t][^\n]*\n)*)+\r?\n")
 _MIME_FIELD = re.compile(
@@ -300,7 +299,7 @@ def _quick_fetched(
         if part is None:
             return None
         parts.append(_sized(part, part.section, sizes.span(end, len(raw))))
-        if part.content_type in _TEXT_TYPES:
+        if part.content_type.startswith("text/"):  # any: see choose_text_sections
             encoded["1"] = raw[end:]
     notes: list[str] = []
     bodies = text_bodies(parts, encoded, max_text_bytes, notes)
@@ -490,7 +489,7 @@ def _split_multipart(
         if leaf is None:
             return False
         parts.append(_sized(leaf, section, sizes.span(end, stop)))
-        if leaf.content_type in _TEXT_TYPES:
+        if leaf.content_type.startswith("text/"):
             encoded[section] = buf[end:stop]
     return True
 

@@ -323,11 +323,24 @@ def _defect_names(msg: EmailMessage, too_deep: bool = False) -> list[str]:
     return names
 
 
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+class _Unfolded(EmailMessage):
+    """A node whose boundary parameter is read unfolded (RFC 5322 2.2.3: a line end before a
+    blank is removed), as an IMAP server reads it: `boundary="foo<CRLF> bar"` is "foo bar".
+    The compat32 parser keeps the line end and then finds no boundary line."""
+
+    def get_boundary(self, failobj=None):  # type: ignore[no-untyped-def]
+        boundary = super().get_boundary(failobj)
+        return _FOLD.sub("", boundary) if isinstance(boundary, str) else boundary
+
+
 def _parse_message(raw: bytes, header: bytes) -> EmailMessage:
     """The compat32 parse of the whole message. A clean single-part message takes a short cut:
     only its header block goes through the parser and the body is sliced off as it is, which
     is what the parser would have produced, without its line-by-line scan of the body."""
-    parser = BytesParser(policy=compat32)
+    parser = BytesParser(_class=_Unfolded, policy=compat32)
     if len(header) < len(raw):
         head = parser.parsebytes(header, headersonly=True)
         if not head.defects and head.get_content_maintype() not in ("multipart", "message"):
@@ -457,7 +470,7 @@ def _parse_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes]
             part = dataclasses.replace(part, size=_crlf_size(raw[span[0] : span[1]]))
         too_deep = too_deep or getattr(leaf, "_mk_too_deep", False)
         parts.append(part)
-        if part.content_type in ("text/plain", "text/html"):
+        if part.content_type.startswith("text/"):  # choose_text_sections may take any
             encoded[section] = _payload_bytes(leaf)
     defects = _defect_names(msg, too_deep)
     if too_deep:
@@ -535,9 +548,10 @@ def text_bodies(
 def choose_text_sections(parts: list[Part]) -> list[str]:
     """Sections to download for the text: the first text/plain leaf that is not an attachment
     (and not empty), else the first such text/html leaf, else an inline text part that merely
-    has a filename, else an empty text/plain one. After a text/plain leaf, the further inline
-    text/plain leaves that are not alternatives of an html one (a multipart/mixed of several
-    text parts, nested ones) are text too: they follow, in order."""
+    has a filename, else an empty text/plain one, else the first inline text part of another
+    type (text/x-*, text/enriched; not a file, calendar or card). After a text/plain leaf, the
+    further inline text/plain leaves that are not alternatives of an html one (a
+    multipart/mixed of several text parts, nested ones) are text too: they follow, in order."""
     for wanted in ("text/plain", "text/html"):
         for i, part in enumerate(parts):
             if part.content_type == wanted and not part.is_attachment and part.size > _EMPTY:
@@ -547,7 +561,21 @@ def choose_text_sections(parts: list[Part]) -> list[str]:
     for part in parts:
         if part.content_type in ("text/plain", "text/html") and part.disposition != "attachment":
             return [part.section]
+    for part in parts:
+        # Only other text types (text/x-whatever, text/enriched): the first inline one that is
+        # not a file nor a bounce's copy of headers is the text, read as plain text.
+        if (
+            part.content_type.startswith("text/")
+            and part.content_type not in _NOT_TEXT
+            and part.disposition != "attachment"
+            and not part.filename
+            and part.size > _EMPTY
+        ):
+            return [part.section]
     return []
+
+
+_NOT_TEXT = ("text/rfc822-headers", "text/calendar", "text/x-vcard", "text/vcard")
 
 
 def _more_plain(parts: list[Part], first: int) -> list[str]:
