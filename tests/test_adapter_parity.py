@@ -29,11 +29,11 @@ FIELDS = ("body", "reply_body", "html_only", "attachments", "defects")
 #   name with spaces, 8-bit bytes in a name, backslashes), part lists the two MIME parsers split
 #   differently in a malformed multipart, and three attached messages Dovecot sizes 2 bytes
 #   apart from the rule in mime._owned_line_end.
-# - defects (29): NUL bytes (Dovecot sends them as 0x80), a transfer encoding Dovecot reads
-#   differently, a multipart whose boundary no line uses where Dovecot still finds parts, and
-#   notes on texts the two sides cut differently. The email package's whole-message defects
-#   are recorded by neither side (mime._BODY_SCAN_DEFECTS).
-# - body/reply_body/html_only (33): Dovecot's MIME parser and the email package read a broken
+# - defects (22): a transfer encoding Dovecot reads differently ("quoted printable", "8 bit"),
+#   an attached message whose header only Dovecot reads, notes on texts the two sides cut
+#   differently. The email package's whole-message defects are recorded by neither side
+#   (mime._BODY_SCAN_DEFECTS); NUL bytes are read as 0x80 on both (mime.nul_as_imap).
+# - body/reply_body/html_only (28): Dovecot's MIME parser and the email package read a broken
 #   structure differently (a part header kept as text on one side, an mbox "From " line, an
 #   Outlook .msg file, TNEF, headers with spaces before the colon); on most of these the IMAP
 #   side has the better text. Making them equal would mean downloading whole messages.
@@ -250,4 +250,21 @@ def test_a_folded_boundary_and_a_text_x_part_give_the_same_text_over_both_adapte
     and a message whose only text part is text/x-* has that part as its text on both sides."""
     [(over_imap, as_maildir)] = _both(tmp_path, imap, [FOLDED_BOUNDARY])
     assert over_imap["body"] == as_maildir["body"] == "When does PO-7781 ship?\n"
+    assert json.loads(over_imap["defects"]) == json.loads(as_maildir["defects"])
+
+
+NULS_AND_BARE_CR = (
+    b"From: li@birch.co.uk\nTo: amy@lumen-furniture.com\nSubject: PO-7781\rready\n"
+    b"Message-ID: <nul-1@birch.co.uk>\nMIME-Version: 1.0\n"
+    b"Content-Type: text/plain; charset=utf-8\n\nPO-7781 ships\0 on Friday.\n"
+)
+
+
+def test_nul_bytes_and_a_bare_cr_give_the_same_text_and_defects_over_both_adapters(
+    tmp_path: Path, imap
+) -> None:
+    """Dovecot sends each NUL as 0x80: the Maildir path reads the bytes the same way; the
+    bare-CR note comes first whichever side found it."""
+    [(over_imap, as_maildir)] = _both(tmp_path, imap, [NULS_AND_BARE_CR])
+    assert over_imap["body"] == as_maildir["body"] == "PO-7781 ships on Friday.\n"
     assert json.loads(over_imap["defects"]) == json.loads(as_maildir["defects"])

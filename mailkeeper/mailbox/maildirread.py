@@ -21,7 +21,12 @@ from typing import BinaryIO
 from mailkeeper.errors import MailboxError
 from mailkeeper.mailbox.maildirlist import split_name
 from mailkeeper.model import Fetched, Part
-from mailkeeper.parse.mime import fetched_from_bytes, leaf_from_header, text_bodies
+from mailkeeper.parse.mime import (
+    fetched_from_bytes,
+    leaf_from_header,
+    nul_as_imap,
+    text_bodies,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +113,9 @@ def split_message(
     does not look at a leaf's body; the same fields give the same description, so it is
     cached). Anything else (bare CR line ends, a defect in a part header, a missing start or
     close boundary, a part without a header, message/* parts, multipart/digest, deep nesting)
-    goes to `fetched_from_bytes` whole. Runs in the parse worker (`read_and_split`)."""
+    goes to `fetched_from_bytes` whole. Runs in the parse worker (`read_and_split`).
+    NUL bytes are read as 0x80, as over IMAP (`mime.nul_as_imap`)."""
+    raw = nul_as_imap(raw)
     try:
         quick = _quick_fetched(raw, folder, uid, flags, internaldate, max_text_bytes)
     except Exception:  # noqa: BLE001 - the full parser decides what is wrong

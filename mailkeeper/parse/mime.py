@@ -36,6 +36,7 @@ __all__ = [
     "fetched_from_bytes",
     "filename_notes",
     "fix_bare_cr",
+    "nul_as_imap",
     "split_header",
 ]
 
@@ -98,6 +99,12 @@ def filename_notes(charset: str | None, value: str) -> list[str]:
     if _PERCENT_BROKEN.search(value):
         notes.append("attachment name: broken %-escapes")
     return notes
+
+
+def nul_as_imap(raw: bytes) -> bytes:
+    """The message with each NUL byte read as 0x80, as an IMAP server sends it (RFC 3501
+    forbids NUL in a literal; Dovecot sends 0x80): the same text and defects either way."""
+    return raw.replace(b"\0", b"\x80") if b"\0" in raw else raw
 
 
 def split_header(raw: bytes) -> bytes:
@@ -494,7 +501,7 @@ def fetched_from_bytes(
 ) -> Fetched:
     """What an IMAP fetch of the header, BODYSTRUCTURE and the chosen text sections would
     give for this message; never raises."""
-    raw = bytes(raw or b"")
+    raw = nul_as_imap(bytes(raw or b""))
     header = _split_header(raw)
     notes: list[str] = []
     fixed = fix_bare_cr(header)
