@@ -33,7 +33,7 @@ FIELDS = ("body", "reply_body", "html_only", "attachments", "defects")
 #   an attached message whose header only Dovecot reads, notes on texts the two sides cut
 #   differently. The email package's whole-message defects are recorded by neither side
 #   (mime._BODY_SCAN_DEFECTS); NUL bytes are read as 0x80 on both (mime.nul_as_imap).
-# - body/reply_body/html_only (28): Dovecot's MIME parser and the email package read a broken
+# - body/reply_body/html_only (23): Dovecot's MIME parser and the email package read a broken
 #   structure differently (a part header kept as text on one side, an mbox "From " line, an
 #   Outlook .msg file, TNEF, headers with spaces before the colon); on most of these the IMAP
 #   side has the better text. Making them equal would mean downloading whole messages.
@@ -268,3 +268,19 @@ def test_nul_bytes_and_a_bare_cr_give_the_same_text_and_defects_over_both_adapte
     [(over_imap, as_maildir)] = _both(tmp_path, imap, [NULS_AND_BARE_CR])
     assert over_imap["body"] == as_maildir["body"] == "PO-7781 ships on Friday.\n"
     assert json.loads(over_imap["defects"]) == json.loads(as_maildir["defects"])
+
+
+UNCLOSED_TEXT = (
+    b"From: li@birch.co.uk\nTo: amy@lumen-furniture.com\nSubject: PO-7781\n"
+    b"Message-ID: <unclosed-1@birch.co.uk>\nMIME-Version: 1.0\n"
+    b'Content-Type: multipart/mixed; boundary="1"\n\n'
+    b"--1\nContent-Type: text/plain\n\nPO-7781 ships on Friday.\n\n"
+    b"--1\nContent-Type: text/plain\n\nThe invoice follows.\n"  # cut here: no --1--
+)
+
+
+def test_the_last_text_part_of_an_unclosed_multipart_is_read_alike(tmp_path: Path, imap) -> None:
+    """Its bytes run to the end of the message, last line end included, as Dovecot sends it."""
+    [(over_imap, as_maildir)] = _both(tmp_path, imap, [UNCLOSED_TEXT])
+    assert over_imap["body"] == as_maildir["body"]
+    assert as_maildir["body"].endswith("The invoice follows.\n")

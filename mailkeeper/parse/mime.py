@@ -478,7 +478,12 @@ def _parse_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes]
         too_deep = too_deep or getattr(leaf, "_mk_too_deep", False)
         parts.append(part)
         if part.content_type.startswith("text/"):  # choose_text_sections may take any
-            encoded[section] = _payload_bytes(leaf)
+            if span is not None and span[1] == len(raw) and msg.is_multipart():
+                # The last part of an unclosed multipart: its bytes to the end, as IMAP
+                # sends them (the email package drops the last line end).
+                encoded[section] = raw[span[0] : span[1]]
+            else:
+                encoded[section] = _payload_bytes(leaf)
     defects = _defect_names(msg, too_deep)
     if too_deep:
         defects.append(DEPTH_NOTE)
