@@ -33,7 +33,7 @@ FIELDS = ("body", "reply_body", "html_only", "attachments", "defects")
 #   an attached message whose header only Dovecot reads, notes on texts the two sides cut
 #   differently. The email package's whole-message defects are recorded by neither side
 #   (mime._BODY_SCAN_DEFECTS); NUL bytes are read as 0x80 on both (mime.nul_as_imap).
-# - body/reply_body/html_only (23): Dovecot's MIME parser and the email package read a broken
+# - body/reply_body/html_only (20): Dovecot's MIME parser and the email package read a broken
 #   structure differently (a part header kept as text on one side, an mbox "From " line, an
 #   Outlook .msg file, TNEF, headers with spaces before the colon); on most of these the IMAP
 #   side has the better text. Making them equal would mean downloading whole messages.
@@ -284,3 +284,19 @@ def test_the_last_text_part_of_an_unclosed_multipart_is_read_alike(tmp_path: Pat
     [(over_imap, as_maildir)] = _both(tmp_path, imap, [UNCLOSED_TEXT])
     assert over_imap["body"] == as_maildir["body"]
     assert as_maildir["body"].endswith("The invoice follows.\n")
+
+
+OBSOLETE_HEADER = (
+    b"From  : li@birch.co.uk\r\nTo    : amy@lumen-furniture.com\r\n__\r\n"
+    b"quite Delivered-To: amy@lumen-furniture.com\r\nSubject : PO-7781\r\n"
+    b"Message-ID: <obs-1@birch.co.uk>\r\n\r\nPO-7781 ships on Friday.\r\n"
+)
+
+
+def test_a_header_with_obsolete_or_junk_lines_ends_at_its_blank_line_on_both_adapters(
+    tmp_path: Path, imap
+) -> None:
+    """Blanks before a colon, a name with a blank, a line without a colon: Dovecot keeps them
+    in the header; the Maildir path no longer starts the body there."""
+    [(over_imap, as_maildir)] = _both(tmp_path, imap, [OBSOLETE_HEADER])
+    assert over_imap["body"] == as_maildir["body"] == "PO-7781 ships on Friday.\n"

@@ -34,7 +34,7 @@ CORPUS_KEYS = {
     "enron-sample/allen-p/contacts/2_": "e788757c29a0c7a7d1f450bee0a142be",
     "enron-sample/arnold-j/active_international/1_": "27ded2ebac81fa55bd7b96ae3884caca",
     "mimekit/messages/body.2.txt": "7efab526af1568621050618ad337520c",
-    "mimekit/messages/issue358.txt": "d46b3a60ff7a469f3432a6923fc9e300",
+    "mimekit/messages/issue358.txt": "3d06b70b92decaf0347e58db389ffc28",
     "mimekit/tnef/garbage-at-end.tnef": "98ecacaa228bfd4a460f350da142ab21",
     "openbmc-list/big5/9c03f0aff1aca6ee47f05e70a7e903fc467f4e43.eml": "b33f064e6919bd7c957afe48dafc6a41",
     "openbmc-list/calendar/ba0127266b0f73b7807b600b1a05d5f5184ce50e.eml": "d89ec2a6b0aa794218454b251a05d955",

@@ -350,10 +350,46 @@ def _parse_message(raw: bytes, header: bytes) -> EmailMessage:
     parser = BytesParser(_class=_Unfolded, policy=compat32)
     if len(header) < len(raw):
         head = parser.parsebytes(header, headersonly=True)
-        if not head.defects and head.get_content_maintype() not in ("multipart", "message"):
+        if head.defects:
+            fixed = _obs_header(header)
+            if fixed is not None:  # read as an IMAP server reads it: the body after the blank
+                return parser.parsebytes(fixed + raw[len(header) :])
+        elif head.get_content_maintype() not in ("multipart", "message"):
             head.set_payload(raw[len(header) :].decode("ascii", "surrogateescape"))
             return head
     return parser.parsebytes(raw)
+
+
+# A header field line as a lenient reader sees it: a name (blanks allowed), then a colon.
+_FIELDISH = re.compile(rb"([\x21-\x39\x3b-\x7e][^:\r\n]*?)[ \t]*:")
+_FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
+
+
+def _obs_header(header: bytes) -> bytes | None:
+    """A header block (ending in its blank line) whose lines are all fields or continuations
+    as an IMAP server reads them, but some of which the email package takes for the start of
+    the body: a blank before the colon (obsolete syntax, RFC 5322 4.5: `To  : x`), a name
+    with a blank in it (`quite Delivered-To: x`), a line without a colon after the first
+    field. Returned with the first fixed and the others left out, so that the parse finds
+    the body after the blank line, as Dovecot does; None when the first line is no field
+    (then it may be a message without a header: text)."""
+    lines = header.splitlines(keepends=True)
+    if len(lines) < 2 or lines[-1].strip() or lines[0][:1] in b" \t":
+        return None
+    out: list[bytes] = []
+    dropping = False
+    for line in lines[:-1]:
+        if line[:1] in b" \t":
+            if not dropping:
+                out.append(line)
+            continue
+        m = _FIELDISH.match(line)
+        if m is None and not out:
+            return None  # not even the first line is a field: maybe text without a header
+        dropping = m is None or _FIELD_NAME.fullmatch(m.group(1)) is None
+        if m is not None and not dropping:
+            out.append(m.group(1) + b":" + line[m.end() :])
+    return b"".join(out) + lines[-1]
 
 
 def _line_end_before(buf: bytes, lo: int, stop: int) -> int:
