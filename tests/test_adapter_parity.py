@@ -33,7 +33,7 @@ FIELDS = ("body", "reply_body", "html_only", "attachments", "defects")
 #   an attached message whose header only Dovecot reads, notes on texts the two sides cut
 #   differently. The email package's whole-message defects are recorded by neither side
 #   (mime._BODY_SCAN_DEFECTS); NUL bytes are read as 0x80 on both (mime.nul_as_imap).
-# - body/reply_body/html_only (20): Dovecot's MIME parser and the email package read a broken
+# - body/reply_body/html_only (19): Dovecot's MIME parser and the email package read a broken
 #   structure differently (a part header kept as text on one side, an mbox "From " line, an
 #   Outlook .msg file, TNEF, headers with spaces before the colon); on most of these the IMAP
 #   side has the better text. Making them equal would mean downloading whole messages.

@@ -443,3 +443,15 @@ def test_accented_latin_words_are_not_mistaken_for_double_encoded_cjk(word: str)
 
     assert repair_double_encoding(word) is None
     assert decode_text(word.encode("iso-8859-1"), "iso-8859-1")[0] == word
+
+
+def test_a_text_x_part_is_the_text_when_no_plain_or_html_part_has_any() -> None:
+    """text/x-* (any inline text type but a file, calendar, card or bounce headers) is read
+    when no text/plain or text/html part holds text, before an empty text/plain one."""
+    one, empty = Part("1", "text/x-one", size=40), Part("2", "text/plain", size=0)
+    assert choose_text_sections([one, empty]) == ["1"]
+    assert choose_text_sections([Part("1", "text/rfc822-headers", size=40), empty]) == ["2"]
+    assert choose_text_sections([Part("1", "text/x-one", size=40, filename="a.txt")]) == []
+    raw = b"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/x-one\n\n"
+    raw += b"Blah\n--B--\n"
+    assert parse(fetched_from_bytes(raw)).text == "Blah"

@@ -596,8 +596,8 @@ def text_bodies(
 def choose_text_sections(parts: list[Part]) -> list[str]:
     """Sections to download for the text: the first text/plain leaf that is not an attachment
     (and not empty), else the first such text/html leaf, else an inline text part that merely
-    has a filename, else an empty text/plain one, else the first inline text part of another
-    type (text/x-*, text/enriched; not a file, calendar or card). After a text/plain leaf, the
+    has a filename, else the first inline text part of another type (text/x-*, text/enriched;
+    not a file, calendar or card), else an empty text/plain one. After a text/plain leaf, the
     further inline text/plain leaves that are not alternatives of an html one (a
     multipart/mixed of several text parts, nested ones) are text too: they follow, in order."""
     for wanted in ("text/plain", "text/html"):
@@ -606,19 +606,22 @@ def choose_text_sections(parts: list[Part]) -> list[str]:
                 if wanted == "text/plain" and i + 1 < len(parts):
                     return _more_plain(parts, i)
                 return [part.section]
-    for part in parts:
-        if part.content_type in ("text/plain", "text/html") and part.disposition != "attachment":
+    inline = [p for p in parts if p.disposition != "attachment"]
+    for part in inline:
+        if part.content_type in ("text/plain", "text/html") and part.size > _EMPTY:
             return [part.section]
-    for part in parts:
+    for part in inline:
         # Only other text types (text/x-whatever, text/enriched): the first inline one that is
         # not a file nor a bounce's copy of headers is the text, read as plain text.
         if (
             part.content_type.startswith("text/")
             and part.content_type not in _NOT_TEXT
-            and part.disposition != "attachment"
             and not part.filename
             and part.size > _EMPTY
         ):
+            return [part.section]
+    for part in inline:
+        if part.content_type in ("text/plain", "text/html"):
             return [part.section]
     return []
 
