@@ -455,3 +455,12 @@ def test_a_text_x_part_is_the_text_when_no_plain_or_html_part_has_any() -> None:
     raw = b"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/x-one\n\n"
     raw += b"Blah\n--B--\n"
     assert parse(fetched_from_bytes(raw)).text == "Blah"
+
+
+def test_a_byte_order_mark_before_the_first_field_does_not_make_the_header_text() -> None:
+    """As Dovecot reads it: the body is what follows the blank line (a file saved by a
+    Windows editor starts with a UTF-8 byte order mark)."""
+    raw = b"\xef\xbb\xbfFrom: li@birch.co.uk\nSubject: PO-7781\n"
+    raw += b'Content-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\n'
+    raw += b"Ships Friday.\n--B--\n"
+    assert parse(fetched_from_bytes(raw)).text == "Ships Friday."

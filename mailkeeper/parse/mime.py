@@ -311,13 +311,15 @@ _BODY_SCAN_DEFECTS = frozenset(
 )
 
 
-def _defect_names(msg: EmailMessage, too_deep: bool = False) -> list[str]:
+def _defect_names(msg: EmailMessage, too_deep: bool = False, body_size: int = 0) -> list[str]:
     names: list[str] = []
     if too_deep:  # walk() would go below the cap: every node above it
         walked: Iterator[EmailMessage] = _nodes(msg)
     else:
         walked = msg.walk() if msg.is_multipart() else iter([msg])
-    body_is_text = not msg.is_multipart()  # no part found: the whole body is read as text
+    # No part found and more than a line end in the body: the whole body is its text (the
+    # IMAP adapter's condition for reading it, imap._only_empty_text).
+    body_is_text = not msg.is_multipart() and body_size > _EMPTY
     for part in walked:
         for defect in getattr(part, "defects", ()):
             name = type(defect).__name__
@@ -361,7 +363,7 @@ def _parse_message(raw: bytes, header: bytes) -> EmailMessage:
 
 
 # A header field line as a lenient reader sees it: a name (blanks allowed), then a colon.
-_FIELDISH = re.compile(rb"([\x21-\x39\x3b-\x7e][^:\r\n]*?)[ \t]*:")
+_FIELDISH = re.compile(rb"((?:\xef\xbb\xbf)?[\x21-\x39\x3b-\x7e][^:\r\n]*?)[ \t]*:")
 _FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
 
 
@@ -369,10 +371,11 @@ def _obs_header(header: bytes) -> bytes | None:
     """A header block (ending in its blank line) whose lines are all fields or continuations
     as an IMAP server reads them, but some of which the email package takes for the start of
     the body: a blank before the colon (obsolete syntax, RFC 5322 4.5: `To  : x`), a name
-    with a blank in it (`quite Delivered-To: x`), a line without a colon after the first
-    field. Returned with the first fixed and the others left out, so that the parse finds
-    the body after the blank line, as Dovecot does; None when the first line is no field
-    (then it may be a message without a header: text)."""
+    with a blank in it (`quite Delivered-To: x`) or a byte order mark before it (a file saved
+    by a Windows editor), a line without a colon after the first field. Returned with the
+    first fixed and the others left out, so that the parse finds the body after the blank
+    line, as Dovecot does; None when the first line is no field (then it may be a message
+    without a header: text)."""
     lines = header.splitlines(keepends=True)
     if len(lines) < 2 or lines[-1].strip() or lines[0][:1] in b" \t":
         return None
@@ -520,7 +523,7 @@ def _parse_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes]
                 encoded[section] = raw[span[0] : span[1]]
             else:
                 encoded[section] = _payload_bytes(leaf)
-    defects = _defect_names(msg, too_deep)
+    defects = _defect_names(msg, too_deep, _crlf_size(raw[len(header) :]))
     if too_deep:
         defects.append(DEPTH_NOTE)
     return parts, encoded, [*defects, *dict.fromkeys(notes)]
