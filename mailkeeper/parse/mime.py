@@ -523,7 +523,8 @@ def _parse_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes]
                 encoded[section] = raw[span[0] : span[1]]
             else:
                 encoded[section] = _payload_bytes(leaf)
-    defects = _defect_names(msg, too_deep, _crlf_size(raw[len(header) :]))
+    # Sized only as far as the threshold needs (3 bytes are more than EMPTY_TEXT anyway).
+    defects = _defect_names(msg, too_deep, _crlf_size(raw[len(header) : len(header) + 3]))
     if too_deep:
         defects.append(DEPTH_NOTE)
     return parts, encoded, [*defects, *dict.fromkeys(notes)]
