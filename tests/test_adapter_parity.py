@@ -29,7 +29,7 @@ FIELDS = ("body", "reply_body", "html_only", "attachments", "defects")
 # rewrites, part lists split differently in broken multiparts), defects 17, body 18: broken
 # structures the two MIME parsers read differently (Dovecot matches boundary lines by prefix,
 # mbox envelopes, TNEF); making those equal would take Dovecot's parser on the Maildir side or
-# whole messages over IMAP. The rules that made the rest equal: mime._body_spans (sizes),
+# whole messages over IMAP. The rules that made the rest equal: rawspans.body_spans (sizes),
 # mime._BODY_SCAN_DEFECTS (defects), mime.nul_as_imap, mime._obs_header, _Unfolded.
 KNOWN = Path(__file__).parent / "adapter_differences.json"
 
