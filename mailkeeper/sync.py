@@ -432,6 +432,7 @@ class Syncer:
         expected = None if state.server_messages is None else state.server_messages + fetched
         if expected is None or st.messages < expected:  # something may have been deleted
             self._drop_vanished(mb, account, folder, st.uidvalidity, st.messages, fr)
+        self._reread(mb, account, folder, role, st.uidvalidity)
         mail.mark_folder_synced(account, folder, st.uidnext, st.highestmodseq, st.messages)
 
     def _drop_vanished(
@@ -455,6 +456,24 @@ class Syncer:
             mail.remove_entries(account, folder, uidvalidity, gone)
             fr.removed += len(gone)
             logger.info("%s/%s: %d message(s) no longer on the server", account, folder, len(gone))
+
+    def _reread(self, mb: Mailbox, account: str, folder: str, role: str, uidvalidity: int) -> None:
+        """Read again, once, the messages of this folder marked for it (stored with an empty
+        text by an older version: see migrations.M011_REREAD_EMPTY_TEXT) and update their
+        text in place."""
+        mail = self.store.mail
+        todo = mail.reread_uids(account, folder, uidvalidity)
+        if not todo:
+            return
+        uids = sorted(todo)
+        parser = Parser(0, self.party, role)
+        step = self.settings.sync.batch_size
+        batches = (mb.fetch_batch(folder, uids[i : i + step]) for i in range(0, len(uids), step))
+        read = {}
+        for batch, parsed in parser.run(batches):
+            read.update({todo[f.uid]: r for f, r in zip(batch, parsed, strict=True) if r})
+        mail.reread_done(read, todo.values())
+        logger.info("%s/%s: %d message(s) read again for their text", account, folder, len(read))
 
     def _fetch_folder(
         self,

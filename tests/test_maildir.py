@@ -25,13 +25,9 @@ from test_backends import CUSTOMERS, MALFORMED, MaildirBox
 from mailkeeper.app import App
 from mailkeeper.errors import MailboxError, UserError
 from mailkeeper.link import Party
-from mailkeeper.mailbox.maildir import (
-    MaildirMailbox,
-    _quick_fetched,
-    find_folders,
-    split_message,
-    split_name,
-)
+from mailkeeper.mailbox.maildir import MaildirMailbox
+from mailkeeper.mailbox.maildirlist import find_folders, split_name
+from mailkeeper.mailbox.maildirread import _quick_fetched, split_message
 from mailkeeper.model import Fetched
 from mailkeeper.parse.mime import fetched_from_bytes
 from mailkeeper.sync import _parse_batch
@@ -559,7 +555,7 @@ def test_a_multipart_header_is_read_as_the_email_package_reads_it(
     from email.parser import BytesParser
     from email.policy import compat32
 
-    from mailkeeper.mailbox.maildir import _simple_multipart
+    from mailkeeper.mailbox.maildirread import _simple_multipart
 
     fields = f"Content-Type: {ctype}\n" + (f"Content-Transfer-Encoding: {cte}\n" if cte else "")
     raw = fields.encode() + b"\n"
@@ -644,7 +640,7 @@ def test_a_file_renamed_again_while_the_worker_looks_for_it_is_still_read(
     """A mail client may rename a file more than once while the worker looks for it (moved
     from new/ to cur/, then flagged): the message is read all the same, not skipped as
     deleted — a skipped UID is never fetched again."""
-    from mailkeeper.mailbox import maildir
+    from mailkeeper.mailbox import maildirread as maildir
 
     box = MaildirBox(tmp_path / "Maildir")
     box.deliver("INBOX", _mail(1))
@@ -674,7 +670,7 @@ def test_a_file_the_worker_cannot_read_is_a_clear_error_and_loses_nothing(
     with the disk healed, stores every message."""
     import errno
 
-    from mailkeeper.mailbox import maildir
+    from mailkeeper.mailbox import maildirread as maildir
 
     box = MaildirBox(tmp_path / "Maildir")
     paths = [box.deliver("INBOX", _mail(n)) for n in range(1, 4)]

@@ -184,7 +184,11 @@ def test_charset_repairs() -> None:
     assert text == "交货日期已经确认"
     assert note is not None and "x-unknown" in note
     text, note = decode_text("Jürgen".encode("latin-1"), None)
-    assert (text, note) == ("Jürgen", "no charset on 8-bit text: decoded as cp1252")
+    assert (text, note) == ("Jürgen", "no charset (or us-ascii) on 8-bit text: decoded as cp1252")
+    # An IMAP server reports us-ascii for a part without a charset: the same text and note.
+    chinese = "交货日期已经确认".encode("gb18030")
+    for raw in ("Jürgen".encode("latin-1"), "Jürgen".encode(), chinese):
+        assert decode_text(raw, "us-ascii") == decode_text(raw, None)
 
 
 def test_html_only_message() -> None:
@@ -439,3 +443,24 @@ def test_accented_latin_words_are_not_mistaken_for_double_encoded_cjk(word: str)
 
     assert repair_double_encoding(word) is None
     assert decode_text(word.encode("iso-8859-1"), "iso-8859-1")[0] == word
+
+
+def test_a_text_x_part_is_the_text_when_no_plain_or_html_part_has_any() -> None:
+    """text/x-* (any inline text type but a file, calendar, card or bounce headers) is read
+    when no text/plain or text/html part holds text, before an empty text/plain one."""
+    one, empty = Part("1", "text/x-one", size=40), Part("2", "text/plain", size=0)
+    assert choose_text_sections([one, empty]) == ["1"]
+    assert choose_text_sections([Part("1", "text/rfc822-headers", size=40), empty]) == ["2"]
+    assert choose_text_sections([Part("1", "text/x-one", size=40, filename="a.txt")]) == []
+    raw = b"Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/x-one\n\n"
+    raw += b"Blah\n--B--\n"
+    assert parse(fetched_from_bytes(raw)).text == "Blah"
+
+
+def test_a_byte_order_mark_before_the_first_field_does_not_make_the_header_text() -> None:
+    """As Dovecot reads it: the body is what follows the blank line (a file saved by a
+    Windows editor starts with a UTF-8 byte order mark)."""
+    raw = b"\xef\xbb\xbfFrom: li@birch.co.uk\nSubject: PO-7781\n"
+    raw += b'Content-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\n'
+    raw += b"Ships Friday.\n--B--\n"
+    assert parse(fetched_from_bytes(raw)).text == "Ships Friday."

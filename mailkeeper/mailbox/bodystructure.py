@@ -97,7 +97,8 @@ def _walk(bs: Any, prefix: str, out: list[Part], depth: int, notes: list[str]) -
             out.append(Part(prefix or "1", "application/octet-stream", size=0))
             notes.append(DEPTH_NOTE)
             return
-        if len(bs) > 2 and "boundary" not in _params(bs[2]):
+        params = _params(bs[2]) if len(bs) > 2 else {}
+        if len(bs) > 2 and not any(k.startswith("boundary") for k in params):
             # The whole body is its text: BODY[TEXT] at the top, BODY[n] below. Its size is
             # not in the structure (the adapter fills it in for TEXT).
             out.append(Part(prefix or "TEXT", "text/plain", size=0))
@@ -110,8 +111,12 @@ def _walk(bs: Any, prefix: str, out: list[Part], depth: int, notes: list[str]) -
 
 
 def _leaf(bs: Any, section: str, notes: list[str] | None = None) -> Part:
-    maintype = (_s(bs[0]) or "application").lower()
-    subtype = (_s(bs[1]) or "octet-stream").lower() if len(bs) > 1 else "octet-stream"
+    maintype = (_s(bs[0]) or "").lower()
+    subtype = (_s(bs[1]) or "").lower() if len(bs) > 1 else ""
+    if not maintype or not subtype:
+        # A Content-Type the server could not read ("text", no subtype): Dovecot sends empty
+        # strings. RFC 2045 5.2 reads it as text/plain, as the email package (Maildir) does.
+        maintype, subtype = "text", "plain"
     params = _params(bs[2] if len(bs) > 2 else None)
     content_id = _s(bs[3]) if len(bs) > 3 else None
     encoding = (_s(bs[5]) or "7bit").lower() if len(bs) > 5 else "7bit"
@@ -134,7 +139,9 @@ def _leaf(bs: Any, section: str, notes: list[str] | None = None) -> Part:
     return Part(
         section=section,
         content_type=f"{maintype}/{subtype}",
-        charset=params.get("charset"),
+        # Lower case, as the Maildir path (mime._charset_param) gives it: the defect notes
+        # name the charset.
+        charset=(params.get("charset") or "").strip().lower() or None,
         encoding=encoding,
         size=size,
         disposition=disposition,

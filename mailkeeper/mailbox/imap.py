@@ -23,10 +23,10 @@ from imapclient.response_parser import parse_fetch_response
 from mailkeeper.errors import ConnectionLost, MailboxError, UserError
 from mailkeeper.mailbox import imapconn, wire
 from mailkeeper.mailbox.base import FolderRoles, FolderStatus, resolve_roles
-from mailkeeper.mailbox.bodystructure import parts_from_bodystructure
+from mailkeeper.mailbox.bodystructure import NO_BOUNDARY_NOTE, parts_from_bodystructure
 from mailkeeper.mailbox.fetchparse import parse_fetch
 from mailkeeper.mailbox.imapconn import NETWORK_ERRORS, flag_names
-from mailkeeper.model import Fetched
+from mailkeeper.model import Fetched, Part
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,19 @@ def _utf8_check_resp(expected: str, command: str, typ: str, data: list[Any]) -> 
     ASCII, drops every other byte (a non-ASCII folder name vanishes) and logs a warning."""
     if typ != expected:
         raise imap_exc.IMAPClientError(f"{command} failed: {server_text(data[0] if data else b'')}")
+
+
+def _only_empty_text(bs: Any, parts: list[Part]) -> bool:
+    """A multipart BODYSTRUCTURE whose every leaf is an empty text part."""
+    from mailkeeper.parse.mime import EMPTY_TEXT
+
+    return (
+        isinstance(bs, (tuple, list))
+        and bool(bs)
+        and isinstance(bs[0], list)
+        and bool(parts)
+        and all(p.content_type.startswith("text/") and p.size <= EMPTY_TEXT for p in parts)
+    )
 
 
 def _body_item(data: dict[bytes, Any], section: str) -> bytes | None:
@@ -239,7 +252,7 @@ class ImapMailbox:
                 )
                 continue
             sections = tuple(choose_text_sections(f.parts))
-            if sections:
+            if sections and not f.bodies:  # bodies: read whole from the header already
                 groups.setdefault(sections, []).append(uid)
         # The text FETCHes, then the next batch's header FETCH right behind them.
         sent = [
@@ -261,7 +274,7 @@ class ImapMailbox:
             self._drain()
             for group, sections in failed:
                 self._fetch_texts(group, sections, out)
-        return [out[u] for u in uids if u in out]
+        return [self._reread(out[u]) for u in uids if u in out]
 
     def _send_fetch(self, uids: list[int], items: list[bytes]) -> str:
         """Send UID FETCH without waiting for the answer; returns its tag."""
@@ -354,6 +367,8 @@ class ImapMailbox:
         return self._complete_fetch(self._send_fetch(uids, items), uids)
 
     def _fetched_from_response(self, folder: str, uid: int, data: dict[bytes, Any]) -> Fetched:
+        from mailkeeper.parse.mime import EMPTY_TEXT, fetched_from_bytes, split_header
+
         notes: list[str] = []
         try:
             parts = parts_from_bodystructure(data.get(b"BODYSTRUCTURE"), notes)
@@ -363,18 +378,51 @@ class ImapMailbox:
         header = data.get(b"BODY[HEADER]") or b""
         header = header if isinstance(header, bytes) else bytes(header)
         size = int(data.get(b"RFC822.SIZE") or 0)
-        if parts and parts[0].section == "TEXT":  # a multipart without boundary: all text
-            parts[0] = dataclasses.replace(parts[0], size=max(0, size - len(header)))
+        flags = flag_names(data.get(b"FLAGS"))
+        internaldate = _utc(data.get(b"INTERNALDATE"))
+        if len(header) >= size and len(split_header(header)) < len(header):
+            # The server found no header end (CR-only line ends, say) and sent the whole
+            # message as its header; a reader finds the end, and the body after it.
+            whole = fetched_from_bytes(
+                header, folder, uid, flags, internaldate, max_text_bytes=self.max_text_bytes
+            )
+            whole.size = size
+            return whole
+        body_size = max(0, size - len(header))
+        if body_size > EMPTY_TEXT and _only_empty_text(data.get(b"BODYSTRUCTURE"), parts):
+            # A multipart with a boundary no line of the body uses (old webmail, gateways):
+            # the server shows one empty text part, the body holds the text. The body is
+            # fetched whole as text and read as the Maildir path reads it (_reread).
+            parts, notes = [Part("TEXT", "text/plain", size=body_size)], []
+        elif parts and parts[0].section == "TEXT":  # a multipart without boundary: all text
+            parts[0] = dataclasses.replace(parts[0], size=body_size)
         return Fetched(
             folder=folder,
             uid=uid,
             size=size,
             header=header,
             parts=parts,
-            flags=flag_names(data.get(b"FLAGS")),
-            internaldate=_utc(data.get(b"INTERNALDATE")),
+            flags=flags,
+            internaldate=internaldate,
             notes=notes,
         )
+
+    def _reread(self, f: Fetched) -> Fetched:
+        """A message whose whole body was fetched as its text (BODY[TEXT]: the structure had no
+        readable parts), read as the Maildir path reads the same bytes: the same text, parts
+        and defects whichever adapter read it."""
+        body = f.bodies.get("TEXT")
+        if body is None or not f.parts or f.parts[0].section != "TEXT":
+            return f
+        from mailkeeper.parse.mime import fetched_from_bytes
+
+        out = fetched_from_bytes(
+            f.header + body, f.folder, f.uid, f.flags, f.internaldate, self.max_text_bytes
+        )
+        out.size = f.size
+        kept = [n for n in f.notes if n != NO_BOUNDARY_NOTE and n not in out.notes]
+        out.notes = [*out.notes, *kept]
+        return out
 
     def _text_items(self, sections: tuple[str, ...]) -> list[bytes]:
         return [f"BODY.PEEK[{s}]<0.{self.max_text_bytes}>".encode() for s in sections]

@@ -272,11 +272,22 @@ def _decode_text(data: bytes, label: str | None) -> tuple[str, str | None]:
     if data.isascii() and _is_ascii_safe(codec):
         note = f"unknown charset {label!r}" if label and codec is None else None
         return data.decode("ascii"), note
-    if codec is None:
+    if codec is None or _says_ascii(label):
+        # us-ascii is what an unlabelled text part means (RFC 2045), and what an IMAP server
+        # reports for one (Dovecot's BODYSTRUCTURE): 8-bit text under it is read as unlabelled,
+        # with the same note, whichever adapter read the part.
         text, used = guess_decode(data)
-        what = f"unknown charset {label!r}" if label else "no charset on 8-bit text"
+        what = f"unknown charset {label!r}" if codec is None and label else NO_CHARSET
         return text, f"{what}: decoded as {used}"
     return _decode_declared(data, codec, label or "")
+
+
+NO_CHARSET = "no charset (or us-ascii) on 8-bit text"
+_ASCII_LABELS = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "us", "iso646-us"})
+
+
+def _says_ascii(label: str | None) -> bool:
+    return label is not None and label.strip().strip("\"';").strip().lower() in _ASCII_LABELS
 
 
 def _decode_declared(data: bytes, codec: str, label: str) -> tuple[str, str | None]:

@@ -804,6 +804,11 @@ def _parse(f: Fetched) -> Message:
     attachments = _attachments(f.parts)
     defects.extend(_header_defects(message_id, sender, date_problem, f, header_notes))
     defects.extend(n for n in f.notes if n not in defects)
+    if BARE_CR_NOTE in defects[1:]:
+        # First, wherever it was found: in the header over IMAP (the server sends the bytes),
+        # in the notes of a Maildir read (mime fixed the header before the parse).
+        defects.remove(BARE_CR_NOTE)
+        defects.insert(0, BARE_CR_NOTE)
     key = message_key(
         message_id, header_date, sender.email if sender else "", subject, f.size, text, attachments
     )

@@ -10,22 +10,26 @@ malformed mail: problems become notes on the Fetched.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime
+from email import errors
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
 from email.policy import compat32
 
 from mailkeeper.model import Fetched, Part
 from mailkeeper.parse.charsets import decode_header_value, decode_text
+from mailkeeper.parse.rawspans import body_spans
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEPTH_NOTE",
+    "EMPTY_TEXT",
     "MAX_DEPTH",
     "NO_ENVELOPE_NOTE",
     "choose_text_sections",
@@ -33,6 +37,8 @@ __all__ = [
     "fetched_from_bytes",
     "filename_notes",
     "fix_bare_cr",
+    "nul_as_imap",
+    "split_header",
 ]
 
 MAX_DEPTH = 40  # MIME nesting deeper than this is treated as one opaque leaf
@@ -56,7 +62,8 @@ ENVELOPE_FIELDS = (
 _MAX_TEXT_SECTIONS = MAX_DEPTH  # inline text parts joined into the text, at most
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADER_END = re.compile(rb"\r?\n\r?\n|\r\r")
-_EMPTY = 2  # a text part this size (bytes, as BODYSTRUCTURE counts) holds at most a line end
+# A text part this size (bytes, as BODYSTRUCTURE counts) holds at most a line end.
+EMPTY_TEXT = _EMPTY = 2
 _PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]{1,80})\s*=\s*("(?:[^"\\]|\\.){0,1000}"|[^;]*)')
 
 
@@ -95,9 +102,20 @@ def filename_notes(charset: str | None, value: str) -> list[str]:
     return notes
 
 
-def _split_header(raw: bytes) -> bytes:
+def nul_as_imap(raw: bytes) -> bytes:
+    """The message with each NUL byte read as 0x80, as an IMAP server sends it (RFC 3501
+    forbids NUL in a literal; Dovecot sends 0x80): the same text and defects either way."""
+    return raw.replace(b"\0", b"\x80") if b"\0" in raw else raw
+
+
+def split_header(raw: bytes) -> bytes:
+    """The header block of a whole message, with the blank line that ends it (the whole
+    message when it has no body); a CR-only blank line ends it too."""
     m = _HEADER_END.search(raw)
     return raw[: m.end()] if m else raw
+
+
+_split_header = split_header
 
 
 def _payload_bytes(part: EmailMessage) -> bytes:
@@ -278,31 +296,104 @@ def _nodes(msg: EmailMessage) -> Iterator[EmailMessage]:
             stack.extend((c, depth + 1) for c in reversed(children) if isinstance(c, EmailMessage))
 
 
-def _defect_names(msg: EmailMessage, too_deep: bool = False) -> list[str]:
+# Defects the email package finds only by reading the bodies of the whole message: an IMAP
+# adapter reads the header, the structure as the server describes it and the text sections,
+# never the other parts' bytes, so it cannot see them. They are not stored (README, promise
+# 4): the same message gets the same defects whichever adapter read it. One exception: a
+# multipart in which no boundary line starts a part, whose whole body is its text; the IMAP
+# adapter reads that body too (ImapMailbox._reread) and finds them as well.
+_BODY_SCAN_DEFECTS = frozenset(
+    {
+        "CloseBoundaryNotFoundDefect",
+        "StartBoundaryNotFoundDefect",
+        "MultipartInvariantViolationDefect",
+        "InvalidMultipartContentTransferEncodingDefect",
+    }
+)
+
+
+def _defect_names(msg: EmailMessage, too_deep: bool = False, body_size: int = 0) -> list[str]:
     names: list[str] = []
     if too_deep:  # walk() would go below the cap: every node above it
         walked: Iterator[EmailMessage] = _nodes(msg)
     else:
         walked = msg.walk() if msg.is_multipart() else iter([msg])
+    # No part found and more than a line end in the body: the whole body is its text (the
+    # IMAP adapter's condition for reading it, imap._only_empty_text).
+    body_is_text = not msg.is_multipart() and body_size > _EMPTY
     for part in walked:
         for defect in getattr(part, "defects", ()):
             name = type(defect).__name__
+            if part is not msg and name == "MissingHeaderBodySeparatorDefect":
+                continue  # in a part header: only the message header is read over IMAP
+            if name in _BODY_SCAN_DEFECTS and not (part is msg and body_is_text):
+                continue
             if name not in names:
                 names.append(name)
     return names
+
+
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+class _Unfolded(EmailMessage):
+    """A node whose boundary parameter is read unfolded (RFC 5322 2.2.3: a line end before a
+    blank is removed), as an IMAP server reads it: `boundary="foo<CRLF> bar"` is "foo bar".
+    The compat32 parser keeps the line end and then finds no boundary line."""
+
+    def get_boundary(self, failobj=None):  # type: ignore[no-untyped-def]
+        boundary = super().get_boundary(failobj)
+        return _FOLD.sub("", boundary) if isinstance(boundary, str) else boundary
 
 
 def _parse_message(raw: bytes, header: bytes) -> EmailMessage:
     """The compat32 parse of the whole message. A clean single-part message takes a short cut:
     only its header block goes through the parser and the body is sliced off as it is, which
     is what the parser would have produced, without its line-by-line scan of the body."""
-    parser = BytesParser(policy=compat32)
+    parser = BytesParser(_class=_Unfolded, policy=compat32)
     if len(header) < len(raw):
         head = parser.parsebytes(header, headersonly=True)
-        if not head.defects and head.get_content_maintype() not in ("multipart", "message"):
+        if head.defects:
+            fixed = _obs_header(header)
+            if fixed is not None:  # read as an IMAP server reads it: the body after the blank
+                return parser.parsebytes(fixed + raw[len(header) :])
+        elif head.get_content_maintype() not in ("multipart", "message"):
             head.set_payload(raw[len(header) :].decode("ascii", "surrogateescape"))
             return head
     return parser.parsebytes(raw)
+
+
+# A header field line as a lenient reader sees it: a name (blanks allowed), then a colon.
+_FIELDISH = re.compile(rb"((?:\xef\xbb\xbf)?[\x21-\x39\x3b-\x7e][^:\r\n]*?)[ \t]*:")
+_FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
+
+
+def _obs_header(header: bytes) -> bytes | None:
+    """A header block (ending in its blank line) whose lines are all fields or continuations
+    as an IMAP server reads them, but some of which the email package takes for the start of
+    the body: a blank before the colon (obsolete syntax, RFC 5322 4.5: `To  : x`), a name
+    with a blank in it (`quite Delivered-To: x`) or a byte order mark before it (a file saved
+    by a Windows editor), a line without a colon after the first field. Returned with the
+    first fixed and the others left out, so that the parse finds the body after the blank
+    line, as Dovecot does; None when the first line is no field (then it may be a message
+    without a header: text)."""
+    lines = header.splitlines(keepends=True)
+    if len(lines) < 2 or lines[-1].strip() or lines[0][:1] in b" \t":
+        return None
+    out: list[bytes] = []
+    dropping = False
+    for line in lines[:-1]:
+        if line[:1] in b" \t":
+            if not dropping:
+                out.append(line)
+            continue
+        m = _FIELDISH.match(line)
+        if m is None and not out:
+            return None  # not even the first line is a field: maybe text without a header
+        dropping = m is None or _FIELD_NAME.fullmatch(m.group(1)) is None
+        if m is not None and not dropping:
+            out.append(m.group(1) + b":" + line[m.end() :])
+    return b"".join(out) + lines[-1]
 
 
 def _parse_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes], list[str]]:
@@ -311,13 +402,32 @@ def _parse_tree(raw: bytes, header: bytes) -> tuple[list[Part], dict[str, bytes]
     encoded: dict[str, bytes] = {}
     notes: list[str] = []
     too_deep = False
-    for section, leaf in _leaves(msg):
+    leaves = list(_leaves(msg))
+    spans: dict[int, tuple[int, int]] = {}
+    if (
+        msg.is_multipart()
+        and any(isinstance(getattr(leaf, "_payload", None), list) for _s, leaf in leaves)
+    ) or any(isinstance(d, errors.CloseBoundaryNotFoundDefect) for d in msg.defects):
+        # message/* parts: the email package parsed their body, and what it would give back
+        # is rebuilt text, a few bytes off; a multipart without its close boundary: the
+        # package drops the last line end of its last part. IMAP sizes the bytes as they are.
+        body_spans(raw, msg, len(header), len(raw), spans, MAX_DEPTH)
+    for section, leaf in leaves:
         part = _part_of(section, leaf, notes)
+        span = spans.get(id(leaf))
+        if span is not None and not getattr(leaf, "_mk_too_deep", False):
+            part = dataclasses.replace(part, size=_crlf_size(raw[span[0] : span[1]]))
         too_deep = too_deep or getattr(leaf, "_mk_too_deep", False)
         parts.append(part)
-        if part.content_type in ("text/plain", "text/html"):
-            encoded[section] = _payload_bytes(leaf)
-    defects = _defect_names(msg, too_deep)
+        if part.content_type.startswith("text/"):  # choose_text_sections may take any
+            if span is not None and span[1] == len(raw) and msg.is_multipart():
+                # The last part of an unclosed multipart: its bytes to the end, as IMAP
+                # sends them (the email package drops the last line end).
+                encoded[section] = raw[span[0] : span[1]]
+            else:
+                encoded[section] = _payload_bytes(leaf)
+    # Sized only as far as the threshold needs (3 bytes are more than EMPTY_TEXT anyway).
+    defects = _defect_names(msg, too_deep, _crlf_size(raw[len(header) : len(header) + 3]))
     if too_deep:
         defects.append(DEPTH_NOTE)
     return parts, encoded, [*defects, *dict.fromkeys(notes)]
@@ -339,7 +449,7 @@ def fetched_from_bytes(
 ) -> Fetched:
     """What an IMAP fetch of the header, BODYSTRUCTURE and the chosen text sections would
     give for this message; never raises."""
-    raw = bytes(raw or b"")
+    raw = nul_as_imap(bytes(raw or b""))
     header = _split_header(raw)
     notes: list[str] = []
     fixed = fix_bare_cr(header)
@@ -393,19 +503,37 @@ def text_bodies(
 def choose_text_sections(parts: list[Part]) -> list[str]:
     """Sections to download for the text: the first text/plain leaf that is not an attachment
     (and not empty), else the first such text/html leaf, else an inline text part that merely
-    has a filename, else an empty text/plain one. After a text/plain leaf, the further inline
-    text/plain leaves that are not alternatives of an html one (a multipart/mixed of several
-    text parts, nested ones) are text too: they follow, in order."""
+    has a filename, else the first inline text part of another type (text/x-*, text/enriched;
+    not a file, calendar or card), else an empty text/plain one. After a text/plain leaf, the
+    further inline text/plain leaves that are not alternatives of an html one (a
+    multipart/mixed of several text parts, nested ones) are text too: they follow, in order."""
     for wanted in ("text/plain", "text/html"):
         for i, part in enumerate(parts):
             if part.content_type == wanted and not part.is_attachment and part.size > _EMPTY:
                 if wanted == "text/plain" and i + 1 < len(parts):
                     return _more_plain(parts, i)
                 return [part.section]
-    for part in parts:
-        if part.content_type in ("text/plain", "text/html") and part.disposition != "attachment":
+    inline = [p for p in parts if p.disposition != "attachment"]
+    for part in inline:
+        if part.content_type in ("text/plain", "text/html") and part.size > _EMPTY:
+            return [part.section]
+    for part in inline:
+        # Only other text types (text/x-whatever, text/enriched): the first inline one that is
+        # not a file nor a bounce's copy of headers is the text, read as plain text.
+        if (
+            part.content_type.startswith("text/")
+            and part.content_type not in _NOT_TEXT
+            and not part.filename
+            and part.size > _EMPTY
+        ):
+            return [part.section]
+    for part in inline:
+        if part.content_type in ("text/plain", "text/html"):
             return [part.section]
     return []
+
+
+_NOT_TEXT = ("text/rfc822-headers", "text/calendar", "text/x-vcard", "text/vcard")
 
 
 def _more_plain(parts: list[Part], first: int) -> list[str]:

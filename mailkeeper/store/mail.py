@@ -55,6 +55,9 @@ MESSAGE_COLUMNS = (
 _MESSAGE_MARKS = ",".join("?" * len(MESSAGE_COLUMNS.split(",")))
 _NAMES = [c.strip() for c in MESSAGE_COLUMNS.split(",")]
 _LOOSE, _BODY = _NAMES.index("loose_key"), _NAMES.index("body")
+# What reading a message again may change: its text and what was found while reading it.
+_TEXT_COLUMNS = ("language", "body", "reply_body", "html_only", "attachments", "defects")
+_TEXT_AT = [_NAMES.index(c) for c in _TEXT_COLUMNS]
 
 
 def _same_text(a: str | None, b: str | None) -> bool:
@@ -305,6 +308,31 @@ class MailStore:
             "VALUES (?, ?, ?, ?, ?, ?)",
             addr_rows,
         )
+
+    def reread_uids(self, account: str, folder: str, uidvalidity: int) -> dict[int, str]:
+        """UID -> message key of this folder's messages marked to be read again (see
+        migrations.M011_REREAD_EMPTY_TEXT)."""
+        return dict(
+            self.conn.execute(
+                "SELECT f.uid, f.message_key FROM folder_messages f "
+                "JOIN reread r ON r.message_key = f.message_key "
+                "WHERE f.account = ? AND f.folder = ? AND f.uidvalidity = ?",
+                (account, folder, uidvalidity),
+            )
+        )
+
+    def reread_done(self, read: dict[str, MessageRows], keys: Iterable[str]) -> None:
+        """Store what reading the marked messages `keys` again gave (`read`: stored key ->
+        the rows parsed now; a message gone meanwhile is missing) and unmark them all: each
+        is read once. The stored key stays: folder entries, links and findings point at it."""
+        with self.db.transaction():
+            self.conn.executemany(
+                "UPDATE messages SET "
+                + ", ".join(f"{c} = ?" for c in _TEXT_COLUMNS)
+                + " WHERE key = ?",
+                [(*(m.row[i] for i in _TEXT_AT), key) for key, m in read.items()],
+            )
+            self.db.execute_in("DELETE FROM reread WHERE message_key IN ({ids})", list(keys))
 
     def update_flags(
         self, account: str, folder: str, uidvalidity: int, flags: dict[int, tuple[str, ...]]

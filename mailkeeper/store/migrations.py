@@ -353,6 +353,19 @@ M010_CONTACTS = [
                 WHERE fm.message_key = messages.key))""",
 ]
 
+# Messages stored with an empty text are read once more (issue 18): before it, a multipart whose
+# boundary no line of the body uses (old webmail, gateways) was stored without its text over
+# IMAP, with no defect. Which of the stored messages were such multiparts is not in the
+# database, so every message with an empty text is marked (few are: attachment-only mail,
+# empty mail); one cut to headers by max_message_size is not (reading it again changes
+# nothing). The sync reads each marked message once from a folder it is in
+# (MailStore.reread_uids) and updates its text, keeping its key.
+M011_REREAD_EMPTY_TEXT: list[Any] = [
+    "CREATE TABLE reread (message_key TEXT PRIMARY KEY)",
+    "INSERT INTO reread (message_key) SELECT key FROM messages "
+    "WHERE COALESCE(body, '') = '' AND COALESCE(defects, '') NOT LIKE '%max_message_size%'",
+]
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -364,4 +377,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m008_loose_keys", M008_LOOSE_KEYS),
     ("m009_server_messages", M009_SERVER_MESSAGES),
     ("m010_contacts", M010_CONTACTS),
+    ("m011_reread_empty_text", M011_REREAD_EMPTY_TEXT),
 ]
