@@ -14,7 +14,7 @@ from conftest import ME, MaildirBox, make_mail
 
 from mailkeeper.app import App
 from mailkeeper.cli import cli
-from mailkeeper.config.touches import Touches, TierTouches
+from mailkeeper.config.touches import TierTouches, Touches
 from mailkeeper.detect.greetings import greeting_findings
 from mailkeeper.detect.needs import stated_needs
 from mailkeeper.store.records import ContactFacts
@@ -274,7 +274,8 @@ def test_a_need_in_a_chinese_mail_is_recalled_with_a_draft_and_closes_when_acted
         [f] = app.store.findings.live(["need"], ["open"])
         assert app.explain(f.id)["rule"] == "need"
         # the rep writes about the tables: the need closes by itself
-        box.deliver("Sent", make_mail(ME, "wang@huamei-home.cn", "餐桌", "王经理，关于下半年的餐桌订单……",
+        about = "王经理，关于下半年的餐桌订单……"
+        box.deliver("Sent", make_mail(ME, "wang@huamei-home.cn", "餐桌", about,
                                       date=datetime(2027, 5, 22, 2, tzinfo=UTC)))  # fmt: skip
         app.sync()
         app.scan(datetime(2027, 5, 23, tzinfo=UTC))
