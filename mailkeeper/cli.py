@@ -303,6 +303,8 @@ def demo(directory: Path | None, as_of: Any) -> None:
         report = app.draft(as_of=now)
         click.echo(f"\nDrafts written into {dest / 'Maildir' / '.Drafts' / 'cur'}:")
         _print_draft_report(report, dry_run=False)
+        click.echo("\nWhat customers said they will need (`mailkeeper needs`):")
+        _needs_table(app.needs())
     click.echo(f"\nThe account-health site (`mailkeeper report`): {site['index']}")
     click.echo(f"\nTry: mailkeeper --config {cfg} explain 1")
     click.echo(f'     mailkeeper --config {cfg} customer "Birch & Co"')

@@ -158,7 +158,7 @@ def _tiers(r: YamlReader, node: Node, tiers: tuple[str, ...]) -> dict[str, TierT
             off = _off(keys["greeting_days_before"])
             got["greeting_days_before"] = (
                 0 if off else r.integer(keys["greeting_days_before"],
-                                        f"tiers.{name}.greeting_days_before", 0, 60)
+                                        f"tiers.{name}.greeting_days_before", 0, 120)
             )  # fmt: skip
         if "greet_dormant" in keys:
             got["greet_dormant"] = r.boolean(keys["greet_dormant"], f"tiers.{name}.greet_dormant")

@@ -7,7 +7,8 @@ quarters, half years, months and years, with timephrase's month names and Chines
 Seasons follow the customer's hemisphere: meteorological seasons, spring is March to May in
 the north and September to November in the south (Sydney). "before X" is the month before X.
 A period already over when the mail was written means the next one ("spring" in June: next
-spring); "this"/今年 keeps the current year.
+spring; a season more than half over too: "an autumn range" in late November is next
+autumn's); "this"/今年 keeps the current year.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def _season(name: str, sent: date, south: bool, year: int | None, nxt: bool) -> 
     first = date(year if year is not None else sent.year, start, 1)
     last = _month_end(_add_months(first, 2).year, _add_months(first, 2).month)
     if year is None:
-        if last < sent:  # over already: the next one
+        if last < sent + (last - first) / 2:  # over, or more than half over: the next one
             first, last = first.replace(year=first.year + 1), _add_year(last)
         if nxt and first <= sent:
             first, last = first.replace(year=first.year + 1), _add_year(last)

@@ -114,7 +114,9 @@ def _acted(
             return o.confirmed_at, f"order {o.ref} confirmed on {ts(o.confirmed_at)}"
     words = _words(n.sentence)
     for m in outbound:
-        if m.customer_id != n.customer_id or not m.real_outbound or m.date < _day_start(opens):
+        if m.customer_id != n.customer_id or not m.real_outbound or m.date <= n.said_at:
+            continue  # only what the rep wrote after they said it
+        if m.date < _day_start(opens):
             continue
         shared = sorted(words & _words(f"{m.subject} {m.text}"))
         if shared:
