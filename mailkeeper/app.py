@@ -152,9 +152,18 @@ class App:
         self._refresh_rules()
         rows = self.store.customers.report(sort=sort)
         tiers = self._tiers(as_of)
+        where = self._countries()
         for r in rows:
             r["tier"], r["tier_source"] = tiers.get(r["name"], (r["tier"], "customers.yaml"))
+            r["country"], r["country_source"] = where.get(r["name"], (None, None))
         return rows
+
+    def _countries(self) -> dict[str, tuple[str | None, str | None]]:
+        """name -> (country, configured | domain | guessed) (detect/country.py)."""
+        from mailkeeper.detect.country import countries
+
+        names = self.store.customers.names_by_id()
+        return {names[cid]: v for cid, v in countries(self.store, self.rules).items()}
 
     def _tiers(self, as_of: datetime | None = None) -> dict[str, tuple[str, str]]:
         """name -> (tier, where it came from): customers.yaml, else auto_tier, else default."""
@@ -215,7 +224,28 @@ class App:
         c["domains"] = customers.domains(cid)
         c["contacts"] = customers.contacts(cid, sorted(self.party.own))
         c["timeline"] = customers.timeline(cid, limit)
+        c["country"], c["country_source"] = self._countries().get(c["name"], (None, None))
+        c["needs"] = self.needs(cid)
         return c
+
+    def needs(self, customer_id: int | None = None) -> list[dict[str, Any]]:
+        """What customers said they will need (detect/needs.py), soonest window first."""
+        names = self.store.customers.names_by_id()
+        return [
+            {
+                "id": n.id,
+                "customer": names.get(n.customer_id),
+                "sentence": n.sentence,
+                "phrase": n.phrase,
+                "window_start": n.window_start.isoformat(),
+                "window_end": n.window_end.isoformat(),
+                "said_at": _iso(n.said_at),
+                "message_id": n.message_id,
+                "state": n.state,
+                "note": n.note,
+            }  # fmt: skip
+            for n in self.store.needs.listing(customer_id)
+        ]
 
     def status(self) -> dict[str, Any]:
         mail = self.store.mail

@@ -89,7 +89,22 @@ def check(path: Path, offline: bool = False) -> CheckResult:
     result.warnings += orders_warned
     if not orders_found:
         result.passed.append("rules/orders.yaml: ok")
+    touches = touches_problems(settings)
+    result.problems += touches
+    if not touches:
+        result.passed.append("rules/touches.yaml: ok (greetings, needs)")
     return result
+
+
+def touches_problems(settings: Any) -> list[str]:
+    """touches.yaml: every holiday name in its country's calendar, every tier in tiers.yaml."""
+    from mailkeeper.config.rules import rule_file
+    from mailkeeper.config.touches import FILE, read_touches
+
+    problems: list[str] = []
+    tiers = tuple(config_mod.load_rules(settings).tiers)
+    read_touches(rule_file(settings.rules_dir, FILE), tiers, problems)
+    return problems
 
 
 # ----------------------------------------------------------------------------- accounts

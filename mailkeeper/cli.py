@@ -311,6 +311,8 @@ def demo(directory: Path | None, as_of: Any) -> None:
         report = app.draft(as_of=now)
         click.echo(f"\nDrafts written into {dest / 'Maildir' / '.Drafts' / 'cur'}:")
         _print_draft_report(report, dry_run=False)
+        click.echo("\nWhat customers said they will need (`mailkeeper needs`):")
+        _needs_table(app.needs())
     click.echo(f"\nThe account-health site (`mailkeeper report`): {site['index']}")
     click.echo(f"\nTry: mailkeeper --config {cfg} explain 1")
     click.echo(f'     mailkeeper --config {cfg} customer "Birch & Co"')
@@ -513,6 +515,41 @@ def customer(ctx: click.Context, name: str, limit: int, as_json: bool) -> None:
             for t in c["timeline"]
         ],
         title="Timeline",
+    )
+
+    if c.get("needs"):
+        _needs_table(c["needs"])
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.pass_context
+@handle_errors
+def needs(ctx: click.Context, as_json: bool) -> None:
+    """What customers said they will need, and when: found in their mail by `scan`, each
+    recalled as a `need` finding some weeks before its time (touches.yaml need_lead_weeks).
+
+    Example: mailkeeper needs --json
+    """
+    app = _app(ctx)
+    _listing(app.needs(), as_json, lambda rows, tz: _needs_table(rows), app.settings.tz)
+
+
+def _needs_table(rows: list[dict[str, Any]]) -> None:
+    _table(
+        ["id", "customer", "from", "to", "state", "they wrote"],
+        [
+            [
+                r["id"],
+                r["customer"],
+                r["window_start"],
+                r["window_end"],
+                r["state"],
+                r["sentence"][:80],
+            ]
+            for r in rows
+        ],  # fmt: skip
+        title="Needs",
     )
 
 
@@ -962,8 +999,12 @@ def _orders_table(rows: list[dict[str, Any]], tz: Any) -> None:
 
 
 @cli.command()
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder to write the site into (default: report.out, else the data dir).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder to write the site into (default: report.out, else the data dir).",
+)
 @AS_OF
 @click.pass_context
 @handle_errors

@@ -180,3 +180,20 @@ def name_from_domain(domain: str) -> str:
 
 
 _SMALL_WORDS = frozenset({"a", "and", "of", "the"})
+
+
+# two-letter top-level domains sold to anyone as generic names: no country
+_VANITY_CC = frozenset("io co me tv ai ly fm am cc ws to gg im sh so vc la nu tk ac".split())
+
+
+def country_of(domain: str | None) -> str | None:
+    """The country of a domain's country-code top-level domain, from its public suffix:
+    birch.de -> DE, shop.birch.com.au -> AU, minghui.cn -> CN, birch.co.uk -> GB; None for
+    .com, .org and the two-letter domains sold as generic names (.io, .co, .ai, ...)."""
+    if not domain or _IP.match(domain):
+        return None
+    suffix = _psl().publicsuffix(_unicode(domain.strip(".").lower())) or ""
+    tld = suffix.rpartition(".")[2]
+    if len(tld) != 2 or not tld.isascii() or not tld.isalpha() or tld in _VANITY_CC:
+        return None
+    return {"uk": "GB", "el": "GR"}.get(tld, tld.upper())

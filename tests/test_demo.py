@@ -195,6 +195,13 @@ def test_the_demo_command_end_to_end(tmp_path: Path) -> None:
     assert "by Wednesday" in promises
     added = [line for line in drafts.splitlines() if line.startswith("added ")]
     assert "added issue_ack to wanglei@huamei-home.cn: 回复：样品椅子有问题" in added
+    # the small touches (issue 22): a holiday greeting whatever the demo's day (it carries the
+    # check-in Casa Ipê is due), and a need Kauri Living stated, recalled with its draft
+    assert any(a.startswith("added greeting to rafael.souza@casaipe.com.br: Happy ") for a in added)
+    assert not any(a.startswith("added check_in to rafael.souza@") for a in added)
+    assert "added need to sophie@kauri.com.au: Your plans for next month" in added
+    needs = drafts.partition("What customers said they will need")[2]
+    assert "Kauri Living" in needs and "open" in needs
     files = sorted((dest / "Maildir" / ".Drafts" / "cur").iterdir())
     assert len(files) == len(added) and all(f.name.endswith(":2,DS") for f in files)
     import email

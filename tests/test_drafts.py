@@ -188,6 +188,10 @@ SAMPLE = {
                            {"milestone": "inspection passed", "done_at": None,
                             "planned_at": "2027-01-20", "note": ""}]},
     "holiday": {"name": "Spring Festival", "date": "2027-02-06"},
+    "check_in": {"days_since_contact": 40, "last_contact": "2026-11-20"},
+    "need": {"sentence": "We expect to need 500 sofas before the autumn.", "said": "2027-03-10",
+             "phrase": "before the autumn", "window_start": "2027-08-01",
+             "window_end": "2027-08-31"},
 }  # fmt: skip
 
 

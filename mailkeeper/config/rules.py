@@ -94,6 +94,7 @@ class CustomerRule:
     snooze_until: datetime | None = None  # not listed as neglected before this (UTC)
     value: float | None = None  # what the account is worth to the rep (automatic tiering)
     contacts: tuple[ContactRule, ...] = ()  # how drafts greet named people there
+    country: str | None = None  # ISO 3166 alpha-2 (its holidays, its seasons)
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def rule_file(rules_dir: Path, name: str) -> Path | None:
 _CUSTOMERS_KEYS = ("customers", "ignore", "extra_freemail")
 _CUSTOMER_KEYS = (
     "name", "domains", "addresses", "tier", "language", "owner", "notes", "aliases",
-    "snooze_until", "value", "contacts",
+    "snooze_until", "value", "contacts", "country",
 )  # fmt: skip
 _CONTACT_KEYS = ("address", "name", "salutation")
 _CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -541,6 +542,7 @@ class _CustomersFile:
         if "value" in keys:
             value = r.number(keys["value"], f"{where}: value", 0.0)
         contacts = self._contacts(r, where, keys.get("contacts"))
+        country = self._country(r, where, keys["country"]) if "country" in keys else None
         if len(r.problems) > before or tier is None or language is None:
             return None
         return CustomerRule(
@@ -558,7 +560,18 @@ class _CustomersFile:
             snooze_until=snooze,
             value=value,
             contacts=tuple(contacts),
+            country=country,
         )
+
+    def _country(self, r: YamlReader, where: str, node: Node) -> str | None:
+        from mailkeeper.config.countries import normalize
+
+        raw = r.text(node, f"{where}: country", "an ISO 3166 country code, e.g. DE")
+        code = normalize(raw) if raw else None
+        if raw and code is None:
+            r.problem(node, f"{where}: country '{raw}' is not an ISO 3166 country code",
+                      "a two-letter code like DE, CN, AU or US")  # fmt: skip
+        return code
 
     def _contacts(self, r: YamlReader, where: str, node: Node | None) -> list[ContactRule]:
         """`contacts: [{address: ..., name: ..., salutation: ...}]`: a name or greeting line

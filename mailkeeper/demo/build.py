@@ -17,6 +17,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import html
+import json
 import logging
 import os
 import shutil
@@ -122,6 +123,7 @@ def build_demo(dest: Path, now: datetime = DEMO_NOW) -> Path:
     _prepare(dest)
     defaults.init_config_dir(dest, force=True)
     (dest / "rules" / "customers.yaml").write_text(CUSTOMERS_YAML, encoding="utf-8")
+    (dest / "rules" / "touches.yaml").write_text(demo_touches(now), encoding="utf-8")
     config = dest / defaults.CONFIG_NAME
     config.write_text(CONFIG, encoding="utf-8")
     config.chmod(0o600)
@@ -129,6 +131,36 @@ def build_demo(dest: Path, now: datetime = DEMO_NOW) -> Path:
     (dest / MARKER).write_text("written by mailkeeper.demo.build.build_demo\n", encoding="utf-8")
     logger.info("demo: %d messages in %s, config %s", count, dest / MAILDIR, config)
     return config
+
+
+# customers the rep has not written to for months, whose holidays the demo may greet: the
+# next holiday of theirs is always within a few months (Brazil's and Australia's together)
+_GREETED = (("BR", "Casa Ipê Móveis"), ("AU", "Kauri Living"))
+
+
+def demo_touches(now: datetime) -> str:
+    """The demo's touches.yaml: whatever the day, one greeting is due. It lists the next
+    holiday in the calendars of the customers above and opens greetings early enough to reach
+    it (a rep's own file lists the holidays they care about, 5 days ahead)."""
+    from mailkeeper.config.touches import calendar
+
+    today = now.date()
+    found = sorted(
+        (day, country, name)
+        for country, _ in _GREETED
+        for year in (today.year, today.year + 1)
+        for day, name in calendar(country, year)
+        if day >= today + timedelta(days=1) and not name.endswith(")")  # no "(observed)"
+    )
+    day, country, name = found[0]
+    ahead = max(5, (day - today).days + 1)
+    return (
+        "# The demo's greetings (written by `mailkeeper demo` for its date): the next holiday\n"
+        "# of a customer the rep has not written to for a while. See README, touches.yaml.\n"
+        f"greetings:\n  {country}: [{json.dumps(name, ensure_ascii=False)}]\n"
+        f"tiers:\n  A: {{greeting_days_before: {ahead}}}\n  B: {{greeting_days_before: {ahead}}}\n"
+        "  C: {greeting_days_before: off}\n"
+    )
 
 
 def _prepare(dest: Path) -> None:

@@ -875,6 +875,9 @@ We're finalising the 2027 outdoor range and two things came up in our range revi
 2. What lead time should we plan for a first order of about 300 chairs and 150 tables,
    if we place it in January?
 
+Before that, we expect to need another 300 teak lounge chairs next month for our summer
+season: the first lot sold well.
+
 We need the answers for our buying meeting on the 30th.
 
 Cheers,

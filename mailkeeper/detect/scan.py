@@ -32,11 +32,13 @@ LIVE = {
     "promise": ("open", "overdue"),
     "progress": ("open", "overdue"),
     "problem": ("open", "overdue"),
+    "greeting": ("open",),
+    "need": ("open",),
 }
 # a finding whose situation ended by itself: the state it is closed with
 ENDED = {
     "neglect": "resolved", "issue": "resolved", "promise": "resolved", "progress": "resolved",
-    "problem": "resolved",
+    "problem": "resolved", "greeting": "resolved", "need": "resolved",
 }  # fmt: skip
 
 
@@ -117,6 +119,7 @@ class Scanner:
             *issue_findings(messages, judgements, tiers, rules, wt, now, window_start, still_open),
             *promise_findings(messages, judgements, rules, now, window_start, still_open),
             *self._progress(now),
+            *self._touches(customers, messages, now),
         ]
         self._save(findings, now, report)
         report.findings = len(findings)
@@ -136,6 +139,68 @@ class Scanner:
             with self.store.transaction():
                 orders.sync_declared(self.store, order_rules, self.rules, tz)
         return progress_findings(orders.gather(self.store, order_rules, now), now, tz)
+
+    def _touches(
+        self, customers: list[ContactFacts], messages: list[LinkedMessage], now: datetime
+    ) -> list[Finding]:
+        """Greetings on the customers' holidays and the needs they stated (touches.yaml):
+        the needs in the customers' new mail are kept (store.needs) as they are read."""
+        from mailkeeper.config.countries import southern
+        from mailkeeper.config.touches import load_touches
+        from mailkeeper.detect.country import countries
+        from mailkeeper.detect.greetings import greeting_findings
+        from mailkeeper.detect.needs import stated_needs
+        from mailkeeper.detect.recall import need_findings
+        from mailkeeper.store.records import Need
+
+        store, rules = self.store, self.rules
+        touches = load_touches(self.settings.rules_dir, tuple(rules.tiers))
+        where = {cid: c for cid, (c, _src) in countries(store, rules).items()}
+        found = [
+            Need(
+                customer_id=m.customer_id,
+                message_key=m.key,
+                index=s.index,
+                sentence=s.sentence,
+                phrase=s.period.phrase,
+                window_start=s.period.first,
+                window_end=s.period.last,
+                said_at=m.date,
+                message_id=m.message_id,
+                why=s.period.why,
+            )  # fmt: skip
+            for m in messages
+            if m.real_inbound
+            for s in stated_needs(m.text, m.date, southern(where.get(m.customer_id)))
+        ]
+        tiers = {c.id: c.tier or rules.default_tier for c in customers if c.status != "ignored"}
+        needs = store.needs.listing(states=("open",))
+        lead = max([t.need_lead_weeks for t in touches.tiers.values()] + [6])
+        since = now - timedelta(weeks=lead)
+        outbound = (
+            [m for m in store.activity.recent(since, now) if m.real_outbound] if needs else []
+        )
+        names = {c.id: c.name for c in customers}
+        orders = store.orders.all() if needs else []
+        findings, changes = need_findings(
+            needs, tiers, names, touches, rules, outbound, orders, now
+        )
+        if not store.readonly and (found or changes):
+            with store.transaction():
+                store.needs.add(found)
+                for n, state, at, note in changes:
+                    store.needs.set_state(n.id, state, at, note)
+            if found:  # new ones recalled in this very scan
+                fresh = [n for n in store.needs.listing(states=("open",)) if n.id not in
+                         {x.id for x in needs}]  # fmt: skip
+                more, changed = need_findings(
+                    fresh, tiers, names, touches, rules, outbound, orders, now
+                )
+                findings += more
+                with store.transaction():
+                    for n, state, at, note in changed:
+                        store.needs.set_state(n.id, state, at, note)
+        return [*greeting_findings(customers, where, touches, rules, now), *findings]
 
     def _contact(self, now: datetime) -> list[ContactFacts]:
         """store.activity.contact, from the cache when nothing it depends on changed: the

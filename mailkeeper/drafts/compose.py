@@ -32,10 +32,11 @@ from mailkeeper.store.records import ParentMessage, StoredFinding, TimelineEntry
 logger = logging.getLogger(__name__)
 
 KIND_OF = {"neglect": "check_in", "issue": "issue_ack", "promise": "promise_followup",
-           "progress": "progress", "problem": "problem", "greeting": "greeting"}  # fmt: skip
+           "progress": "progress", "problem": "problem", "greeting": "greeting",
+           "need": "need"}  # fmt: skip
 # the order drafts are made in when the limits leave room for only some
 URGENCY = {"issue_ack": 0, "problem": 1, "promise_followup": 2, "progress": 3, "check_in": 4,
-           "greeting": 5}  # fmt: skip
+           "greeting": 5, "need": 5}  # fmt: skip
 KEY_HEADER = "X-Mailkeeper-Key"
 # every character Python's str.splitlines (and so the email package) takes for a line end:
 # CR, LF, VT, FF, FS, GS, RS, NEL (U+0085), LS, PS; and the other C0/C1 controls
@@ -208,7 +209,7 @@ def sample_context(kind: str) -> dict[str, Any]:
         "me": me, "recent_subjects": ["RFQ: oak tables"], "days_since_contact": 40,
         "last_contact": "2026-11-20", "today": "2027-01-06", "subject": "RFQ: oak tables",
         "issue": None, "issues": [], "latest": None, "promise": None, "order": None,
-        "holiday": None,
+        "holiday": None, "check_in": None, "need": None,
     }  # fmt: skip
     if kind == "issue_ack":
         context["issue"] = {"category": "complaint", "severity": "high", "phrase": "broken",
@@ -232,8 +233,10 @@ def sample_context(kind: str) -> dict[str, Any]:
             "timeline": [{"milestone": "Deposit received", "planned_at": "2027-01-03",
                           "done_at": "2027-01-04", "note": ""}],
         }  # fmt: skip
-    elif kind == "greeting":
-        context["holiday"] = {"name": "Spring Festival", "date": "2027-02-06"}
+    elif kind in ("greeting", "need"):
+        from mailkeeper.drafts.touches import SAMPLES
+
+        context.update(SAMPLES[kind])
     return context
 
 
@@ -355,6 +358,9 @@ class Drafter:
             if due is not None and due - ahead <= now:
                 out.append(f)
         out += findings.live(["progress", "problem"], ["open", "overdue", "due", "late"])
+        out += findings.live(["need"], ["open"])  # greetings: like check-ins, configured only
+        out += [f for f in findings.live(["greeting"], ["open"])
+                if f.data.get("status") == "configured"]  # fmt: skip
         blocked = self.store.drafts.blocked_findings(now)
         out = [f for f in out if f.id not in blocked]
         return sorted(out, key=lambda f: (URGENCY[KIND_OF[f.kind]], -(f.rank or 0)))
@@ -382,12 +388,19 @@ class Drafter:
             (d.customer_id, (d.to_addr or "").lower()) for d in pending if d.kind == "issue_ack"
         }
         wanted = self.wanted(now)
+        # a customer due a greeting and a check-in gets one draft: the greeting, asking the
+        # check-in's question
+        self.check_ins = {f.customer_id: f for f in wanted if f.kind == "neglect"}
+        greeted = {f.customer_id for f in wanted if f.kind == "greeting"}
         open_issues: dict[tuple[int, str], list[StoredFinding]] = {}
         for f in wanted:
             if f.kind == "issue":
                 open_issues.setdefault(_issue_key(f), []).append(f)
         for f in wanted:
             kind = KIND_OF[f.kind]
+            if f.kind == "neglect" and f.customer_id in greeted:
+                skipped.append(f"#{f.id}: no check-in: the greeting to them asks its question")
+                continue
             if f.kind == "neglect" and f.customer_id in written:
                 skipped.append(f"#{f.id}: no check-in: another draft to them is waiting")
                 continue
@@ -499,6 +512,8 @@ class Drafter:
             "promise": None,
             "order": None,
             "holiday": None,
+            "check_in": None,
+            "need": None,
         }
         if f.kind == "issue":
             context["issue"] = _issue_context(f, tz)
@@ -524,8 +539,15 @@ class Drafter:
             due = context["order"]["next_due_at"]
             context["order"]["next_late"] = bool(due) and due < context["today"]
         template = self.templates.name_for(kind, language)
+        if f.kind in ("greeting", "need"):
+            from mailkeeper.drafts.touches import touch_context
+
+            check_in = getattr(self, "check_ins", {}).get(cid)
+            context.update(
+                touch_context(f, template.split(".")[1], check_in, lambda v: _local_day(v, tz))
+            )
         subject, body = self.templates.render(template, context)
-        reply = parent is not None and f.kind in ("issue", "promise", "progress", "problem")
+        reply = parent is not None and f.kind in ("issue", "promise", "progress", "problem", "need")
         return PlannedDraft(
             finding=f,
             kind=kind,
@@ -620,6 +642,8 @@ def _recipient(
     contact = f.data.get("contact")
     if f.kind in ("issue", "progress", "problem") and contact:
         return contact, clean_header(f.data.get("contact_name"))
+    if f.kind == "need" and parent and parent.sender:  # the customer who said it
+        return parent.sender, clean_header(parent.sender_name)
     if f.kind in ("promise", "progress", "problem") and parent and parent.to:
         name, addr = parent.to[0]
         return addr, clean_header(name)

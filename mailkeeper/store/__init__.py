@@ -6,8 +6,8 @@ one small class per table family over it, so a call shows which tables it touche
 `store.customers` (customers, customer_domains, customer_addresses), `store.links` (links,
 and what linking reads), `store.state` (meta), `store.findings` (findings, finding_events,
 snoozes, judgements), `store.activity` (what detection reads of mail and customers),
-`store.orders` (orders, order_events, order_problems). Column names are plain English so a rep can
-open the file with sqlite-utils or Datasette.
+`store.orders` (orders, order_events, order_problems), `store.needs` (needs). Column names
+are plain English so a rep can open the file with sqlite-utils or Datasette.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from mailkeeper.store.drafts import DraftStore
 from mailkeeper.store.findings import FindingStore
 from mailkeeper.store.links import LinkStore
 from mailkeeper.store.mail import MESSAGE_COLUMNS, FolderEntry, FolderState, MailStore, MessageRows
+from mailkeeper.store.needs import NeedStore
 from mailkeeper.store.orders import OrderStore
 from mailkeeper.store.state import StateStore
 
@@ -53,6 +54,7 @@ class Store:
         self.activity = ActivityStore(self.db)
         self.orders = OrderStore(self.db)
         self.drafts = DraftStore(self.db)
+        self.needs = NeedStore(self.db)
 
     @property
     def readonly(self) -> bool:

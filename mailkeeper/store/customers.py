@@ -221,6 +221,20 @@ class CustomerStore:
             )
         ]
 
+    def address_book(self) -> dict[int, tuple[list[str], list[str]]]:
+        """customer id -> (its domains, its people's addresses): where its country shows."""
+        out: dict[int, tuple[list[str], list[str]]] = {}
+        for cid, domain in self.conn.execute(
+            "SELECT customer_id, domain FROM customer_domains ORDER BY domain"
+        ):
+            out.setdefault(cid, ([], []))[0].append(domain)
+        for cid, email in self.conn.execute(
+            "SELECT customer_id, email FROM contacts UNION "
+            "SELECT customer_id, email FROM customer_addresses ORDER BY email"
+        ):
+            out.setdefault(cid, ([], []))[1].append(email)
+        return out
+
     def contacts(self, customer_id: int, own: Sequence[str]) -> list[dict[str, Any]]:
         """The customer's people (whom a draft may be addressed to), most used first: the
         addresses linking found to be its own (the `contacts` table: named by its rules,

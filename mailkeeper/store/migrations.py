@@ -366,6 +366,30 @@ M011_REREAD_EMPTY_TEXT: list[Any] = [
     "WHERE COALESCE(body, '') = '' AND COALESCE(defects, '') NOT LIKE '%max_message_size%'",
 ]
 
+# What customers said they will need (detect/needs.py): one row per sentence of a customer's
+# message, with the days it refers to (the customer's calendar: plain dates); `state` open,
+# acted (the rep acted on it: an order confirmed or a mail about it) or past.
+M012_NEEDS = [
+    """CREATE TABLE needs (
+        id INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers(id),
+        message_key TEXT NOT NULL,
+        sentence_index INTEGER NOT NULL,
+        sentence TEXT NOT NULL,
+        phrase TEXT NOT NULL,
+        window_start TEXT NOT NULL,
+        window_end TEXT NOT NULL,
+        said_at TEXT NOT NULL,
+        message_id TEXT,
+        why TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'open',
+        closed_at TEXT,
+        note TEXT,
+        UNIQUE (message_key, sentence_index, customer_id)
+    )""",
+    "CREATE INDEX needs_customer_id ON needs(customer_id)",
+]
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -378,4 +402,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m009_server_messages", M009_SERVER_MESSAGES),
     ("m010_contacts", M010_CONTACTS),
     ("m011_reread_empty_text", M011_REREAD_EMPTY_TEXT),
+    ("m012_needs", M012_NEEDS),
 ]

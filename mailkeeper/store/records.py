@@ -12,7 +12,7 @@ No I/O and no SQL here: detect/ and drafts/ import these types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import NotRequired, TypedDict
 
 
@@ -130,6 +130,27 @@ class Judgement:
     sentence: str | None = None
     promises: tuple[Promise, ...] = ()
     rule: str | None = None  # not cached: only set when judged in this scan
+
+
+@dataclass(frozen=True)
+class Need:
+    """A future need or plan a customer stated (detect/needs.py), with the days it refers
+    to (in the customer's calendar: dates, not times)."""
+
+    customer_id: int
+    message_key: str
+    index: int  # the sentence's number in the message's new text
+    sentence: str
+    phrase: str
+    window_start: date
+    window_end: date
+    said_at: datetime
+    message_id: str | None = None
+    why: str = ""
+    id: int = 0
+    state: str = "open"  # open | acted (the rep acted: closed by itself) | past
+    closed_at: datetime | None = None
+    note: str | None = None
 
 
 # ----------------------------------------------------------------------------- orders
@@ -252,6 +273,16 @@ class FindingData(TypedDict, total=False):
     production_since: str | None
     until: str | None
     problem_at: str
+    # greeting (touches.yaml) ...
+    country: str
+    holiday: str
+    holiday_date: str  # the customer's local date
+    holiday_names: dict[str, str]  # the holiday by language code, as the package names it
+    # ... and need (its sentence is `sentence`, its time `phrase`)
+    need_id: int
+    window_start: str
+    window_end: str
+    said_at: str
 
 
 @dataclass(frozen=True)
@@ -259,7 +290,7 @@ class Finding:
     """One situation the rep should act on, as detection judged it."""
 
     key: str  # the same situation has the same key in every scan
-    kind: str  # neglect | issue | promise | progress | problem
+    kind: str  # neglect | issue | promise | progress | problem | greeting | need
     customer_id: int
     state: str
     opened_at: datetime
