@@ -24,6 +24,7 @@ from mailkeeper.store.findings import FindingStore
 from mailkeeper.store.links import LinkStore
 from mailkeeper.store.mail import MESSAGE_COLUMNS, FolderEntry, FolderState, MailStore, MessageRows
 from mailkeeper.store.orders import OrderStore
+from mailkeeper.store.outbox import OutboxStore
 from mailkeeper.store.state import StateStore
 
 __all__ = [
@@ -53,6 +54,7 @@ class Store:
         self.activity = ActivityStore(self.db)
         self.orders = OrderStore(self.db)
         self.drafts = DraftStore(self.db)
+        self.outbox = OutboxStore(self.db)  # team mode: what is still to publish
 
     @property
     def readonly(self) -> bool:
