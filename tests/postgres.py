@@ -140,7 +140,8 @@ class Postgres:
         self.psql("postgres", f'CREATE DATABASE "{name}"')
 
     def set_password(self, role: str, password: str) -> None:
-        self.psql("postgres", f"ALTER ROLE \"{role}\" PASSWORD '{password}'")
+        quoted = '"' + role.replace('"', '""') + '"'
+        self.psql("postgres", f"ALTER ROLE {quoted} PASSWORD '{password}'")
 
     def superuser_dsn(self, database: str) -> str:
         return f"host={self.socket_dir} port={self.port} user={SUPERUSER} dbname={database}"

@@ -261,7 +261,9 @@ def _security_sql(reps: Sequence[str], manager: str) -> list[str]:
         check = "rep = current_user"
         if table == "customers":
             check += " AND owner = current_user"
-        out.append(f"CREATE POLICY own_insert ON {t} FOR INSERT TO {rep_list} WITH CHECK ({check});")
+        out.append(
+            f"CREATE POLICY own_insert ON {t} FOR INSERT TO {rep_list} WITH CHECK ({check});"
+        )
         if update:
             out.append(
                 f"CREATE POLICY own_update ON {t} FOR UPDATE TO {rep_list} "

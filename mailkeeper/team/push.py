@@ -1,0 +1,104 @@
+"""Publishing: what the outbox holds goes to the team record, batch by batch.
+
+A batch is published in one PostgreSQL transaction, then forgotten by the outbox. Killed
+between the two, the next push publishes the batch again; every write is an upsert keyed by
+a natural key, so the record ends as an uninterrupted push leaves it. The local product never
+waits for this: a push that cannot reach the team database raises TeamUnavailable and the
+outbox keeps everything for the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mailkeeper import __version__
+from mailkeeper.errors import UserError
+from mailkeeper.store import Store
+from mailkeeper.store.team import Params, TeamConnection, connect
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500  # outbox rows per transaction
+
+
+@dataclass(frozen=True)
+class PushReport:
+    rep: str
+    queued: int  # queued by this push when team mode was first turned on
+    published: int  # outbox rows published
+    batches: int
+    pending: int  # left in the outbox (0 unless stopped early)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rep": self.rep, "queued": self.queued, "published": self.published,
+                "batches": self.batches, "pending": self.pending}  # fmt: skip
+
+
+def team_settings(settings: Any) -> Any:
+    if settings.team is None:
+        raise UserError(
+            f"{settings.path} has no team: section",
+            ["add team: with rep, host, database (see the README, section Team)"],
+        )
+    return settings.team
+
+
+def open_team(settings: Any) -> TeamConnection:
+    """A connection to the team record as this config's role, schema version checked."""
+    t = team_settings(settings)
+    return connect(Params(t.host, t.port, t.database, t.user, t.password(), t.sslmode,
+                          t.sslrootcert))  # fmt: skip
+
+
+def push(store: Store, settings: Any, rules: Any, batch: int = BATCH,
+         max_batches: int | None = None) -> PushReport:  # fmt: skip
+    """Publish what the outbox holds (all of it, or `max_batches` batches)."""
+    t = team_settings(settings)
+    with open_team(settings) as team:
+        if team.role != t.rep:
+            raise UserError(
+                f"team.rep is '{t.rep}' but the team database knows this login as '{team.role}'",
+                ["team.rep and team.user name the rep's own PostgreSQL role"],
+            )
+        queued = store.outbox.enable()
+        writer = team.writer()
+        intervals = {name: tier.contact_interval_days for name, tier in rules.tiers.items()}
+        published = batches = 0
+        while max_batches is None or batches < max_batches:
+            items = store.outbox.next_batch(batch)
+            if not items:
+                break
+            writer.publish(**_rows(store, items, intervals, t.share == "full"))
+            store.outbox.done(i.id for i in items)
+            published += len(items)
+            batches += 1
+            logger.debug("team push: batch %d, %d rows", batches, len(items))
+        pending = store.outbox.pending()
+        writer.mark_push(datetime.now(UTC), pending, __version__)
+    return PushReport(t.rep, queued, published, batches, pending)
+
+
+def _rows(store: Store, items: list[Any], intervals: dict[str, int], text: bool) -> dict[str, Any]:
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for i in items:
+        by_kind[i.kind].append(i.key)
+    ob = store.outbox
+    pairs = []
+    for key in by_kind["link"]:
+        cid, _, message_key = key.partition(":")
+        pairs.append((int(cid), message_key))
+    pairs += ob.links_of_messages(by_kind["message"])
+    customers = ob.customers([int(k) for k in by_kind["customer"]])
+    for c in customers:
+        c["interval_days"] = intervals.get(c["tier"] or "")
+    return {
+        "customers": [c for c in customers if c["status"] != "ignored"],
+        "links": ob.links(list(dict.fromkeys(pairs)), text),
+        "findings": ob.findings([int(k) for k in by_kind["finding"]]),
+        "orders": ob.orders([int(k) for k in by_kind["order"]]),
+        "drafts": ob.drafts([int(k) for k in by_kind["draft"]]),
+    }
