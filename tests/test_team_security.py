@@ -5,7 +5,7 @@ ownership, and a rep's mailkeeper refuses a schema of another version."""
 
 from __future__ import annotations
 
-import itertools
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,37 +14,10 @@ from click.testing import CliRunner
 
 from mailkeeper.cli import cli
 
+sys.path.insert(0, str(Path(__file__).parent))
+from teamkit import MANAGER, admin_sql, login, team_database  # noqa: E402
+
 psycopg = pytest.importorskip("psycopg", reason="team mode needs psycopg (the team extra)")
-
-REPS = ("amy", "bob")
-MANAGER = "lee"
-PASSWORD = "team-pw-7"
-_dbs = itertools.count()
-
-
-def admin_sql(*args: str) -> str:
-    result = CliRunner().invoke(cli, ["team", "admin-sql", *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def team_database(pg: Any, tmp_path: Path, reps: tuple[str, ...] = REPS,
-                  manager: str = MANAGER) -> str:  # fmt: skip
-    """A fresh database set up exactly as the README tells an administrator."""
-    name = f"team{next(_dbs)}_{tmp_path.name[-12:].lower()}".replace("-", "_")
-    pg.create_database(name)
-    sql = tmp_path / f"{name}.sql"
-    args = [a for r in reps for a in ("--rep", r)] + ["--manager", manager]
-    sql.write_text(admin_sql(*args))
-    pg.psql(name, file=sql)
-    for role in (*reps, manager):
-        pg.set_password(role, PASSWORD)
-    return name
-
-
-def login(pg: Any, db: str, role: str) -> Any:
-    return psycopg.connect(host=pg.host, port=pg.port, dbname=db, user=role, password=PASSWORD,
-                           autocommit=True)  # fmt: skip
 
 
 @pytest.fixture
