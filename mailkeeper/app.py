@@ -525,12 +525,12 @@ class App:
         ]
 
     # ------------------------------------------------------------------ team (issue 23)
-    def team_push(self, max_batches: int | None = None) -> dict[str, Any]:
+    def team_push(self, batch: int | None = None) -> dict[str, Any]:
         """Publish what changed since the last push to the team record (team/push.py)."""
-        from mailkeeper.team.push import push
+        from mailkeeper.team.push import BATCH, push
 
         store = self._writable_store("team push")
-        return push(store, self.settings, self.rules, max_batches=max_batches).as_dict()
+        return push(store, self.settings, self.rules, batch=batch or BATCH).as_dict()
 
     def team(self, view: str, **kwargs: Any) -> Any:
         """A team command's answer from the team record: status, customers, customer,

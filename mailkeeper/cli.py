@@ -1117,15 +1117,16 @@ def team_admin_sql(reps: tuple[str, ...], manager: str, upgrade_from: int | None
 
 
 @team.command("push")
+@click.option("--batch", type=click.IntRange(1, 100_000), help="Changes per transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 @handle_errors
-def team_push(ctx: click.Context, as_json: bool) -> None:
+def team_push(ctx: click.Context, batch: int | None, as_json: bool) -> None:
     """Publish what changed since the last push (the daemon does it after each pass).
 
     Example: mailkeeper team push
     """
-    r = _app(ctx).team_push()
+    r = _app(ctx).team_push(batch)
     if as_json:
         _json(r)
     else:

@@ -29,6 +29,7 @@ def team_database(pg: Any, tmp_path: Path, reps: tuple[str, ...] = REPS,
     """A fresh database: `team admin-sql` applied with psql, then passwords set."""
     name = f"team{next(_dbs)}_{tmp_path.name[-12:].lower()}".replace("-", "_")
     pg.create_database(name)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     sql = tmp_path / f"{name}.sql"
     args = [a for r in reps for a in ("--rep", r)] + ["--manager", manager]
     sql.write_text(admin_sql(*args))

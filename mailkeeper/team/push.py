@@ -54,21 +54,21 @@ def open_team(settings: Any) -> TeamConnection:
                           t.sslrootcert))  # fmt: skip
 
 
-def push(store: Store, settings: Any, rules: Any, batch: int = BATCH,
-         max_batches: int | None = None) -> PushReport:  # fmt: skip
-    """Publish what the outbox holds (all of it, or `max_batches` batches)."""
+def push(store: Store, settings: Any, rules: Any, batch: int = BATCH) -> PushReport:
+    """Publish what the outbox holds, `batch` changes per transaction."""
     t = team_settings(settings)
+    # queued before connecting: with the team database away, changes from now on are kept
+    queued = store.outbox.enable()
     with open_team(settings) as team:
         if team.role != t.rep:
             raise UserError(
                 f"team.rep is '{t.rep}' but the team database knows this login as '{team.role}'",
                 ["team.rep and team.user name the rep's own PostgreSQL role"],
             )
-        queued = store.outbox.enable()
         writer = team.writer()
         intervals = {name: tier.contact_interval_days for name, tier in rules.tiers.items()}
         published = batches = 0
-        while max_batches is None or batches < max_batches:
+        while True:
             items = store.outbox.next_batch(batch)
             if not items:
                 break
