@@ -54,8 +54,10 @@ def free_port() -> int:
 class Postgres:
     """One PostgreSQL cluster. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, durable: bool = False) -> None:
+        """`durable`: fsync as a production server does (benchmarks); tests skip it."""
         self.root = Path(root)
+        self.durable = durable
         self.data = self.root / "data"
         self.socket_dir = self.root / "run"
         self.log_path = self.root / "postgres.log"
@@ -98,8 +100,12 @@ class Postgres:
                 f.write(
                     f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
                     f"unix_socket_directories = '{self.socket_dir}'\n"
-                    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
-                    "max_connections = 100\nshared_buffers = 64MB\n"
+                    + (
+                        ""
+                        if self.durable
+                        else "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                    )
+                    + "max_connections = 100\nshared_buffers = 64MB\n"
                 )
         self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.log_path))
         return self

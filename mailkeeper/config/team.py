@@ -26,7 +26,6 @@ from typing import Literal
 from yaml.nodes import Node
 
 from mailkeeper.config.yamlreader import YamlReader
-from mailkeeper.errors import AuthError, UserError
 
 TEAM_KEYS = (
     "rep",
@@ -42,7 +41,6 @@ TEAM_KEYS = (
 )
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 SHARES = ("full", "headers")
-SECRET_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -57,31 +55,6 @@ class TeamSettings:
     sslmode: str = "prefer"
     sslrootcert: Path | None = None
     share: Literal["full", "headers"] = "full"
-
-    def password(self) -> str | None:
-        """The password from password_command or password_env; None: libpq finds it
-        (~/.pgpass, a client certificate). Never stored anywhere by mailkeeper."""
-        from mailkeeper.config.secrets import run_secret_command
-
-        if self.password_command:
-            try:
-                return run_secret_command(
-                    self.password_command, "team", "password_command", SECRET_TIMEOUT
-                )
-            except AuthError as e:  # its advice names accounts.team: say team.password_command
-                raise UserError(
-                    "team.password_command failed",
-                    [p.replace("accounts.team.", "team.") for p in e.problems],
-                ) from None
-        if self.password_env:
-            value = os.environ.get(self.password_env, "")
-            if not value:
-                raise UserError(
-                    f"team: environment variable {self.password_env} is not set",
-                    [f"team.password_env: set {self.password_env} before running mailkeeper"],
-                )
-            return value
-        return None
 
 
 def _loopback(host: str) -> bool:

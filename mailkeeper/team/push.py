@@ -10,19 +10,22 @@ outbox keeps everything for the next one.
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from mailkeeper import __version__
-from mailkeeper.errors import UserError
+from mailkeeper.config.secrets import run_secret_command
+from mailkeeper.errors import AuthError, UserError
 from mailkeeper.store import Store
 from mailkeeper.store.team import Params, TeamConnection, connect
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500  # outbox rows per transaction
+SECRET_TIMEOUT = 30.0  # seconds for team.password_command
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,33 @@ def team_settings(settings: Any) -> Any:
     return settings.team
 
 
+def team_password(t: Any) -> str | None:
+    """The password from team.password_command or team.password_env; None: libpq finds it
+    (~/.pgpass, a client certificate). Never stored anywhere by mailkeeper."""
+    if t.password_command:
+        try:
+            return run_secret_command(t.password_command, "team", "password_command",
+                                      SECRET_TIMEOUT)  # fmt: skip
+        except AuthError as e:  # its advice names accounts.team: say team.password_command
+            raise UserError(
+                "team.password_command failed",
+                [p.replace("accounts.team.", "team.") for p in e.problems],
+            ) from None
+    if t.password_env:
+        value = os.environ.get(t.password_env, "")
+        if not value:
+            raise UserError(
+                f"team: environment variable {t.password_env} is not set",
+                [f"team.password_env: set {t.password_env} before running mailkeeper"],
+            )
+        return value
+    return None
+
+
 def open_team(settings: Any) -> TeamConnection:
     """A connection to the team record as this config's role, schema version checked."""
     t = team_settings(settings)
-    return connect(Params(t.host, t.port, t.database, t.user, t.password(), t.sslmode,
+    return connect(Params(t.host, t.port, t.database, t.user, team_password(t), t.sslmode,
                           t.sslrootcert))  # fmt: skip
 
 
