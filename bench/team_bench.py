@@ -12,6 +12,7 @@ separate processes. Printed (and written to bench/out/team_bench.json):
   - messages published per second (all reps together) and the time until the record holds
     everything (from the start of the pushes to the last one's end);
   - PostgreSQL's size per 100k messages (pg_database_size, after the pushes);
+  - a rep's first sync of the mailbox with team mode off and on (outbox triggers firing);
   - `team customer NAME` latency for the customer with the most messages: the view over an
     open connection (what the command spends once connected), median and worst of 20, and a
     whole `mailkeeper team customer NAME --json` process (Python's start-up included).
@@ -73,11 +74,39 @@ def make_own(db: Path, n: int) -> None:
     c.close()
 
 
+def compare_syncs(work: Path, maildir: Path, customers: Path, env: dict[str, str],
+                  rounds: int) -> dict[str, list[float]]:  # fmt: skip
+    """A first sync of the same mailbox into a new database, team mode off and on (the outbox
+    switched on before the sync, as after a first push into an empty database), interleaved."""
+    from mailkeeper.store import Store
+
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for _ in range(rounds):
+        for mode in ("off", "on"):
+            d = work / f"sync-{mode}"
+            shutil.rmtree(d, ignore_errors=True)
+            cfg = rep_config(d, maildir, customers, "")
+            if mode == "on":
+                with Store(d / "mailkeeper.db") as s:
+                    s.outbox.enable()
+            t = time.monotonic()
+            sh(sys.executable, "-m", "mailkeeper", "--config", str(cfg), "sync", env=env)
+            times[mode].append(round(time.monotonic() - t, 1))
+            if mode == "on":
+                with Store(d / "mailkeeper.db") as s:
+                    times.setdefault("queued", []).append(s.outbox.pending())
+            shutil.rmtree(d, ignore_errors=True)
+        print(f"first sync, team mode off / on: {times['off'][-1]} / {times['on'][-1]} s",
+              flush=True)  # fmt: skip
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--messages", type=int, default=20_000, help="per rep")
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    ap.add_argument("--sync-rounds", type=int, default=2, help="first syncs, team mode off/on")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="mailkeeper-team-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -93,6 +122,7 @@ def main() -> None:
     if not (template.parent / "mailkeeper.db").exists():
         sh(py, "-m", "mailkeeper", "--config", str(template), "sync", env=env)
     print(f"mailbox generated and synced in {time.monotonic() - t0:.0f} s", flush=True)
+    sync_seconds = compare_syncs(work, maildir, customers, env, args.sync_rounds)
 
     reps = [f"rep{i:02d}" for i in range(1, args.reps + 1)]
     with Postgres(work / "pg", durable=True) as pg:
@@ -161,6 +191,8 @@ def main() -> None:
         "team_customer_ms_median": round(statistics.median(times), 1),
         "team_customer_ms_max": round(max(times), 1),
         "team_customer_process_ms": round(process_ms),
+        "first_sync_seconds_team_off": sync_seconds["off"],
+        "first_sync_seconds_team_on": sync_seconds["on"],
         "cores": os.cpu_count(),
     }
     print(json.dumps(result, indent=2))

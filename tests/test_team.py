@@ -185,3 +185,23 @@ def test_a_team_schema_of_another_version_is_refused_with_advice(
     assert code == 1
     assert f"schema is version {version}, {says} than this mailkeeper's (1)" in out
     assert ("admin-sql --upgrade-from 0" in out) == (says == "older")
+
+
+def test_a_domain_two_reps_name_differently_is_listed_not_guessed(
+    two_reps: dict[str, Any],
+) -> None:
+    t = two_reps
+    rules = t["bob"].parent / "rules" / "customers.yaml"
+    rules.write_text(BIRCH.replace("Birch & Co", "Birch and Company"))
+    deliver_story(t)
+    sync_and_push(t["amy"])
+    sync_and_push(t["bob"])
+    code, out = run(t["amy"], "team", "status", "--json")
+    assert json.loads(out)["conflicts"] == [
+        {"domain": "birch.co.uk", "customers": ["Birch & Co", "Birch and Company"],
+         "reps": ["amy", "bob"]}
+    ]  # fmt: skip
+    code, out = run(t["amy"], "team", "status")
+    assert "conflict: birch.co.uk is Birch & Co / Birch and Company (amy, bob)" in out
+    code, out = run(t["amy"], "team", "customers", "--json")
+    assert [r["name"] for r in json.loads(out)] == ["Birch & Co", "Birch and Company"]

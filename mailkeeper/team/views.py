@@ -79,12 +79,11 @@ def neglected(team: TeamConnection, now: datetime) -> list[dict[str, Any]]:
 
 
 def _resolve_name(team: TeamConnection, name: str) -> str:
-    names = team.reader().customer_names()
-    if name in names:
-        return name
-    folded = {n.casefold(): n for n in names}
-    if name.casefold() in folded:
-        return folded[name.casefold()]
+    r = team.reader()
+    found = r.find_customer(name)
+    if found is not None:
+        return found
+    names = r.customer_names()
     close = difflib.get_close_matches(name, names, n=3)
     raise UserError(
         f"no customer named '{name}' in the team record",

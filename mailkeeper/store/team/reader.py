@@ -85,6 +85,14 @@ class TeamReader:
     def customer_names(self) -> list[str]:
         return [r[0] for r in self._all(f"SELECT name FROM {S}.customers ORDER BY name")]
 
+    def find_customer(self, name: str) -> str | None:
+        """The customer called `name`, else the one whose name is `name` ignoring case (one
+        query: the whole list is read only to suggest names when neither is found)."""
+        rows = self._all(
+            f"SELECT name FROM {S}.customers WHERE name = %s OR lower(name) = lower(%s) "
+            "ORDER BY name <> %s LIMIT 1", (name, name, name))  # fmt: skip
+        return rows[0][0] if rows else None
+
     def customer(self, name: str) -> tuple[Any, ...] | None:
         rows = self._all(f"SELECT name, owner FROM {S}.customers WHERE name = %s", (name,))
         return rows[0] if rows else None

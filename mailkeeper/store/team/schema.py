@@ -54,6 +54,7 @@ M001_INITIAL = [
         rep text NOT NULL DEFAULT current_user,  -- who published it first
         created_at timestamptz NOT NULL DEFAULT now()
     )""",
+    f"CREATE INDEX customers_lower_name ON {SCHEMA}.customers (lower(name))",
     # Each rep's view of a customer: its tier and that tier's contact interval in the rep's rules.
     f"""CREATE TABLE {SCHEMA}.customer_views (
         rep text NOT NULL DEFAULT current_user,
