@@ -61,6 +61,8 @@ class Postgres:
         self.data = self.root / "data"
         self.socket_dir = self.root / "run"
         self.log_path = self.root / "postgres.log"
+        self.cert_path = self.root / "server.crt"  # self-signed: also the CA a client trusts
+        self.key_path = self.root / "server.key"
         self.host = "127.0.0.1"
         self.port = free_port()
         bindir = pg_bindir()
@@ -96,8 +98,11 @@ class Postgres:
                 "--locale=C",
                 "--no-sync",
             )
+            self._make_cert()
             with open(self.data / "postgresql.conf", "a") as f:
                 f.write(
+                    f"ssl = on\nssl_cert_file = '{self.cert_path}'\n"
+                    f"ssl_key_file = '{self.key_path}'\n"
                     f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
                     f"unix_socket_directories = '{self.socket_dir}'\n"
                     + (
@@ -153,6 +158,20 @@ class Postgres:
         return f"host={self.socket_dir} port={self.port} user={SUPERUSER} dbname={database}"
 
     # ------------------------------------------------------------------ helpers
+    def _make_cert(self) -> None:
+        """A self-signed certificate for 127.0.0.1 and localhost (TLS with verify-full)."""
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+             "-keyout", str(self.key_path), "-out", str(self.cert_path)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        os.chmod(self.key_path, 0o600)
+        os.chmod(self.cert_path, 0o644)
+        if self._owner:
+            for p in (self.key_path, self.cert_path):
+                os.chown(p, *self._owner)
+
     def _pg_ctl(self, *args: str, check: bool = True) -> None:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), *args, check=check)
 

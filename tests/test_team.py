@@ -6,6 +6,8 @@ schema of another version."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from mailkeeper.cli import cli
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import BIRCH, _user_counter, make_mail, write_config  # noqa: E402
-from teamkit import manager_config, snapshot, team_database, team_section  # noqa: E402
+from teamkit import login, manager_config, snapshot, team_database, team_section  # noqa: E402
 
 pytest.importorskip("psycopg", reason="team mode needs psycopg (the team extra)")
 
@@ -205,3 +207,27 @@ def test_a_domain_two_reps_name_differently_is_listed_not_guessed(
     assert "conflict: birch.co.uk is Birch & Co / Birch and Company (amy, bob)" in out
     code, out = run(t["amy"], "team", "customers", "--json")
     assert [r["name"] for r in json.loads(out)] == ["Birch & Co", "Birch and Company"]
+
+
+def test_tls_with_verify_full_and_the_ca_file(two_reps: dict[str, Any], tmp_path: Path) -> None:
+    t = two_reps
+    ca = t["amy"].parent / "team-ca.pem"
+    shutil.copy(t["pg"].cert_path, ca)
+    text = (
+        t["amy"]
+        .read_text()
+        .replace("sslmode: disable", "sslmode: verify-full\n  sslrootcert: ./team-ca.pem")
+    )
+    t["amy"].write_text(text)
+    deliver_story(t)
+    assert sync_and_push(t["amy"])["published"] > 0
+    with login(t["pg"], t["db"], "amy") as c:  # the server speaks TLS on this port
+        assert c.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0]
+    # a server whose certificate the CA file did not sign is refused, with the reason
+    other = tmp_path / "other.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=other", "-keyout", str(tmp_path / "k.pem"), "-out",
+                    str(other)], check=True, capture_output=True)  # fmt: skip
+    shutil.copy(other, ca)
+    code, out = run(t["amy"], "team", "push")
+    assert code == 1 and "certificate" in out

@@ -30,6 +30,10 @@ class TeamUnavailable(MailkeeperError):
     """The team database cannot be reached now (down, network gone): local work goes on and
     the next push catches up."""
 
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = list(problems or [])
+
 
 class TeamSchemaError(UserError):
     """The team database holds no team schema, or one of another version."""
@@ -109,7 +113,11 @@ def connect(p: Params) -> TeamConnection:
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if "authentication failed" in text or "does not exist" in text or "certificate" in text:
             raise UserError(f"the team database refused {where}", [text]) from None
-        raise TeamUnavailable(f"the team database at {where} cannot be reached: {text}") from None
+        raise TeamUnavailable(
+            f"the team database at {where} cannot be reached: {text}",
+            ["nothing is lost: what is still to publish waits in the local outbox for the next "
+             "push; check team.host and team.port, and that PostgreSQL is running"],
+        ) from None  # fmt: skip
     try:
         check_version(conn)
     except BaseException:
