@@ -100,3 +100,23 @@ def test_only_the_manager_moves_ownership(postgres_server: Any, team_db: str) ->
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             lee.execute("DELETE FROM team.customers")
         assert lee.execute("SELECT owner FROM team.customers").fetchone() == ("bob",)
+
+
+def test_the_upgrade_sql_runs_on_a_database_of_that_version(
+    postgres_server: Any, team_db: str, tmp_path: Path
+) -> None:
+    """The grants and policies are written to be run again: an upgrade (here from the current
+    version: no migration, a new rep) applies cleanly over the existing record."""
+    sql = tmp_path / "upgrade.sql"
+    sql.write_text(admin_sql("--rep", "amy", "--rep", "bob", "--rep", "cai", "--manager",
+                             MANAGER, "--upgrade-from", "1"))  # fmt: skip
+    postgres_server.psql(team_db, file=sql)
+    postgres_server.set_password("cai", "team-pw-7")
+    with login(postgres_server, team_db, "cai") as cai:
+        cai.execute("INSERT INTO team.reps DEFAULT VALUES")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            cai.execute("DELETE FROM team.reps")
+    result = CliRunner().invoke(
+        cli, ["team", "admin-sql", "--rep", "a", "--manager", "m", "--upgrade-from", "7"]
+    )
+    assert result.exit_code == 1 and "knows versions 1 to 1" in result.output

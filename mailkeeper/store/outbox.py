@@ -37,6 +37,8 @@ class OutboxStore:
     def enable(self) -> int:
         """Turn the triggers on and queue everything already there; how many were queued.
         One transaction: a change made after it is queued by its trigger."""
+        if self.enabled():  # the usual case: no write lock taken
+            return 0
         with self.db.transaction():
             if self.enabled():
                 return 0
