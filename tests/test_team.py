@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from mailkeeper.app import App
 from mailkeeper.cli import cli
+from mailkeeper.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import BIRCH, _user_counter, make_mail, write_config  # noqa: E402
@@ -231,3 +232,34 @@ def test_tls_with_verify_full_and_the_ca_file(two_reps: dict[str, Any], tmp_path
     shutil.copy(other, ca)
     code, out = run(t["amy"], "team", "push")
     assert code == 1 and "certificate" in out
+
+
+def test_publishing_everything_again_changes_nothing(two_reps: dict[str, Any]) -> None:
+    """What a push cut between PostgreSQL's commit and the outbox's forgetting does: the same
+    rows published twice. Every write is an upsert on a natural key: the record is the same."""
+    t = two_reps
+    deliver_story(t)
+    sync_and_push(t["amy"])
+    before = snapshot(t["pg"], t["db"])
+    with Store(t["amy"].parent / "mailkeeper.db") as s:
+        s.conn.execute("DELETE FROM meta WHERE key = 'team_outbox'")
+        assert s.outbox.enable() > 0  # everything queued again
+    assert sync_and_push(t["amy"])["published"] > 0
+    assert snapshot(t["pg"], t["db"]) == before
+
+
+def test_a_link_undone_locally_is_marked_inactive_not_deleted(two_reps: dict[str, Any]) -> None:
+    t = two_reps
+    deliver_story(t)
+    sync_and_push(t["amy"])
+    rules = t["amy"].parent / "rules" / "customers.yaml"
+    rules.write_text(BIRCH.replace("Birch & Co", "Birch Holdings"))  # the rep renames it
+    with App.from_config(t["amy"]) as app:
+        app.relink()
+    sync_and_push(t["amy"])
+    code, out = run(t["amy"], "team", "customer", "Birch & Co", "--json")
+    assert json.loads(out)["messages"] == []  # no longer linked there ...
+    links = snapshot(t["pg"], t["db"])["links"]
+    assert {(lk[2], lk[-1]) for lk in links} == {("Birch & Co", False), ("Birch Holdings", True)}
+    code, out = run(t["amy"], "team", "customer", "Birch Holdings", "--json")
+    assert len(json.loads(out)["messages"]) == 2  # ... but kept, and the history moved along

@@ -118,11 +118,22 @@ class OutboxStore:
                 continue
             link = found.get((cid, key))
             out.append({
-                "customer": names[cid], "present": link is not None,
+                "local_key": key, "customer": names[cid], "present": link is not None,
                 "method": link[0] if link else None, "via": link[1] if link else None,
                 "contact": bool(link[2]) if link else False, "direction": m[9],
                 "message": _message(m, with_text),
             })  # fmt: skip
+        return out
+
+    def linked_names(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """Message key -> the names of the customers it is linked to now."""
+        out: dict[str, list[str]] = {k: [] for k in keys}
+        for key, name in self.db.select_in(
+            "SELECT l.message_key, c.name FROM links l JOIN customers c ON c.id = l.customer_id "
+            "WHERE l.message_key IN ({ids})",
+            keys,
+        ):
+            out[key].append(name)
         return out
 
     def links_of_messages(self, keys: Sequence[str]) -> list[tuple[int, str]]:

@@ -121,9 +121,15 @@ def _rows(store: Store, items: list[Any], intervals: dict[str, int], text: bool)
     customers = ob.customers([int(k) for k in by_kind["customer"]])
     for c in customers:
         c["interval_days"] = intervals.get(c["tier"] or "")
+    links = ob.links(list(dict.fromkeys(pairs)), text)
+    # every message touched: its links now, so that the team record retires this rep's links
+    # of it to any other name (an unlink, a move, a renamed customer) instead of keeping both
+    now = ob.linked_names(sorted({lk["local_key"] for lk in links}))
+    keys = {lk["local_key"]: lk["message"]["key"] for lk in links}
     return {
         "customers": [c for c in customers if c["status"] != "ignored"],
-        "links": ob.links(list(dict.fromkeys(pairs)), text),
+        "links": links,
+        "linked": [(keys[k], names) for k, names in now.items()],
         "findings": ob.findings([int(k) for k in by_kind["finding"]]),
         "orders": ob.orders([int(k) for k in by_kind["order"]]),
         "drafts": ob.drafts([int(k) for k in by_kind["draft"]]),

@@ -38,9 +38,9 @@ _LINK = (
     "direction = excluded.direction, method = excluded.method, via = excluded.via, "
     "contact = excluded.contact, active = true"
 )
-_UNLINK = (
-    f"UPDATE {S}.links SET active = false "
-    "WHERE message_key = %s AND customer = %s AND rep = current_user"
+_RETIRE = (
+    f"UPDATE {S}.links SET active = false WHERE message_key = %s AND rep = current_user "
+    "AND active AND NOT (customer = ANY(%s))"
 )
 _FINDING = (
     f"INSERT INTO {S}.findings (key, kind, customer, state, message_key, opened_at, due_at, "
@@ -85,6 +85,7 @@ class TeamWriter:
         self,
         customers: Sequence[dict[str, Any]] = (),
         links: Sequence[dict[str, Any]] = (),
+        linked: Sequence[tuple[str, list[str]]] = (),
         findings: Sequence[dict[str, Any]] = (),
         orders: Sequence[dict[str, Any]] = (),
         drafts: Sequence[dict[str, Any]] = (),
@@ -113,9 +114,8 @@ class TeamWriter:
                     (lk["message"]["key"], lk["customer"], lk["direction"], lk["method"],
                      lk["via"], lk["contact"]) for lk in present
                 ])  # fmt: skip
-            gone = [lk for lk in links if not lk["present"]]
-            if gone:
-                cur.executemany(_UNLINK, [(lk["message"]["key"], lk["customer"]) for lk in gone])
+            if linked:  # (team message key, the names it is linked to now in this mailbox)
+                cur.executemany(_RETIRE, list(linked))
             if findings:
                 cur.executemany(_FINDING, [
                     (f["key"], f["kind"], f["customer"], f["state"], f["message_key"],
