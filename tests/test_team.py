@@ -135,9 +135,20 @@ def test_headers_only_keeps_the_text_local(two_reps: dict[str, Any]) -> None:
     t = two_reps
     t["amy"].write_text(t["amy"].read_text().replace("share: full", "share: headers"))
     deliver_story(t)
+    with App.from_config(t["bob"]) as app:  # bob's open question from Tom: an issue finding
+        app.sync()
+        app.scan(datetime(2026, 10, 6, tzinfo=UTC))
+    t["bob"].write_text(t["bob"].read_text().replace("share: full", "share: headers"))
     sync_and_push(t["amy"])
+    sync_and_push(t["bob"])
     record = snapshot(t["pg"], t["db"])
     assert record["messages"] and all(m[-1] is None for m in record["messages"])
+    import psycopg
+
+    with psycopg.connect(t["pg"].superuser_dsn(t["db"])) as c:
+        data = [r[0] for r in c.execute("SELECT data FROM team.findings WHERE kind = 'issue'")]
+    assert data and all(not {"sentence", "phrase", "text"} & set(d) for d in data)
+    assert all(d.get("category") for d in data)  # what is not quoted from the mail is shared
 
 
 def test_the_manager_hands_over_and_the_new_owner_counts_from_that_day(

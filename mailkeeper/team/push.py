@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,7 +108,12 @@ def push(store: Store, settings: Any, rules: Any, batch: int = BATCH) -> PushRep
     return PushReport(t.rep, queued, published, batches, pending)
 
 
+# What a finding's data quotes from the mail: kept local with share: headers.
+QUOTED = ("sentence", "phrase", "text")
+
+
 def _rows(store: Store, items: list[Any], intervals: dict[str, int], text: bool) -> dict[str, Any]:
+    """One batch's records for TeamWriter.publish, by kind."""
     by_kind: dict[str, list[str]] = defaultdict(list)
     for i in items:
         by_kind[i.kind].append(i.key)
@@ -118,19 +123,25 @@ def _rows(store: Store, items: list[Any], intervals: dict[str, int], text: bool)
         cid, _, message_key = key.partition(":")
         pairs.append((int(cid), message_key))
     pairs += ob.links_of_messages(by_kind["message"])
-    customers = ob.customers([int(k) for k in by_kind["customer"]])
-    for c in customers:
-        c["interval_days"] = intervals.get(c["tier"] or "")
+    customers = [
+        replace(c, interval_days=intervals.get(c.tier or ""))
+        for c in ob.customers([int(k) for k in by_kind["customer"]])
+        if c.status != "ignored"
+    ]
     links = ob.links(list(dict.fromkeys(pairs)), text)
     # every message touched: its links now, so that the team record retires this rep's links
     # of it to any other name (an unlink, a move, a renamed customer) instead of keeping both
-    now = ob.linked_names(sorted({lk["local_key"] for lk in links}))
-    keys = {lk["local_key"]: lk["message"]["key"] for lk in links}
+    now = ob.linked_names(sorted({lk.local_key for lk in links}))
+    keys = {lk.local_key: lk.message.key for lk in links}
+    findings = ob.findings([int(k) for k in by_kind["finding"]])
+    if not text:
+        findings = [replace(f, data={k: v for k, v in f.data.items() if k not in QUOTED})
+                    for f in findings]  # fmt: skip
     return {
-        "customers": [c for c in customers if c["status"] != "ignored"],
+        "customers": customers,
         "links": links,
         "linked": [(keys[k], names) for k, names in now.items()],
-        "findings": ob.findings([int(k) for k in by_kind["finding"]]),
+        "findings": findings,
         "orders": ob.orders([int(k) for k in by_kind["order"]]),
         "drafts": ob.drafts([int(k) for k in by_kind["draft"]]),
     }

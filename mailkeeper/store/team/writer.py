@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from mailkeeper.store.outbox import OutCustomer, OutDraft, OutFinding, OutLink, OutOrder
 from mailkeeper.store.team.schema import SCHEMA as S
 
 _CUSTOMER = (
@@ -83,60 +84,57 @@ class TeamWriter:
 
     def publish(
         self,
-        customers: Sequence[dict[str, Any]] = (),
-        links: Sequence[dict[str, Any]] = (),
+        customers: Sequence[OutCustomer] = (),
+        links: Sequence[OutLink] = (),
         linked: Sequence[tuple[str, list[str]]] = (),
-        findings: Sequence[dict[str, Any]] = (),
-        orders: Sequence[dict[str, Any]] = (),
-        drafts: Sequence[dict[str, Any]] = (),
+        findings: Sequence[OutFinding] = (),
+        orders: Sequence[OutOrder] = (),
+        drafts: Sequence[OutDraft] = (),
     ) -> None:
-        """One batch, in one transaction: all of it is in the record, or none."""
+        """One batch, in one transaction: all of it is in the record, or none. `linked`:
+        (team message key, the customer names this rep links it to now)."""
         from psycopg.types.json import Jsonb
 
         with self.conn.transaction(), self.conn.cursor() as cur:
             if customers:
-                cur.executemany(_CUSTOMER, [(c["name"],) for c in customers])
-                cur.executemany(_VIEW, [(c["name"], c["tier"], c["status"], c["language"],
-                                         c["interval_days"]) for c in customers])  # fmt: skip
-                cur.executemany(_DOMAIN, [(d, c["name"]) for c in customers for d in c["domains"]])
-                cur.executemany(
-                    _ADDRESS, [(a, c["name"]) for c in customers for a in c["addresses"]]
-                )
-            present = [lk for lk in links if lk["present"]]
+                cur.executemany(_CUSTOMER, [(c.name,) for c in customers])
+                cur.executemany(_VIEW, [(c.name, c.tier, c.status, c.language, c.interval_days)
+                                        for c in customers])  # fmt: skip
+                cur.executemany(_DOMAIN, [(d, c.name) for c in customers for d in c.domains])
+                cur.executemany(_ADDRESS, [(a, c.name) for c in customers for a in c.addresses])
+            present = [lk for lk in links if lk.present]
             if present:
-                msgs = {lk["message"]["key"]: lk["message"] for lk in present}
+                msgs = {lk.message.key: lk.message for lk in present}
                 cur.executemany(_MESSAGE, [
-                    (m["key"], m["message_id"], m["date"], m["from_email"], m["from_name"],
-                     m["subject"], Jsonb(m["to"]), Jsonb(m["cc"]), m["body"])
-                    for m in msgs.values()
+                    (m.key, m.message_id, m.date, m.from_email, m.from_name, m.subject,
+                     Jsonb(m.to), Jsonb(m.cc), m.body) for m in msgs.values()
                 ])  # fmt: skip
                 cur.executemany(_LINK, [
-                    (lk["message"]["key"], lk["customer"], lk["direction"], lk["method"],
-                     lk["via"], lk["contact"]) for lk in present
+                    (lk.message.key, lk.customer, lk.direction, lk.method, lk.via, lk.contact)
+                    for lk in present
                 ])  # fmt: skip
-            if linked:  # (team message key, the names it is linked to now in this mailbox)
+            if linked:
                 cur.executemany(_RETIRE, list(linked))
             if findings:
                 cur.executemany(_FINDING, [
-                    (f["key"], f["kind"], f["customer"], f["state"], f["message_key"],
-                     f["opened_at"], f["due_at"], f["closed_at"], Jsonb(f["data"]),
-                     f["updated_at"]) for f in findings
+                    (f.key, f.kind, f.customer, f.state, f.message_key, f.opened_at, f.due_at,
+                     f.closed_at, Jsonb(f.data), f.updated_at) for f in findings
                 ])  # fmt: skip
             if orders:
                 cur.executemany(_ORDER, [
-                    (o["ref_key"], o["ref"], o["customer"], o["confirmed_at"], o["plan"],
-                     o["ship_by"], o["closed_at"]) for o in orders
+                    (o.ref_key, o.ref, o.customer, o.confirmed_at, o.plan, o.ship_by, o.closed_at)
+                    for o in orders
                 ])  # fmt: skip
-                events = [(o["ref_key"], *e) for o in orders for e in o["events"]]
+                events = [(o.ref_key, *e) for o in orders for e in o.events]
                 if events:
                     cur.executemany(_EVENT, events)
-                problems = [(o["ref_key"], *p) for o in orders for p in o["problems"]]
+                problems = [(o.ref_key, *p) for o in orders for p in o.problems]
                 if problems:
                     cur.executemany(_PROBLEM, problems)
             if drafts:
                 cur.executemany(_DRAFT, [
-                    (d["key"], d["kind"], d["customer"], d["finding_key"], d["subject"],
-                     d["state"], d["created_at"], d["state_at"]) for d in drafts
+                    (d.key, d.kind, d.customer, d.finding_key, d.subject, d.state, d.created_at,
+                     d.state_at) for d in drafts
                 ])  # fmt: skip
 
     def mark_push(self, at: datetime, pending: int, client_version: str) -> None:
