@@ -31,14 +31,15 @@ LEFT JOIN LATERAL (
 ORDER BY c.name
 """
 
+# The links are grouped first (narrow rows; a rep links a message to a customer once, so no
+# DISTINCT), then joined to their messages.
 _HISTORY = f"""
-SELECT m.message_id, m.date, m.subject, m.from_email,
-       array_agg(DISTINCT l.rep ORDER BY l.rep) AS reps,
-       bool_or(l.direction = 'outbound') AS outbound,
-       bool_or(l.direction = 'inbound') AS inbound
-FROM {S}.links l JOIN {S}.messages m ON m.key = l.message_key
-WHERE l.customer = %s AND l.active
-GROUP BY m.key
+SELECT m.message_id, m.date, m.subject, m.from_email, l.reps, l.outbound, l.inbound
+FROM (
+    SELECT message_key, array_agg(rep ORDER BY rep) AS reps,
+           bool_or(direction = 'outbound') AS outbound, bool_or(direction = 'inbound') AS inbound
+    FROM {S}.links WHERE customer = %s AND active GROUP BY message_key
+) l JOIN {S}.messages m ON m.key = l.message_key
 ORDER BY m.date DESC NULLS LAST, m.key
 """
 
