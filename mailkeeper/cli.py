@@ -946,12 +946,8 @@ def _orders_table(rows: list[dict[str, Any]], tz: Any) -> None:
 
 
 @cli.command()
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder to write the site into (default: report.out, else the data dir).",
-)
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write the site into (default: report.out, else the data dir).")
 @AS_OF
 @click.pass_context
 @handle_errors
