@@ -110,7 +110,8 @@ class Postgres:
                         if self.durable
                         else "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
                     )
-                    + "max_connections = 100\nshared_buffers = 64MB\n"
+                    + "max_connections = 100\n"
+                    + f"shared_buffers = {'256MB' if self.durable else '64MB'}\n"
                 )
         self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.log_path))
         return self

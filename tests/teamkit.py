@@ -74,8 +74,8 @@ def snapshot(pg: Any, db: str) -> dict[str, list[tuple[Any, ...]]]:
         "customer_views": "rep, customer, tier, status, language, interval_days",
         "customer_domains": "rep, domain, customer",
         "customer_addresses": "rep, email, customer",
-        "messages": "key, message_id, date, from_email, subject, to_json::text, cc_json::text, "
-        "body",
+        "messages": "key, message_id, date, from_email, subject, to_json::text, cc_json::text",
+        "message_texts": "key, body",
         "links": "message_key, rep, customer, direction, method, via, contact, active",
         "findings": "rep, key, kind, customer, state, message_key, opened_at, due_at, closed_at",
         "orders": "rep, ref_key, ref, customer, confirmed_at, plan, ship_by, closed_at",

@@ -29,6 +29,7 @@ REP_TABLES: tuple[tuple[str, bool], ...] = (
     ("customer_domains", True),
     ("customer_addresses", True),
     ("messages", False),  # a message is written once, by the first rep to publish it
+    ("message_texts", False),  # ... and its text, when that rep shares text
     ("links", True),
     ("findings", True),
     ("orders", True),
@@ -80,8 +81,7 @@ M001_INITIAL = [
     )""",
     f"CREATE INDEX customer_addresses_customer ON {SCHEMA}.customer_addresses (customer)",
     # A message once, whichever mailboxes hold it: `key` is its identity across reps
-    # (Message-ID, Date, sender, subject, text; not size or trace headers). `body` is NULL when
-    # the first rep to publish it shares headers only.
+    # (Message-ID, Date, sender, subject, text; not size or trace headers).
     f"""CREATE TABLE {SCHEMA}.messages (
         key text PRIMARY KEY,
         message_id text,
@@ -91,11 +91,17 @@ M001_INITIAL = [
         subject text,
         to_json jsonb,
         cc_json jsonb,
-        body text,
         rep text NOT NULL DEFAULT current_user,
         created_at timestamptz NOT NULL DEFAULT now()
     )""",
     f"CREATE INDEX messages_message_id ON {SCHEMA}.messages (message_id)",
+    # Its text, apart: a customer's history reads many messages' headers, and narrow rows keep
+    # them in few pages. No row when the reps who published it share headers only.
+    f"""CREATE TABLE {SCHEMA}.message_texts (
+        key text PRIMARY KEY,
+        body text NOT NULL,
+        rep text NOT NULL DEFAULT current_user
+    )""",
     # A rep's link of a message to a customer: the rep's mailbox holds the message.
     f"""CREATE TABLE {SCHEMA}.links (
         message_key text NOT NULL,

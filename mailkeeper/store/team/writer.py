@@ -31,8 +31,9 @@ _ADDRESS = (
 )
 _MESSAGE = (
     f"INSERT INTO {S}.messages (key, message_id, date, from_email, from_name, subject, to_json, "
-    "cc_json, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING"
+    "cc_json) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING"
 )
+_TEXT = f"INSERT INTO {S}.message_texts (key, body) VALUES (%s, %s) ON CONFLICT DO NOTHING"
 _LINK = (
     f"INSERT INTO {S}.links (message_key, customer, direction, method, via, contact) "
     "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (message_key, rep, customer) DO UPDATE SET "
@@ -107,8 +108,11 @@ class TeamWriter:
                 msgs = {lk.message.key: lk.message for lk in present}
                 cur.executemany(_MESSAGE, [
                     (m.key, m.message_id, m.date, m.from_email, m.from_name, m.subject,
-                     Jsonb(m.to), Jsonb(m.cc), m.body) for m in msgs.values()
+                     Jsonb(m.to), Jsonb(m.cc)) for m in msgs.values()
                 ])  # fmt: skip
+                texts = [(m.key, m.body) for m in msgs.values() if m.body is not None]
+                if texts:
+                    cur.executemany(_TEXT, texts)
                 cur.executemany(_LINK, [
                     (lk.message.key, lk.customer, lk.direction, lk.method, lk.via, lk.contact)
                     for lk in present
