@@ -575,6 +575,23 @@ class App:
             for d in self.store.drafts.listing()
         ]
 
+    # ------------------------------------------------------------------ team (issue 23)
+    def team_push(self, batch: int | None = None) -> dict[str, Any]:
+        """Publish what changed since the last push to the team record (team/push.py)."""
+        from mailkeeper.team.push import BATCH, push
+
+        store = self._writable_store("team push")
+        return push(store, self.settings, self.rules, batch=batch or BATCH).as_dict()
+
+    def team(self, view: str, **kwargs: Any) -> Any:
+        """A team command's answer from the team record: status, customers, customer,
+        neglected or handover (team/views.py), over one connection as this config's role."""
+        from mailkeeper.team import views
+        from mailkeeper.team.push import open_team
+
+        with open_team(self.settings) as team:
+            return getattr(views, view)(team, **kwargs)
+
 
 def _parts(
     database: Path, ok_at: str | None, error: str | None, error_at: str | None

@@ -1153,6 +1153,158 @@ def daemon(ctx: click.Context, log_format: str, install_unit: bool) -> None:
     sys.exit(d.run())
 
 
+# ----------------------------------------------------------------------------- team (issue 23)
+@cli.group()
+def team() -> None:
+    """Team mode: publish this rep's record to the team record on PostgreSQL, and read it
+    (the whole team's customers and history). Needs a team: section in mailkeeper.yaml, except
+    admin-sql.
+
+    Example: mailkeeper team push && mailkeeper team customers
+    """
+
+
+def _now(as_of: Any) -> Any:
+    from datetime import UTC, datetime
+
+    return as_of or datetime.now(UTC)
+
+
+@team.command("admin-sql")
+@click.option("--rep", "reps", multiple=True, required=True, help="A rep's role (repeat).")
+@click.option("--manager", required=True, help="The manager's role.")
+@click.option("--upgrade-from", type=int, help="Print the upgrade from this schema version.")
+@handle_errors
+def team_admin_sql(reps: tuple[str, ...], manager: str, upgrade_from: int | None) -> None:
+    """Print the SQL a PostgreSQL administrator runs once inside an existing, empty database:
+    the schema, one login role per rep and one for the manager (no passwords), grants and
+    row-level security. Needs no configuration.
+
+    Example: mailkeeper team admin-sql --rep amy --rep bob --manager lee > team.sql
+    """
+    from mailkeeper.team.admin import admin_sql
+
+    click.echo(admin_sql(list(reps), manager, upgrade_from), nl=False)
+
+
+@team.command("push")
+@click.option("--batch", type=click.IntRange(1, 100_000), help="Changes per transaction.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@handle_errors
+def team_push(ctx: click.Context, batch: int | None, as_json: bool) -> None:
+    """Publish what changed since the last push (the daemon does it after each pass).
+
+    Example: mailkeeper team push
+    """
+    r = _app(ctx).team_push(batch)
+    if as_json:
+        _json(r)
+    else:
+        click.echo(f"published {r['published']} changes as {r['rep']}; {r['pending']} left")
+
+
+@team.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@handle_errors
+def team_status(ctx: click.Context, as_json: bool) -> None:
+    """The reps, their last push and lag, what the record holds, and naming conflicts.
+
+    Example: mailkeeper team status --json
+    """
+    r = _app(ctx).team("status", now=_now(None))
+    if as_json:
+        return _json(r)
+    _table(["rep", "last push", "lag s", "pending", "links"],
+           [[x["rep"], x["last_push_at"], x["lag_seconds"], x["pending"], x["links"]]
+            for x in r["reps"]], title=f"team record ({r['role']})")  # fmt: skip
+    click.echo(", ".join(f"{k}: {v}" for k, v in r["counts"].items()))
+    for c in r["conflicts"]:
+        click.echo(
+            f"conflict: {c['domain']} is {' / '.join(c['customers'])} ({', '.join(c['reps'])})"
+        )
+
+
+@team.command("customers")
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.pass_context
+@handle_errors
+def team_customers(ctx: click.Context, as_of: Any, as_json: bool) -> None:
+    """Every customer of the team: owner, tier, last contact by anyone, health.
+
+    Example: mailkeeper team customers --json
+    """
+    app = _app(ctx)
+    rows = app.team("customers", now=_now(as_of))
+    if as_json:
+        return _json(rows)
+    _table(["customer", "owner", "tier", "last in", "last out", "health"],
+           [[r["name"], r["owner"], r["tier"], _day(r["last_inbound"], app.settings.tz),
+             _day(r["last_outbound"], app.settings.tz), r["health"]] for r in rows])  # fmt: skip
+
+
+@team.command("customer")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+@handle_errors
+def team_customer(ctx: click.Context, name: str, as_json: bool) -> None:
+    """One customer's whole history across the team, newest first, with the reps holding each.
+
+    Example: mailkeeper team customer "Birch & Co" --json
+    """
+    app = _app(ctx)
+    r = app.team("customer", name=name)
+    if as_json:
+        return _json(r)
+    click.echo(f"{r['name']} (owner: {r['owner']}; contacts: {', '.join(r['contacts'])})")
+    _table(["date", "dir", "reps", "subject"],
+           [[_day(m["date"], app.settings.tz), m["direction"], ", ".join(m["reps"]),
+             m["subject"]] for m in r["messages"]])  # fmt: skip
+
+
+@team.command("neglected")
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@click.pass_context
+@handle_errors
+def team_neglected(ctx: click.Context, as_of: Any, as_json: bool) -> None:
+    """Customers nobody in the team has written to within their tier's interval.
+
+    Example: mailkeeper team neglected --json
+    """
+    app = _app(ctx)
+    rows = app.team("neglected", now=_now(as_of))
+    if as_json:
+        return _json(rows)
+    _table(["customer", "owner", "tier", "last contact", "days", "overdue"],
+           [[r["customer"], r["owner"], r["tier"], _day(r["last_contact"], app.settings.tz),
+             r["days_since_contact"], r["overdue_days"]] for r in rows])  # fmt: skip
+
+
+@team.command("handover")
+@click.argument("from_rep", metavar="FROM")
+@click.option("--to", "to_rep", required=True, help="The rep who takes the customers over.")
+@click.option("--customer", help="Only this customer (default: all FROM owns).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@handle_errors
+def team_handover(ctx: click.Context, from_rep: str, to_rep: str, customer: str | None,
+                  as_json: bool) -> None:  # fmt: skip
+    """Move customers from one rep to another (the manager's role only). The whole history
+    stays; the new owner's contact is counted from today.
+
+    Example: mailkeeper team handover amy --to bob --customer "Birch & Co"
+    """
+    r = _app(ctx).team("handover", from_rep=from_rep, to_rep=to_rep, customer_name=customer,
+                       now=_now(None))  # fmt: skip
+    if as_json:
+        return _json(r)
+    click.echo(f"handed over from {r['from']} to {r['to']}: {', '.join(r['customers'])}")
+
+
 def main() -> None:
     try:
         cli()

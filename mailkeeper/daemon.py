@@ -107,6 +107,7 @@ class Tuning:
     busy_retry: float = 10.0  # another process holds the sync lock: try again this soon
     lock_wait: float = 5.0  # ... after waiting this long for it
     idle_seconds: float | None = None  # None: daemon.idle_minutes from mailkeeper.yaml
+    team_retry: float = 60.0  # a team database that was away is tried again after this
 
 
 # ----------------------------------------------------------------------------- the daemon
@@ -160,6 +161,7 @@ class Daemon:
         self.watchers: dict[str, InboxWatcher] = {}
         self.daily_due: datetime | None = None
         self.passes = 0  # scan + draft runs (tests count them)
+        self._team_retry_at = datetime.min.replace(tzinfo=UTC)  # team push: after a failure
         self.syncs = 0
         self._stopping = False
         self._busy = False
@@ -395,6 +397,23 @@ class Daemon:
                             extra={"account": a.name})  # fmt: skip
         if new:
             self._scan_and_draft("new mail")
+        self._team_push()
+
+    def _team_push(self) -> None:
+        """With a team: section, publish what changed (team/push.py). The team database being
+        away never stops local work: the outbox keeps everything and a later pass catches up
+        (tried again after Tuning.team_retry seconds, not at every sync)."""
+        if self.app.settings.team is None or self.clock.now() < self._team_retry_at:
+            return
+        try:
+            r = self.app.team_push()
+        except Exception as e:  # noqa: BLE001 - logged; the outbox keeps it for the next push
+            retry = self.tuning.team_retry
+            self._team_retry_at = self.clock.now() + timedelta(seconds=retry)
+            logger.warning("team push failed (tried again in %.0fs): %s", retry, _one_line(e))
+            return
+        if r["published"]:
+            logger.info("team push: %d change(s) published", r["published"])
 
     def _report_error(self, a: _Account, e: BaseException, what: str, retry: bool) -> None:
         kind = classify(e, a.logged_in)
@@ -478,6 +497,7 @@ class Daemon:
                 logger.info("report site: %s", self.app.report(as_of=self.clock.now())["index"])
             except Exception as e:  # noqa: BLE001 - logged; the next daily pass tries again
                 logger.error("report site failed: %s", _one_line(e))
+        self._team_push()
         self.daily_due = next_daily(self.clock.now(), settings.daemon.daily_at, settings.tz)
         logger.info("next daily pass at %s", _local(self.daily_due, settings.tz))
 

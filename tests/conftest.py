@@ -19,6 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from dovecot import Dovecot, dovecot_available  # noqa: E402
+from postgres import Postgres, postgres_available  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,6 +73,24 @@ def dovecot_server(tmp_path_factory: pytest.TempPathFactory):
     try:
         with Dovecot(root, users=users) as d:
             yield d
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A private PostgreSQL for the team record's tests (tests/postgres.py)."""
+    why = postgres_available()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the team tests: {why}")
+        pytest.skip(why)
+    # Not under pytest's 0700 temp dirs: the postgres user must reach the folder.
+    root = Path(tempfile.mkdtemp(prefix="mailkeeper-postgres-"))
+    try:
+        with Postgres(root) as pg:
+            yield pg
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

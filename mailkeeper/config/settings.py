@@ -54,6 +54,7 @@ from mailkeeper.config.runtime import (
     _read_sync,
     _read_time,
 )
+from mailkeeper.config.team import TeamSettings, read_team
 from mailkeeper.config.yamlreader import (
     YamlReader,
     _addresses,
@@ -142,6 +143,7 @@ class Settings:
     drafts: DraftSettings = DraftSettings()
     daemon: DaemonSettings = DaemonSettings()
     report_out: Path | None = None  # report: {out: DIR}: the daily pass rewrites the site there
+    team: TeamSettings | None = None  # team: the team record on PostgreSQL (config/team.py)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -241,6 +243,7 @@ _TOP_KEYS = (
     "drafts",
     "daemon",
     "report",
+    "team",
 )
 _ME_KEYS = ("name", "addresses", "company_domains", "signature")
 _HOURS_KEYS = ("days", "start", "end", "holidays", "extra_holidays", "extra_workdays")
@@ -255,9 +258,11 @@ def _read_settings(r: YamlReader) -> Settings | None:
                 "(run `mailkeeper init` for a commented example)"
             )
         return None
-    top = r.mapping(root, "the configuration", _TOP_KEYS, required=("me", "accounts"))
+    top = r.mapping(root, "the configuration", _TOP_KEYS, required=("me",))
     if top is None:
         return None
+    if "accounts" not in top and "team" not in top:  # a manager's: me and team, no accounts
+        r.problem(root, "the configuration has no 'accounts'", "an 'accounts:' entry")
     base = r.path.parent
     me = _read_me(r, top["me"]) if "me" in top else None
     timezone = _read_timezone(r, top["timezone"]) if "timezone" in top else "UTC"
@@ -271,6 +276,7 @@ def _read_settings(r: YamlReader) -> Settings | None:
     daemon = _read_daemon(r, top["daemon"]) if "daemon" in top else DaemonSettings()
     report = r.mapping(top["report"], "report", ("out",), ("out",)) if "report" in top else None
     out = r.text(report["out"], "report.out", "a folder, e.g. ./site") if report else None
+    team = read_team(r, top["team"], base) if "team" in top else None
     report_out = _resolve(base, out) if out else None
     if rules_dir is not None:
         read_rules(rules_dir, me, r.problems, r.warnings)
@@ -301,6 +307,7 @@ def _read_settings(r: YamlReader) -> Settings | None:
         drafts=drafts,
         daemon=daemon,
         report_out=report_out,
+        team=team,
         warnings=tuple(_in_file_order(r.warnings)),
     )
 

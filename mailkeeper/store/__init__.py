@@ -25,6 +25,7 @@ from mailkeeper.store.links import LinkStore
 from mailkeeper.store.mail import MESSAGE_COLUMNS, FolderEntry, FolderState, MailStore, MessageRows
 from mailkeeper.store.needs import NeedStore
 from mailkeeper.store.orders import OrderStore
+from mailkeeper.store.outbox import OutboxStore
 from mailkeeper.store.state import StateStore
 
 __all__ = [
@@ -55,6 +56,7 @@ class Store:
         self.orders = OrderStore(self.db)
         self.drafts = DraftStore(self.db)
         self.needs = NeedStore(self.db)
+        self.outbox = OutboxStore(self.db)  # team mode: what is still to publish
 
     @property
     def readonly(self) -> bool:

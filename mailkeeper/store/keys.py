@@ -27,3 +27,18 @@ def loose_key(
     parts = [message_id, date_iso or "", sender or "", subject or "", str(size or 0), *files]
     blob = "\x1e".join(parts).encode("utf-8", "surrogatepass")
     return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def team_key(
+    message_id: str | None,
+    date_iso: str | None,
+    sender: str | None,
+    subject: str | None,
+    text: str | None,
+) -> str:
+    """A message's identity in the team record, the same in every rep's mailbox: Message-ID,
+    Date, sender, subject and text. Not the size or the trace headers (Received, Delivered-To,
+    Return-Path, X-Original-To), which differ between two reps' copies of one mail."""
+    parts = [message_id or "", date_iso or "", (sender or "").lower(), subject or "", text or ""]
+    blob = "\x1e".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(blob).hexdigest()[:32]

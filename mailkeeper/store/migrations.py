@@ -390,6 +390,73 @@ M012_NEEDS = [
     "CREATE INDEX needs_customer_id ON needs(customer_id)",
 ]
 
+
+
+# Team mode (issue 23): what is still to publish to the team record, by key. Triggers fill it as
+# things change (links, a message's direction, customers and their addresses and domains,
+# findings, orders with their milestones and problems, drafts' states), but only once team mode
+# is on (meta `team_outbox`, set by the first `team push`, which also queues what was already
+# there): without a `team:` section nothing is queued. A key changed again while a push runs
+# gets a new id (INSERT OR REPLACE), so the push, which deletes the ids it published, leaves it
+# queued. `kind`: link (customer_id:message_key), message (key), customer, finding, order,
+# draft (their ids).
+def _outbox_trigger(name: str, event: str, table: str, kind: str, key: str, when: str = "") -> str:
+    cond = f"{when} AND " if when else ""
+    return (
+        f"CREATE TRIGGER team_outbox_{name} AFTER {event} ON {table} "
+        f"WHEN {cond}EXISTS (SELECT 1 FROM meta WHERE key = 'team_outbox') "
+        f"BEGIN INSERT OR REPLACE INTO team_outbox (kind, key) VALUES ('{kind}', {key}); END"
+    )
+
+
+M013_TEAM_OUTBOX: list[Any] = [
+    """CREATE TABLE team_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        UNIQUE (kind, key)
+    )""",
+    *[
+        _outbox_trigger(
+            f"links_{ev.lower()}",
+            ev,
+            "links",
+            "link",
+            f"{row}.customer_id || ':' || {row}.message_key",
+        )
+        for ev, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+    ],
+    _outbox_trigger(
+        "messages_direction",
+        "UPDATE OF direction",
+        "messages",
+        "message",
+        "NEW.key",
+        "OLD.direction IS NOT NEW.direction",
+    ),
+    *[
+        _outbox_trigger(f"{table}_{ev.lower()}", ev, table, kind, f"{row}.{column}")
+        for table, kind, column in (
+            ("customers", "customer", "id"),
+            ("customer_domains", "customer", "customer_id"),
+            ("customer_addresses", "customer", "customer_id"),
+            ("contacts", "customer", "customer_id"),
+            ("findings", "finding", "id"),
+            ("orders", "order", "id"),
+            ("order_events", "order", "order_id"),
+            ("order_problems", "order", "order_id"),
+            ("drafts", "draft", "id"),
+        )
+        for ev, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+        if not (
+            ev == "DELETE"
+            and kind in ("finding", "draft", "customer")
+            and table in ("customers", "findings", "drafts")
+        )
+    ],
+]
+
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -403,4 +470,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m010_contacts", M010_CONTACTS),
     ("m011_reread_empty_text", M011_REREAD_EMPTY_TEXT),
     ("m012_needs", M012_NEEDS),
+    ("m013_team_outbox", M013_TEAM_OUTBOX),
 ]
