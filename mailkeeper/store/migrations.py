@@ -353,6 +353,14 @@ M010_CONTACTS = [
                 WHERE fm.message_key = messages.key))""",
 ]
 
+# The needs-answer model (issue 20): each judgement keeps the model's probability and why
+# (the rule or gate that decided, the words that weighed most) for `explain`. Old rows keep
+# NULL until the next scan judges them again (the judge's fingerprint changed).
+M011_JUDGEMENT_PROBABILITY = [
+    "ALTER TABLE judgements ADD COLUMN probability REAL",
+    "ALTER TABLE judgements ADD COLUMN why TEXT",  # JSON {rule, weighed, forced}
+]
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -364,4 +372,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m008_loose_keys", M008_LOOSE_KEYS),
     ("m009_server_messages", M009_SERVER_MESSAGES),
     ("m010_contacts", M010_CONTACTS),
+    ("m011_judgement_probability", M011_JUDGEMENT_PROBABILITY),
 ]
