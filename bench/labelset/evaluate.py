@@ -19,10 +19,11 @@ import random
 import re
 from pathlib import Path
 
-from learn import RAW, Example, decision, fit, folds, load_examples, oof_scores, platt, sigmoid
+from learn import RAW, Example, rules_judge, decision, fit, folds, load_examples, oof_scores, platt, sigmoid
 from train import C_VALUES, log_loss
 
 THRESHOLD = 0.5  # tiers.yaml's default answer_threshold
+RULE_FLOOR = 0.2  # detect/issues.py: a rules match is a yes unless p < this
 _REQUEST_WORD = re.compile(
     r"\b(please|pls|could you|can you|would you|will you|let me know|need|needs|request|"
     r"kindly|send me|call me)\b|请|麻烦|能否|可否|帮忙|帮我|吗",
@@ -54,6 +55,12 @@ def cv_probabilities(examples: list[Example], seed: int) -> list[float]:
         for i in test_idx:
             probs[i] = sigmoid(a, b, decision(w, icpt, examples[i].feats))
     return probs
+
+
+def _forced(lang: str) -> frozenset[str]:
+    """The categories the shipped rules mark `force: true`."""
+    judge = rules_judge()
+    return judge._forced(lang)
 
 
 def pr(pred: list[bool], gold: list[int]) -> tuple[float, float]:
@@ -93,9 +100,16 @@ def main(argv: list[str] | None = None) -> int:
         if sum(gold) in (0, len(gold)):
             continue
         probs = cv_probabilities(mine, args.seed)
+        forced = _forced(lang)
         systems = {
             "new judge (model + zones + gates)": [
-                p >= THRESHOLD and not e.header_gate and not e.gate
+                (
+                    p >= THRESHOLD
+                    or e.verdict_category in forced
+                    or (e.verdict_category is not None and p >= RULE_FLOOR)
+                )
+                and not e.header_gate
+                and not e.gate
                 for p, e in zip(probs, mine, strict=True)
             ],
             "today's rules": [e.rule_yes and not e.header_gate for e in mine],
