@@ -61,7 +61,9 @@ def test_courtesy_closing_is_named_and_hard_wraps_are_flattened() -> None:
 
 def test_a_wrapped_ignore_phrase_still_matches(judge: Judge) -> None:
     """spaCy makes a newline a token: unflattened, the ignore phrase is cut in two."""
-    v = judge.assess("Schedule", "Attached is the schedule. Let me know if you\nhave any questions?")
+    v = judge.assess(
+        "Schedule", "Attached is the schedule. Let me know if you\nhave any questions?"
+    )
     assert v.rule is None or "question" not in v.rule
 
 

@@ -7,7 +7,8 @@ labels.tsv = the label both passes gave where they agree; where they disagree (o
 on the category of a yes), the decision of decisions.tsv, taken against GUIDELINE.md with its
 reason. A disagreement without a decision is an error: nothing is silently picked. A file
 with only its first pass so far (the Chinese pass, say) gives its labels marked `one pass`;
-rows of a first pass that its second pass does not have yet are left out until it has them. No mail text is read here: only the label files.
+rows of a first pass that its second pass does not have yet are left out until it has them.
+No mail text is read here: only the label files.
 """
 
 from __future__ import annotations
@@ -57,8 +58,11 @@ def reconcile(folder: Path = HERE) -> tuple[list[dict[str, str]], list[str], dic
     for name, f1, f2 in pass_pairs(folder):
         p1 = read(f1)
         if f2 is None:  # one pass so far: its labels train, marked as such
-            rows.extend({"id": k, "label": r["label"], "category": r["category"],
-                         "reason": r["reason"], "source": "one pass"} for k, r in p1.items())  # fmt: skip
+            rows.extend(
+                {"id": k, "label": r["label"], "category": r["category"],
+                 "reason": r["reason"], "source": "one pass"}
+                for k, r in p1.items()
+            )  # fmt: skip
             figures[f"{name}.n"] = len(p1)
             continue
         p2 = read(f2)

@@ -19,7 +19,18 @@ import random
 import re
 from pathlib import Path
 
-from learn import RAW, Example, rules_judge, decision, fit, folds, load_examples, oof_scores, platt, sigmoid
+from learn import (
+    RAW,
+    Example,
+    decision,
+    fit,
+    folds,
+    load_examples,
+    oof_scores,
+    platt,
+    rules_judge,
+    sigmoid,
+)
 from train import C_VALUES, log_loss
 
 THRESHOLD = 0.5  # tiers.yaml's default answer_threshold
@@ -93,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     examples = load_examples(args.raw)
     results = {}
-    lines = ["| language | n (yes) | judge | precision [95% CI] | recall [95% CI] |", "|---|---|---|---|---|"]
+    lines = [
+        "| language | n (yes) | judge | precision [95% CI] | recall [95% CI] |",
+        "|---|---|---|---|---|",
+    ]
     for lang in sorted({e.language for e in examples}):
         mine = [e for e in examples if e.language == lang]
         gold = [e.label for e in mine]
@@ -127,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         band = sum(0.2 <= p < THRESHOLD for p in probs)
         results[f"{lang}/maybe_band"] = band
-        lines.append(f"\n{lang}: {band} messages fall in the 'maybe' band (0.2 <= p < {THRESHOLD}).")
+        lines.append(
+            f"\n{lang}: {band} messages fall in the 'maybe' band (0.2 <= p < {THRESHOLD})."
+        )
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")

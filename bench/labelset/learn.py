@@ -98,8 +98,18 @@ def load_examples(raw: Path = RAW, config: dict | None = None) -> list[Example]:
         rcpt = len(msg.to) + len(msg.cc)
         out.append(
             Example(
-                mid, lang, m["group"], int(row["label"] == "yes"), m["licence_ok"] == "yes",
-                msg.subject, text, rcpt, gate_h, today, cat, z.automatic(),
+                mid,
+                lang,
+                m["group"],
+                int(row["label"] == "yes"),
+                m["licence_ok"] == "yes",
+                msg.subject,
+                text,
+                rcpt,
+                gate_h,
+                today,
+                cat,
+                z.automatic(),
                 features(z.body, msg.subject, z, cat, rcpt, config),
             )  # fmt: skip
         )

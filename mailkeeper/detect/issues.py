@@ -5,9 +5,10 @@ customers' tiers, the rules, the rep's working time and `now`.
 
 Issues: an inbound real message (not an auto-reply, not bulk) whose new text needs an answer
 (detect/judge.py) opens an issue (or a "maybe", when the model's probability is below the
-tier's `answer_threshold` and no rule forced it: listed, never drafted, not counted as open) in its thread; a follow-up in the same thread ("any news?")
-joins it, and the clock keeps running from the first unanswered message. The rep's real reply
-in the thread (or to the same contact; or to anyone at the customer, when tiers.yaml says
+tier's `answer_threshold` and no rule forced it: listed, never drafted, not counted as open)
+in its thread; a follow-up in the same thread ("any news?") joins it, and the clock keeps
+running from the first unanswered message. The rep's real reply in the thread (or to the same
+contact; or to anyone at the customer, when tiers.yaml says
 `acknowledged_by: customer`) acknowledges it. Otherwise it is overdue once its SLA, counted in
 working hours, has passed. Only mail inside the look-back window opens an issue.
 

@@ -102,7 +102,9 @@ def features(
     if zones.links >= 3:
         out.add("z:links")
     n = len(text)
-    out.add("z:length " + ("<60" if n < 60 else "<250" if n < 250 else "<1000" if n < 1000 else "1000+"))
+    out.add(
+        "z:length " + ("<60" if n < 60 else "<250" if n < 250 else "<1000" if n < 1000 else "1000+")
+    )
     subject = subject or ""
     if _REPLY.match(subject):
         out.add("h:reply subject")

@@ -90,7 +90,6 @@ class Scanner:
         import hashlib
 
         from mailkeeper.config.rules import issue_rule_files
-
         from mailkeeper.detect.needmodel import INDEX, MODELS
 
         digest = hashlib.sha256(b"judge-v2")

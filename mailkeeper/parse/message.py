@@ -665,11 +665,22 @@ _AWAY_TEXT = re.compile(
 )
 
 
+# Subjects only a machine writes ("Automatic reply: ...", Outlook's and QQ's own prefix).
+_MACHINE_SUBJECT = re.compile(
+    r"^\s*(automatic reply|auto[- ]?reply|auto[- ]?response|autoreply|automatische antwort|"
+    r"réponse automatique|respuesta automática|risposta automatica|resposta automática|"
+    r"自动回复|自動回覆|自動回复|自动答复|自動答覆|自動応答|自動返信|자동 회신)\s*[:：]",
+    re.IGNORECASE,
+)
+
+
 def _ooo_reason(subject: str, text: str = "") -> str | None:
     """Out-of-office subject and text, unless a person is replying to or forwarding one."""
     bare = _LIST_TAGS.sub("", subject)
     if _REPLY_PREFIX.match(bare) or not _OOO_SUBJECT.search(bare):
         return None
+    if _MACHINE_SUBJECT.match(bare):
+        return "automatic-reply subject"
     head = text[:1000]
     if not text.strip() or (_AWAY_TEXT.search(head) and "?" not in head and "？" not in head):
         return "out-of-office subject and text"

@@ -199,8 +199,10 @@ class FindingStore:
                     j.sentence,
                     json.dumps([_promise_json(p) for p in j.promises], ensure_ascii=False),
                     j.probability,
-                    json.dumps({"rule": j.rule, "weighed": j.weighed, "forced": j.forced},
-                               ensure_ascii=False),
+                    json.dumps(
+                        {"rule": j.rule, "weighed": j.weighed, "forced": j.forced},
+                        ensure_ascii=False,
+                    ),
                 )  # fmt: skip
                 for key, j in judged.items()
             ],

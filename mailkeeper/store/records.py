@@ -223,6 +223,8 @@ class FindingData(TypedDict, total=False):
     contact_name: str
     subject: str
     messages: list[str]
+    probability: float | None  # the needs-answer model's (issue 20)
+    rule: str | None  # the rule, content gate or model that decided
     # promise
     text: str
     made_at: str
