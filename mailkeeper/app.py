@@ -335,7 +335,7 @@ class App:
         states = {"open": ("open", "overdue"), "overdue": ("overdue",), "all": None}[which]
         return self._findings("issue", states, as_of, (
             "category", "severity", "message_id", "received_at", "due_at", "acknowledged_at",
-            "phrase", "sentence", "contact", "subject",
+            "phrase", "sentence", "contact", "subject", "probability", "rule",
         ))  # fmt: skip
 
     def promises(self, which: str = "open", as_of: datetime | None = None) -> list[dict[str, Any]]:

@@ -53,6 +53,9 @@ class Tier:
     description: str = ""
     # per issue category (complaint, quality, ...): its own SLA in working hours
     category_sla_working_hours: tuple[tuple[str, int], ...] = ()
+    # an issue whose needs-answer probability is below this is only a "maybe": listed by
+    # `issues --all`, never drafted, not counted as open (detect/judge.py's model)
+    answer_threshold: float = 0.5
 
     def sla_for(self, category: str) -> int:
         return dict(self.category_sla_working_hours).get(category, self.issue_sla_working_hours)
@@ -163,6 +166,7 @@ _TIER_KEYS = (
     "issue_sla_hours",  # the old name, read with a warning
     "category_sla_working_hours",
     "description",
+    "answer_threshold",
 )
 _DETECTION_KEYS = (
     "dormant_after_days",
@@ -406,9 +410,16 @@ def _read_tier(r: YamlReader, name: str, node: Node) -> Tier | None:
             hours = r.integer(value, f"{where}.category_sla_working_hours.{cat}", 1, 24 * 365)
             if hours is not None:
                 per_category.append((cat, hours))
-    if interval is None or sla is None:
+    threshold: float | None = 0.5
+    if "answer_threshold" in keys:
+        threshold = r.number(keys["answer_threshold"], f"{where}.answer_threshold", 0.0)
+        if threshold is not None and threshold > 1.0:
+            r.problem(keys["answer_threshold"], f"{where}.answer_threshold is {threshold:g}",
+                      "a probability from 0 to 1, e.g. 0.5")  # fmt: skip
+            threshold = None
+    if interval is None or sla is None or threshold is None:
         return None
-    return Tier(name, interval, sla, description, tuple(per_category))
+    return Tier(name, interval, sla, description, tuple(per_category), threshold)
 
 
 def _read_freemail(rules_dir: Path, problems: list[str], sources: list[Path]) -> set[str]:
@@ -764,6 +775,8 @@ class CategoryRule:
     severity: str
     phrases: tuple[str, ...]
     patterns: tuple[tuple[dict[str, Any], ...], ...]
+    # `force: true`: a match opens an issue whatever the model's probability (the rep's word)
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -782,7 +795,7 @@ class LanguageRules:
 
 SEVERITIES = ("low", "normal", "high", "critical")
 _ISSUES_KEYS = ("categories", "question", "ignore", "marketing")
-_CATEGORY_KEYS = ("severity", "phrases", "patterns")
+_CATEGORY_KEYS = ("severity", "phrases", "patterns", "force")
 _PHRASE_KEYS = ("phrases", "patterns")
 
 
@@ -835,7 +848,8 @@ def _read_issue_file(r: YamlReader, lang: str, path: Path) -> LanguageRules | No
             )
             continue
         phrases, patterns = _phrases_and_patterns(r, ck, f"categories.{name}")
-        categories.append(CategoryRule(name, severity, phrases, patterns))
+        force = r.boolean(ck["force"], f"categories.{name}.force") if "force" in ck else False
+        categories.append(CategoryRule(name, severity, phrases, patterns, bool(force)))
     extra: dict[str, tuple[tuple[str, ...], tuple[tuple[dict[str, Any], ...], ...]]] = {}
     for key in ("question", "ignore", "marketing"):
         extra[key] = ((), ())

@@ -4,9 +4,11 @@ Pure: takes the messages (store.activity.recent, each with the judgement of its 
 customers' tiers, the rules, the rep's working time and `now`.
 
 Issues: an inbound real message (not an auto-reply, not bulk) whose new text needs an answer
-(detect/judge.py) opens an issue in its thread; a follow-up in the same thread ("any news?")
-joins it, and the clock keeps running from the first unanswered message. The rep's real reply
-in the thread (or to the same contact; or to anyone at the customer, when tiers.yaml says
+(detect/judge.py) opens an issue (or a "maybe", when the model's probability is below the
+tier's `answer_threshold` and no rule forced it: listed, never drafted, not counted as open)
+in its thread; a follow-up in the same thread ("any news?") joins it, and the clock keeps
+running from the first unanswered message. The rep's real reply in the thread (or to the same
+contact; or to anyone at the customer, when tiers.yaml says
 `acknowledged_by: customer`) acknowledges it. Otherwise it is overdue once its SLA, counted in
 working hours, has passed. Only mail inside the look-back window opens an issue.
 
@@ -129,8 +131,12 @@ def _issue_finding(
     sev = j.severity or "normal"
     ack = iss.ack
     ack_text = ts(ack.date) if ack else None
+    p = j.probability
+    unsure = p is not None and not j.forced and p < _threshold(j, tier.answer_threshold)
     if ack is not None:
         state = "acknowledged"
+    elif unsure:
+        state = "maybe"
     elif now >= due:
         state = "overdue"
     else:
@@ -140,6 +146,7 @@ def _issue_finding(
         f"{first.sender} wrote on {received_text} (subject: {first.subject!r})",
         f"rules/issues.{first.language or 'en'}.yaml, category {category} "
         f"({sev}): '{j.phrase}' in {j.sentence!r}",
+        *_model_steps(j, tier_name, tier.answer_threshold),
         f"tier {tier_name}: answer within {hours} working hours (tiers.yaml {sla_key})",
         wt.explain(received, hours),
     ]
@@ -149,6 +156,8 @@ def _issue_finding(
         )
     if ack is not None:
         steps.append(f"acknowledged on {ack_text} by {iss.ack_how} ({ack.subject!r})")
+    elif state == "maybe":
+        steps.append("a maybe: not counted as open and never drafted; answer it if it needs one")
     elif state == "overdue":
         steps.append(f"no answer from you yet: {late_hours:.1f} working hours past due")
     else:
@@ -173,6 +182,8 @@ def _issue_finding(
             "acknowledged_at": ack_text,
             "phrase": j.phrase,
             "sentence": j.sentence,
+            "probability": None if p is None else round(p, 3),
+            "rule": j.rule,
             "contact": first.sender,
             "contact_name": first.sender_name,
             "subject": first.subject,
@@ -180,6 +191,36 @@ def _issue_finding(
         },
         explain={"rule": "issue", "steps": steps},
     )
+
+
+# A message the rep's rules matched is a yes unless the model is fairly sure it is not: with a
+# few hundred labels the model knows real mail's narrative and courtesy lines better than the
+# rules, but not yet every way a customer asks (bench/labelset/README.md).
+RULE_FLOOR = 0.2
+
+
+def _threshold(j: Judgement, tier_threshold: float) -> float:
+    ruled = bool(j.rule) and not (j.rule or "").startswith("model")
+    return min(RULE_FLOOR, tier_threshold) if ruled else tier_threshold
+
+
+def _model_steps(j: Judgement, tier_name: str, threshold: float) -> list[str]:
+    """What `explain` shows of the judgement: the rule or gate, the probability and the words
+    that weighed most."""
+    out = [f"rule: {j.rule}"] if j.rule else []
+    if j.probability is None:
+        return out
+    bar = _threshold(j, threshold)
+    how = "decided by the rule" if j.forced else (
+        f"{'at or above' if j.probability >= bar else 'below'} "
+        + (f"tier {tier_name}'s answer_threshold {bar:g}" if bar == threshold
+           else f"{bar:g}, the bar for mail a rule matched")
+    )  # fmt: skip
+    out.append(f"probability it needs an answer: {j.probability:.2f} ({how})")
+    if j.weighed:
+        words = ", ".join(f"{f} {w:+.2f}" for f, w in j.weighed)
+        out.append(f"weighed most: {words}")
+    return out
 
 
 def promise_findings(

@@ -17,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mailkeeper.config.rules import LanguageRules
+from mailkeeper.detect.needmodel import Model, describe, features
+from mailkeeper.detect.zones import flat, zone
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,11 @@ class Verdict:
     phrase: str | None = None  # the matched words (or "?" for a bare question)
     sentence: str | None = None  # the sentence they stood in
     rule: str | None = None  # which rule: "complaint: phrase 'not acceptable'" ...
+    # the model's calibrated probability that the message needs an answer (assess()); None
+    # when only the rules judged (judge(), or a language without a trained model: 1.0 / 0.0)
+    probability: float | None = None
+    weighed: tuple[tuple[str, float], ...] = ()  # (feature as the rep reads it, weight)
+    forced: bool = False  # a rule decided (a `force: true` category, a content gate)
 
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|回复|答复|转发)\s*[:：]\s*)+", re.I)
@@ -56,16 +63,64 @@ def judged_text(subject: str | None, new_text: str) -> str:
 
 
 class Judge:
-    """Judges texts with the rules of every language found in the rules folder."""
+    """Judges texts with the rules of every language found in the rules folder, and (assess)
+    with the shipped model of the message's language (detect/needmodel.py)."""
 
-    def __init__(self, rules: dict[str, LanguageRules]) -> None:
+    def __init__(
+        self, rules: dict[str, LanguageRules], models: dict[str, Model] | None = None
+    ) -> None:
         self.rules = rules
+        # the shipped models, or none at all when the caller only wants the rules (judge())
+        self.models = models if models is not None else {}
         self._nlp: dict[str, Any] = {}
         self._matchers: dict[str, tuple[Any, Any]] = {}
         digest = hashlib.sha256()
         for lang in sorted(rules):
             digest.update(rules[lang].source.read_bytes())
         self.fingerprint = digest.hexdigest()[:16]
+
+    def assess(
+        self, subject: str | None, text: str, language: str | None = None, recipients: int = 0
+    ) -> Verdict:
+        """The judgement the scan acts on: zoning, content gates, the rules, then the model.
+
+        A content gate (a newsletter's view-in-browser line, an unsubscribe line with a
+        templated footer, a text of links) says no; a rules category marked `force: true`
+        says yes; otherwise the model's probability decides (detect/issues.py compares it
+        with the tier's threshold), and the rules name the category. A language without a
+        trained model is judged by its rules alone, probability 1.0 or 0.0."""
+        z = zone(text)
+        gate = z.automatic()
+        if gate:
+            return Verdict(False, rule=f"content gate: {gate}", probability=0.0, forced=True)
+        body = flat(z.body)
+        v = self.judge(judged_text(subject, body), language)
+        lang = self.language_of(language, body)
+        model = self.models.get(lang)
+        forced = v.needs_answer and v.category in self._forced(lang)
+        if model is None or forced or (v.rule or "").startswith("marketing"):
+            p = 1.0 if v.needs_answer else 0.0
+            return replace(v, probability=p, forced=forced or v.rule is not None)
+        feats = features(z.body, subject or "", z, v.category, recipients, model.config)
+        scored = model.score(feats)
+        weighed = tuple((describe(f), round(w, 3)) for f, w in scored.weighed)
+        if v.needs_answer:
+            return replace(v, probability=scored.probability, weighed=weighed)
+        category = "question" if _QUESTION_MARK.search(subject or "") else "request"
+        return Verdict(
+            scored.probability >= model.floor,
+            category,
+            "normal",
+            weighed[0][0] if weighed else None,
+            _first_sentence(body),
+            f"model ({lang}): no rule matched",
+            scored.probability,
+            weighed,
+        )
+
+    def _forced(self, lang: str) -> frozenset[str]:
+        rules = self.rules.get(lang)
+        return frozenset(c.name for c in rules.categories if c.force) if rules else frozenset()
 
     def _pipeline(self, lang: str) -> tuple[Any, Any, Any]:
         if lang not in self._nlp:
@@ -165,6 +220,10 @@ def _sentence_verdict(
     if _QUESTION_MARK.search(text):
         return Verdict(True, "question", "normal", "?", text, "question: ends with a question mark")
     return None
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?。！？])\s", text.strip(), maxsplit=1)[0][:200]
 
 
 def _stronger(a: Verdict, b: Verdict) -> bool:

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 LIVE = {
     "neglect": ("neglected", "snoozed", "dormant"),
-    "issue": ("open", "overdue"),
+    "issue": ("open", "overdue", "maybe"),
     "promise": ("open", "overdue"),
     "progress": ("open", "overdue"),
     "problem": ("open", "overdue"),
@@ -75,6 +75,7 @@ class Scanner:
         if self.cache.get("judge_rules") != fingerprint:
             from mailkeeper.config.rules import read_issue_rules
             from mailkeeper.detect.judge import Judge  # spaCy: only when something is judged
+            from mailkeeper.detect.needmodel import load_models
 
             problems: list[str] = []
             rules = read_issue_rules(self.settings.rules_dir, problems)
@@ -82,17 +83,24 @@ class Scanner:
                 from mailkeeper.errors import ConfigError
 
                 raise ConfigError("the issue rules have problems", problems)
-            self.cache["judge_rules"], self.cache["judge"] = fingerprint, Judge(rules)
+            # a missing or corrupt model is a ModelError naming the file, never "no issues"
+            judge = Judge(rules, load_models())
+            self.cache["judge_rules"], self.cache["judge"] = fingerprint, judge
         return self.cache["judge"]
 
     def fingerprint(self) -> str:
         import hashlib
 
         from mailkeeper.config.rules import issue_rule_files
+        from mailkeeper.detect.needmodel import INDEX, MODELS
 
-        digest = hashlib.sha256(b"judge-v1")
+        digest = hashlib.sha256(b"judge-v2")
         for lang, path in sorted(issue_rule_files(self.settings.rules_dir).items()):
             digest.update(lang.encode() + path.read_bytes())
+        try:  # a new model judges every message again (the index holds each file's sha256)
+            digest.update((MODELS / INDEX).read_bytes())
+        except OSError:
+            pass  # judge() loads the models and names the missing file
         wt = self.wt
         digest.update(repr((wt.timezone, wt.days, wt.start, wt.end, wt.holidays)).encode())
         return digest.hexdigest()[:16]
@@ -241,16 +249,16 @@ class Scanner:
         return cached, len(todo)
 
     def _judge_one(self, m: LinkedMessage) -> Judgement:
-        from mailkeeper.detect.judge import judged_text
         from mailkeeper.detect.promises import commitments
 
         if m.direction == "outbound":
             promises = commitments(m.text, m.language, m.date, self.wt)
             return Judgement(needs_answer=False, promises=tuple(promises))
-        v = self.judge().judge(judged_text(m.subject, m.text), m.language)
+        v = self.judge().assess(m.subject, m.text, m.language, len(m.to) + len(m.cc))
         return Judgement(
             needs_answer=v.needs_answer, category=v.category, severity=v.severity,
-            phrase=v.phrase, sentence=v.sentence, rule=v.rule,
+            phrase=v.phrase, sentence=v.sentence, rule=v.rule, probability=v.probability,
+            weighed=v.weighed, forced=v.forced,
         )  # fmt: skip
 
     def _save(self, findings: list[Finding], now: datetime, report: ScanReport) -> None:

@@ -633,7 +633,7 @@ _ESP_MAILER = re.compile(
 )
 
 
-def _auto_reason(h: _Headers, subject: str) -> str | None:
+def _auto_reason(h: _Headers, subject: str, text: str = "") -> str | None:
     """Why a message was sent by a machine (auto-reply, bounce, receipt), or None."""
     auto = (h.get("auto-submitted") or "").strip().lower()
     if auto and not auto.startswith("no"):
@@ -643,7 +643,7 @@ def _auto_reason(h: _Headers, subject: str) -> str | None:
             return name
     if (h.get("precedence") or "").strip().lower() == "auto_reply":
         return "Precedence: auto_reply"
-    return _report_reason(h) or _bounce_reason(h, subject) or _ooo_reason(subject)
+    return _report_reason(h) or _bounce_reason(h, subject) or _ooo_reason(subject, text)
 
 
 def _report_reason(h: _Headers) -> str | None:
@@ -693,12 +693,38 @@ _REPLY_PREFIX = re.compile(
 )
 
 
-def _ooo_reason(subject: str) -> str | None:
-    """Out-of-office subject, unless a person is replying to or forwarding one."""
+# What an away notice's text says. A person's mail is never taken for an automatic reply by its
+# subject alone ("Out of office next week - can we meet before?"): the text must read as one
+# too, and ask nothing.
+_AWAY_TEXT = re.compile(
+    r"out of (the )?office|away from|on (annual |parental |sick )?leave|vacation|holiday|"
+    r"limited access|(return|returning|back) (on|to the office|in the office)|"
+    r"will (respond|reply|answer|get back)|automatic reply|auto-?reply|"
+    r"不在|休假|外出|出差|回来后|自动回复|自動回覆|abwesend|absent|ausente|assente|fuori sede",
+    re.IGNORECASE,
+)
+
+
+# Subjects only a machine writes ("Automatic reply: ...", Outlook's and QQ's own prefix).
+_MACHINE_SUBJECT = re.compile(
+    r"^\s*(automatic reply|auto[- ]?reply|auto[- ]?response|autoreply|automatische antwort|"
+    r"réponse automatique|respuesta automática|risposta automatica|resposta automática|"
+    r"自动回复|自動回覆|自動回复|自动答复|自動答覆|自動応答|自動返信|자동 회신)\s*[:：]",
+    re.IGNORECASE,
+)
+
+
+def _ooo_reason(subject: str, text: str = "") -> str | None:
+    """Out-of-office subject and text, unless a person is replying to or forwarding one."""
     bare = _LIST_TAGS.sub("", subject)
-    if _REPLY_PREFIX.match(bare):
+    if _REPLY_PREFIX.match(bare) or not _OOO_SUBJECT.search(bare):
         return None
-    return "out-of-office subject" if _OOO_SUBJECT.search(bare) else None
+    if _MACHINE_SUBJECT.match(bare):
+        return "automatic-reply subject"
+    head = text[:1000]
+    if not text.strip() or (_AWAY_TEXT.search(head) and "?" not in head and "？" not in head):
+        return "out-of-office subject and text"
+    return None
 
 
 def _bulk_reason(h: _Headers) -> str | None:
@@ -716,8 +742,7 @@ def _bulk_reason(h: _Headers) -> str | None:
                 return name
     if any(map(_ESP_HEADER_PREFIX, h.values)):
         return "ESP campaign header"
-    if h.has("feedback-id"):
-        return "Feedback-ID"
+    # Feedback-ID alone is not bulk: QQ Mail adds it to personal mail too.
     mailer = h.get("x-mailer") or ""
     if _esp_mailer(mailer):
         return f"X-Mailer: {mailer[:40]}"
@@ -815,7 +840,7 @@ def _parse(f: Fetched) -> Message:
     references = _message_ids(h.get("references"))
     in_reply_to = _first_id(h.get("in-reply-to"))
     reply_text = strip_reply(text)
-    auto_reason = _auto_reason(h, subject)
+    auto_reason = _auto_reason(h, subject, text)
     bulk_reason = _bulk_reason(h)
     return Message(
         key=key,

@@ -167,21 +167,27 @@ class FindingStore:
         if not rules.isalnum():  # it goes into the SQL text: a hex digest only
             raise ValueError(f"not a rules fingerprint: {rules!r}")
         out = {}
-        for key, needs, cat, sev, phrase, sentence, promises in self.db.select_in(
-            "SELECT message_key, needs_answer, category, severity, phrase, sentence, promises "
+        for key, needs, cat, sev, phrase, sentence, promises, prob, why in self.db.select_in(
+            "SELECT message_key, needs_answer, category, severity, phrase, sentence, promises, "
+            "probability, why "
             f"FROM judgements WHERE rules = '{rules}' AND message_key IN ({{ids}})",
             keys,
         ):
+            w = json.loads(why) if why else {}
             out[key] = Judgement(
                 needs_answer=bool(needs), category=cat, severity=sev, phrase=phrase,
                 sentence=sentence, promises=tuple(_promise(p) for p in json.loads(promises)),
+                rule=w.get("rule"), probability=prob,
+                weighed=tuple((str(f), float(v)) for f, v in w.get("weighed", ())),
+                forced=bool(w.get("forced")),
             )  # fmt: skip
         return out
 
     def save_judgements(self, rules: str, judged: Mapping[str, Judgement]) -> None:
         self.conn.executemany(
             "INSERT OR REPLACE INTO judgements (message_key, rules, needs_answer, category, "
-            "severity, phrase, sentence, promises) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "severity, phrase, sentence, promises, probability, why) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     key,
@@ -192,6 +198,11 @@ class FindingStore:
                     j.phrase,
                     j.sentence,
                     json.dumps([_promise_json(p) for p in j.promises], ensure_ascii=False),
+                    j.probability,
+                    json.dumps(
+                        {"rule": j.rule, "weighed": j.weighed, "forced": j.forced},
+                        ensure_ascii=False,
+                    ),
                 )  # fmt: skip
                 for key, j in judged.items()
             ],

@@ -457,6 +457,15 @@ M013_TEAM_OUTBOX: list[Any] = [
 ]
 
 
+
+# The needs-answer model (issue 20): each judgement keeps the model's probability and why
+# (the rule or gate that decided, the words that weighed most) for `explain`. Old rows keep
+# NULL until the next scan judges them again (the judge's fingerprint changed).
+M014_JUDGEMENT_PROBABILITY = [
+    "ALTER TABLE judgements ADD COLUMN probability REAL",
+    "ALTER TABLE judgements ADD COLUMN why TEXT",  # JSON {rule, weighed, forced}
+]
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -471,4 +480,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m011_reread_empty_text", M011_REREAD_EMPTY_TEXT),
     ("m012_needs", M012_NEEDS),
     ("m013_team_outbox", M013_TEAM_OUTBOX),
+    ("m014_judgement_probability", M014_JUDGEMENT_PROBABILITY),
 ]

@@ -129,7 +129,11 @@ class Judgement:
     phrase: str | None = None
     sentence: str | None = None
     promises: tuple[Promise, ...] = ()
-    rule: str | None = None  # not cached: only set when judged in this scan
+    rule: str | None = None  # which rule or gate decided ("question: ...", "model (en): ...")
+    # the needs-answer model's calibrated probability (None: judged before there was one)
+    probability: float | None = None
+    weighed: tuple[tuple[str, float], ...] = ()  # the features that weighed most, with weight
+    forced: bool = False  # a rule or content gate decided, whatever the probability
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,8 @@ class FindingData(TypedDict, total=False):
     contact_name: str
     subject: str
     messages: list[str]
+    probability: float | None  # the needs-answer model's (issue 20)
+    rule: str | None  # the rule, content gate or model that decided
     # promise
     text: str
     made_at: str

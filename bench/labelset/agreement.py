@@ -1,0 +1,117 @@
+"""Agreement of the two labelling passes (Cohen's kappa) and the reconciled label file.
+
+    python3 bench/labelset/agreement.py            # prints kappa, yes/no and categories
+    python3 bench/labelset/agreement.py --write    # also writes tests/labelled/real/labels.tsv
+
+labels.tsv = the label both passes gave where they agree; where they disagree (on yes/no, or
+on the category of a yes), the decision of decisions.tsv, taken against GUIDELINE.md with its
+reason. A disagreement without a decision is an error: nothing is silently picked. A file
+with only its first pass so far (the Chinese pass, say) gives its labels marked `one pass`;
+rows of a first pass that its second pass does not have yet are left out until it has them.
+No mail text is read here: only the label files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[2] / "tests" / "labelled" / "real"
+FIELDS = ("id", "label", "category", "reason", "source")
+
+
+def read(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return {r["id"]: r for r in csv.DictReader(f, delimiter="\t")}
+
+
+def kappa(a: list[str], b: list[str]) -> float:
+    """Cohen's kappa of two raters over the same items."""
+    if len(a) != len(b) or not a:
+        raise ValueError("kappa needs two equally long, non-empty label lists")
+    n = len(a)
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def pass_pairs(folder: Path) -> list[tuple[str, Path, Path | None]]:
+    """(name, first-pass file, second-pass file or None while it is still to do), for
+    labels_pass1.tsv and any other labels*pass1*.tsv (a Chinese pass, say)."""
+    out = []
+    for p1 in sorted(folder.glob("labels*pass1*.tsv")):
+        p2 = p1.with_name(p1.name.replace("pass1", "pass2"))
+        out.append((p1.stem, p1, p2 if p2.exists() else None))
+    return out
+
+
+def reconcile(folder: Path = HERE) -> tuple[list[dict[str, str]], list[str], dict[str, float]]:
+    """The reconciled rows, the disagreements left without a decision, and the figures."""
+    decisions = read(folder / "decisions.tsv") if (folder / "decisions.tsv").exists() else {}
+    rows: list[dict[str, str]] = []
+    undecided: list[str] = []
+    figures: dict[str, float] = {}
+    for name, f1, f2 in pass_pairs(folder):
+        p1 = read(f1)
+        if f2 is None:  # one pass so far: its labels train, marked as such
+            rows.extend(
+                {"id": k, "label": r["label"], "category": r["category"],
+                 "reason": r["reason"], "source": "one pass"}
+                for k, r in p1.items()
+            )  # fmt: skip
+            figures[f"{name}.n"] = len(p1)
+            continue
+        p2 = read(f2)
+        both = [k for k in p1 if k in p2]
+        figures[f"{name}.n"] = len(both)
+        figures[f"{name}.kappa"] = kappa(
+            [p1[k]["label"] for k in both], [p2[k]["label"] for k in both]
+        )
+        figures[f"{name}.kappa_category"] = kappa(
+            [p1[k]["category"] for k in both], [p2[k]["category"] for k in both]
+        )
+        figures[f"{name}.disagree"] = sum(p1[k]["label"] != p2[k]["label"] for k in both)
+        for k in both:
+            a, b = p1[k], p2[k]
+            if (a["label"], a["category"]) == (b["label"], b["category"]):
+                rows.append({"id": k, "label": a["label"], "category": a["category"],
+                             "reason": a["reason"], "source": "agreed"})  # fmt: skip
+            elif k in decisions:
+                d = decisions[k]
+                if d["label"] not in ("yes", "no"):
+                    raise ValueError(f"decisions.tsv: {k}: label {d['label']!r}")
+                rows.append({"id": k, "label": d["label"], "category": d["category"],
+                             "reason": d["reason"], "source": "decided"})  # fmt: skip
+            else:
+                undecided.append(k)
+    return rows, undecided, figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--write", action="store_true", help="write labels.tsv")
+    ap.add_argument("--folder", type=Path, default=HERE)
+    args = ap.parse_args(argv)
+    rows, undecided, figures = reconcile(args.folder)
+    for k, v in figures.items():
+        print(f"{k}\t{v:.3f}" if isinstance(v, float) else f"{k}\t{v}")
+    yes = sum(r["label"] == "yes" for r in rows)
+    print(f"reconciled\t{len(rows)} ({yes} yes)")
+    if undecided:
+        print("disagreements without a decision in decisions.tsv: " + " ".join(undecided),
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if args.write:
+        with (args.folder / "labels.tsv").open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, FIELDS, delimiter="\t", lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
