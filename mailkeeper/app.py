@@ -354,9 +354,10 @@ class App:
 
     # ---- orders (order add / event / problem, orders)
     def order_add(self, customer: str, ref: str, confirmed: Any, plan: str | None = None,
-                  ship_by: Any = None) -> dict[str, Any]:  # fmt: skip
+                  ship_by: Any = None, quantity: int | None = None, amount: str | None = None,
+                  currency: str | None = None) -> dict[str, Any]:  # fmt: skip
         """Declare an order; when rules/orders.yaml declares `ref`, the file wins (`added`
-        False, `declared_in` its file:line)."""
+        False, `declared_in` its file:line). `amount` as typed ("9500.50")."""
         from mailkeeper.detect import orders
 
         order_rules = orders.load_order_rules(self.settings)
@@ -365,7 +366,7 @@ class App:
         c = self._one_customer(customer)
         with sync_lock(self.settings.database).acquire(wait=5.0), store.transaction():
             return orders.add(store, order_rules, self.rules, self.settings.tz, c, ref,
-                              confirmed, plan, ship_by)  # fmt: skip
+                              confirmed, plan, ship_by, (quantity, amount, currency))  # fmt: skip
 
     def order_event(self, ref: str, milestone: str, at: Any = None,
                     note: str | None = None) -> dict[str, Any]:  # fmt: skip

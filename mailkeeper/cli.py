@@ -871,16 +871,21 @@ def order() -> None:
 @click.option("--confirmed", type=DAY, required=True, help="When it was confirmed (deposit, PI).")
 @click.option("--plan", help="A milestone plan in rules/orders.yaml (default: default_plan).")
 @click.option("--ship-by", type=DAY, help="When it must ship (replaces the plan's last date).")
+@click.option("--quantity", type=click.IntRange(min=1), help="Pieces ordered (the report card).")
+@click.option("--amount", help="What the order is worth, e.g. 9500.50 (needs --currency).")
+@click.option("--currency", help="The amount's currency code, e.g. USD.")
 @click.pass_context
 @handle_errors
 def order_add(ctx: click.Context, customer: str, ref: str, confirmed: Any, plan: str | None,
-              ship_by: Any) -> None:  # fmt: skip
+              ship_by: Any, quantity: int | None, amount: str | None,
+              currency: str | None) -> None:  # fmt: skip
     """Declare an order of CUSTOMER with reference REF. rules/orders.yaml wins over this.
 
-    Example: mailkeeper order add "Birch & Co" LF-2291 --confirmed 2026-11-27 --ship-by 2027-01-31
+    Example: mailkeeper order add "Birch & Co" LF-2291 --confirmed 2026-11-27 --quantity 120
+    --amount 9500 --currency USD
     """
     app = _app(ctx)
-    r = app.order_add(customer, ref, confirmed, plan, ship_by)
+    r = app.order_add(customer, ref, confirmed, plan, ship_by, quantity, amount, currency)
     if not r["added"] and r.get("declared_in"):
         click.echo(f"{r['ref']} is declared in {r['declared_in']}; the file wins: change it "
                    "there (nothing changed here)")  # fmt: skip

@@ -21,6 +21,7 @@ from mailkeeper.config.yamlreader import (
     _NULL,
     YamlReader,
     _addresses,
+    _did_you_mean,
     _domains,
     _in_domains,
     normalize_address,
@@ -51,6 +52,9 @@ class Tier:
     description: str = ""
     # per issue category (complaint, quality, ...): its own SLA in working hours
     category_sla_working_hours: tuple[tuple[str, int], ...] = ()
+    # when the yearly report card is drafted: january (for the year before), anniversary (of
+    # the customer's first order, for the 12 months before it) or off
+    report_card: str = "off"
 
     def sla_for(self, category: str) -> int:
         return dict(self.category_sla_working_hours).get(category, self.issue_sla_working_hours)
@@ -158,7 +162,9 @@ _TIER_KEYS = (
     "issue_sla_hours",  # the old name, read with a warning
     "category_sla_working_hours",
     "description",
+    "report_card",
 )
+REPORT_CARD_WHEN = ("january", "anniversary", "off")
 _DETECTION_KEYS = (
     "dormant_after_days",
     "issue_lookback_days",
@@ -388,9 +394,17 @@ def _read_tier(r: YamlReader, name: str, node: Node) -> Tier | None:
             hours = r.integer(value, f"{where}.category_sla_working_hours.{cat}", 1, 24 * 365)
             if hours is not None:
                 per_category.append((cat, hours))
+    report_card = "off"
+    if "report_card" in keys:
+        when = r.text(keys["report_card"], f"{where}.report_card", "january, anniversary or off")
+        if when is not None and when not in REPORT_CARD_WHEN:
+            hint = _did_you_mean(when, REPORT_CARD_WHEN)
+            r.problem(keys["report_card"], f"{where}.report_card is '{when}'{hint}",
+                      "january, anniversary or off")  # fmt: skip
+        report_card = when if when in REPORT_CARD_WHEN else "off"
     if interval is None or sla is None:
         return None
-    return Tier(name, interval, sla, description, tuple(per_category))
+    return Tier(name, interval, sla, description, tuple(per_category), report_card)
 
 
 def _read_freemail(rules_dir: Path, problems: list[str], sources: list[Path]) -> set[str]:

@@ -353,6 +353,14 @@ M010_CONTACTS = [
                 WHERE fm.message_key = messages.key))""",
 ]
 
+# What an order was worth, for the yearly report card (issue 21): all optional. The amount is
+# kept as decimal text ("9500.50"), never a float, so sums by currency come out to the cent.
+M011_ORDER_AMOUNTS = [
+    "ALTER TABLE orders ADD COLUMN quantity INTEGER",
+    "ALTER TABLE orders ADD COLUMN amount TEXT",
+    "ALTER TABLE orders ADD COLUMN currency TEXT",
+]
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -364,4 +372,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m008_loose_keys", M008_LOOSE_KEYS),
     ("m009_server_messages", M009_SERVER_MESSAGES),
     ("m010_contacts", M010_CONTACTS),
+    ("m011_order_amounts", M011_ORDER_AMOUNTS),
 ]
