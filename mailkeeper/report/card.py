@@ -112,6 +112,7 @@ def _orders(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
         "count": len(rows),
         "refs": [o["ref"] for o in sorted(rows, key=lambda o: o["confirmed_at"])],
         "quantity": sum(pieces) if pieces else None,
+        "quantity_text": f"{sum(pieces):,}" if pieces else None,
         "quantity_of": len(pieces),  # how many orders the quantity adds up
         "amounts": [{"currency": c, "amount": _number(a), "text": money(a)}
                     for c, a in sorted(by_currency.items())],  # fmt: skip
