@@ -7,7 +7,7 @@ The CLI (and later the daemon) call these methods; the work itself is done by th
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -465,6 +465,70 @@ class App:
         wt = WorkingTime.from_config(self.settings.timezone, self.settings.working_hours)
         dest = out or getattr(self.settings, "report_out", None) or default_report_dir()
         return write_site(Path(dest), data, extras, wt, now)
+
+    # ---- the yearly report card
+    def card_figures(self, cid: int, period: Any, now: datetime) -> dict[str, Any]:
+        """A customer's report card figures for `period` as of `now` (after a scan): from its
+        orders as `orders --all` lists them and its rows of `issues --all`."""
+        from mailkeeper.clock import WorkingTime
+        from mailkeeper.detect import orders as order_steps
+        from mailkeeper.detect.report_card import customer_card, issue_rows
+
+        facts = order_steps.gather(self.store, order_steps.load_order_rules(self.settings), now)
+        issues = issue_rows(self.store.findings.listing("issue")).get(cid, [])
+        wt = WorkingTime.from_config(self.settings.timezone, self.settings.working_hours)
+        return customer_card([f for f in facts if f.order.customer_id == cid], issues, period,
+                             now, self.settings.tz, wt)  # fmt: skip
+
+    def report_card(self, customer: str, year: int | None = None, as_of: datetime | None = None,
+                    dry_run: bool = False) -> dict[str, Any]:  # fmt: skip
+        """The yearly report card of `customer` for calendar `year` (default: the year before
+        `as_of`'s): its figures, and a draft of kind report_card to the main contact (none
+        when the year holds nothing to tell, or one for it waits in Drafts or was sent).
+        `dry_run`: the draft's text, nothing added."""
+        from mailkeeper.detect.report_card import WINDOW_DAYS, finding
+        from mailkeeper.drafts.compose import Drafter, readable_headers
+        from mailkeeper.drafts.publish import Publisher, PublishReport
+        from mailkeeper.report.card import calendar_year, empty
+        from mailkeeper.store.records import StoredFinding
+
+        now = as_of or _now()
+        self.scan(now)  # the issues' states as of `now`
+        c = self._one_customer(customer)
+        year = year or now.astimezone(self.settings.tz).year - 1
+        card = self.card_figures(c["id"], calendar_year(year, self.settings.tz), now)
+        out: dict[str, Any] = {"customer": c["name"], "year": year, **card, "draft": None}
+        if empty(card):
+            out["note"] = f"nothing to report for {year}: no order, question or problem"
+            return out
+        new = finding(c["id"], c["name"], card, "command", now, now + timedelta(days=WINDOW_DAYS))
+        store = self.store if dry_run else self._writable_store("report-card")
+        with sync_lock(self.settings.database).acquire(wait=5.0):
+            old = store.findings.by_keys([new.key]).get(new.key)
+            if old is not None and old.id in store.drafts.blocked_findings(now):
+                out["note"] = f"the report card for {year} is waiting in Drafts or was sent"
+                return out
+            if dry_run:
+                f = StoredFinding(**{**new.__dict__, "id": old.id if old else 0})
+            else:
+                with store.transaction():
+                    store.findings.save(new, now, None if old else "open", None)
+                f = store.findings.by_keys([new.key])[new.key]
+            drafter = Drafter(store, self.settings, self.rules)
+            planned, skipped = drafter.plan(now, 1, only=[f])
+            if not planned:
+                raise UserError(f"no report card draft for {c['name']}", skipped)
+            d = planned[0]
+            out["draft"] = {"kind": d.kind, "to": d.to_addr, "subject": d.subject,
+                            "finding_id": f.id or None, "language": d.language}  # fmt: skip
+            if dry_run:
+                out["draft"].update(headers=readable_headers(d.raw), text=d.body, html=d.html)
+                return out
+            report = PublishReport()
+            Publisher(store, self.settings).publish(planned, now, report)
+            if report.problems:
+                raise UserError("the report card could not be added to Drafts", report.problems)
+        return out
 
     # ---- drafts
     def draft(

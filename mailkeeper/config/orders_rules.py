@@ -369,9 +369,10 @@ def _worth(
             r.problem(node, f"{where}.amount is not an amount", "a number like 9500 or 9500.50")
     if "currency" in keys:
         currency = r.text(keys["currency"], f"{where}.currency", "a currency code like USD")
-        if currency is not None and worth_problems(None, None, currency):
-            r.problem(keys["currency"], worth_problems(None, None, currency)[0])
-            currency = None
+        if currency is not None and not _CURRENCY.match(currency):
+            r.problem(keys["currency"], f"{where}.currency is '{currency}'",
+                      "a code of three capital letters, e.g. USD")  # fmt: skip
+            return quantity, amount, None
     for problem in worth_problems(quantity, amount, currency)[:1]:
         r.problem(keys.get("amount") or keys.get("currency") or keys["ref"], f"{where}: {problem}")
     return quantity, amount, currency
