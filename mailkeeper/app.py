@@ -280,8 +280,10 @@ class App:
         states: tuple[str, ...] | None,
         as_of: datetime | None,
         fields: tuple[str, ...],
+        scan: bool = True,
     ) -> list[dict[str, Any]]:
-        self.scan(as_of)
+        if scan:
+            self.scan(as_of)
         names = self.store.customers.names_by_id()
         out = []
         for f in self.store.findings.listing(kind, states):
@@ -291,27 +293,30 @@ class App:
             out.append(row)
         return out
 
-    def neglected(self, as_of: datetime | None = None) -> list[dict[str, Any]]:
-        """Neglected accounts, most overdue (weighted by tier) first; then snoozed, dormant."""
+    def neglected(self, as_of: datetime | None = None, scan: bool = True) -> list[dict[str, Any]]:
+        """Neglected accounts, most overdue (weighted by tier) first; then snoozed, dormant.
+        `scan`: False when the caller has just scanned for `as_of` (the site)."""
         rows = self._findings("neglect", ("neglected", "snoozed", "dormant"), as_of, (
             "tier", "last_contact", "last_inbound", "last_outbound", "days_since_contact",
             "interval_days", "overdue_days", "status", "snoozed_until",
-        ))  # fmt: skip
+        ), scan)  # fmt: skip
         order = {"neglected": 0, "snoozed": 1, "dormant": 2}
         return sorted(rows, key=lambda r: order[r["state"]])
 
-    def issues(self, which: str = "open", as_of: datetime | None = None) -> list[dict[str, Any]]:
+    def issues(self, which: str = "open", as_of: datetime | None = None,
+               scan: bool = True) -> list[dict[str, Any]]:  # fmt: skip
         states = {"open": ("open", "overdue"), "overdue": ("overdue",), "all": None}[which]
         return self._findings("issue", states, as_of, (
             "category", "severity", "message_id", "received_at", "due_at", "acknowledged_at",
             "phrase", "sentence", "contact", "subject",
-        ))  # fmt: skip
+        ), scan)  # fmt: skip
 
-    def promises(self, which: str = "open", as_of: datetime | None = None) -> list[dict[str, Any]]:
+    def promises(self, which: str = "open", as_of: datetime | None = None,
+                 scan: bool = True) -> list[dict[str, Any]]:  # fmt: skip
         states = {"open": ("open", "overdue"), "overdue": ("overdue",), "all": None}[which]
         return self._findings("promise", states, as_of, (
             "message_id", "text", "made_at", "due_at", "kept_at", "subject",
-        ))  # fmt: skip
+        ), scan)  # fmt: skip
 
     def explain(self, finding_id: int) -> dict[str, Any]:
         f = self.store.findings.get(finding_id)
@@ -435,34 +440,41 @@ class App:
     # ---- the account-health site
     def report(self, out: Path | None = None, as_of: datetime | None = None) -> dict[str, Any]:
         """Write the account-health site into `out` (default: `report.out` in mailkeeper.yaml,
-        else a folder under the data directory) from the same listings `--json` prints."""
+        else a folder under the data directory) from the same listings `--json` prints: one
+        scan, then each listing as that scan left it."""
         from mailkeeper.clock import WorkingTime
         from mailkeeper.config.defaults import default_report_dir
         from mailkeeper.detect import orders as order_steps
-        from mailkeeper.detect.progress import order_timelines
+        from mailkeeper.detect.progress import order_problems, order_timelines
+        from mailkeeper.report.card import calendar_year
         from mailkeeper.report.health import Listings
-        from mailkeeper.report.site import Extras, write_site
+        from mailkeeper.report.site import Extras, report_cards, write_site
 
         now = as_of or _now()
+        self.scan(now)
         data = Listings(
             customers=self.customers(as_of=now),
-            neglected=self.neglected(now),
-            issues=self.issues("all", now),
-            promises=self.promises("all", now),
+            neglected=self.neglected(now, scan=False),
+            issues=self.issues("all", now, scan=False),
+            promises=self.promises("all", now, scan=False),
             orders=self.orders("all", now),
         )
         store, until = self.store.customers, _iso(now)
         ids = store.ids_by_name()
-        own = sorted(self.party.own)
         facts = order_steps.gather(self.store, order_steps.load_order_rules(self.settings), now)
+        tz = self.settings.tz
+        wt = WorkingTime.from_config(self.settings.timezone, self.settings.working_hours)
+        timelines = order_timelines(facts, now, tz)
         extras = Extras(
             ids=ids,
             monthly=store.monthly_mail(until),
             last_messages=store.last_messages(until, 10),
-            contacts={cid: store.contacts(cid, own)[:20] for cid in ids.values()},
-            timelines=order_timelines(facts, now, self.settings.tz),
-        )
-        wt = WorkingTime.from_config(self.settings.timezone, self.settings.working_hours)
+            contacts=store.all_contacts(sorted(self.party.own), 20),
+            timelines=timelines,
+            # the report card of the year before `now`'s, as `report-card --json` shows it
+            cards=report_cards(data, timelines, order_problems(facts, now, tz),
+                               calendar_year(now.astimezone(tz).year - 1, tz), wt),
+        )  # fmt: skip
         dest = out or getattr(self.settings, "report_out", None) or default_report_dir()
         return write_site(Path(dest), data, extras, wt, now)
 

@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from mailkeeper.clock import WorkingTime
 from mailkeeper.report import charts
+from mailkeeper.report.card import Period, figures
 from mailkeeper.report.health import Account, Listings, accounts, month_span, months_back, summary
 from mailkeeper.report.slug import slugs
 
@@ -32,6 +33,26 @@ class Extras:
     last_messages: dict[int, list[dict[str, Any]]]  # id -> newest first
     contacts: dict[int, list[dict[str, Any]]]
     timelines: Mapping[str, Sequence[Mapping[str, Any]]]  # order ref -> milestones
+    cards: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> its report card
+
+
+def report_cards(
+    data: Listings, timelines: Mapping[str, Sequence[Mapping[str, Any]]],
+    problems: Mapping[str, Sequence[Mapping[str, Any]]], period: Period, wt: WorkingTime,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Each customer's report card for `period` from the listings (card.py): the figures
+    `report-card --json` prints."""
+    orders: dict[str, list[dict[str, Any]]] = {}
+    issues: dict[str, list[dict[str, Any]]] = {}
+    for o in data.orders:
+        orders.setdefault(o["customer"], []).append(o)
+    for i in data.issues:
+        issues.setdefault(i["customer"], []).append(i)
+    return {
+        r["name"]: figures(period, orders.get(r["name"], []), timelines, problems,
+                           issues.get(r["name"], []), wt)
+        for r in data.customers
+    }  # fmt: skip
 
 
 def _env() -> jinja2.Environment:
@@ -54,11 +75,13 @@ def _days_after(start: str | None, iso: str | None) -> int | None:
 
 
 def write_site(
-    out: Path, data: Listings, extras: Extras, wt: WorkingTime, now: datetime
-) -> dict[str, Any]:
+    out: Path, data: Listings, extras: Extras, wt: WorkingTime, now: datetime,
+    workers: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Write the site into `out` (its index.html and customers/ are replaced); returns what
-    was written: the index path, the number of pages and the bytes."""
-    env = _env()
+    was written: the index path, the number of pages and the bytes. The customer pages (and
+    their charts, most of the time) are made by `workers` processes (default: one per core,
+    none for a small site)."""
     rows = accounts(data, wt)
     pages = slugs((extras.ids[a.name], a.name) for a in rows)
     year = months_back(now, 12)
@@ -66,22 +89,16 @@ def write_site(
     # Pages go to a fresh folder that replaces customers/ at the end: a renamed customer's old
     # page does not linger, and a reader never sees half a site.
     build = Path(tempfile.mkdtemp(dir=out, prefix=".customers-"))
-    written = 0
+    jobs = [_job(a, extras, pages, year, build) for a in rows]
+    made = _render_all(jobs, now, workers)
+    written = sum(n for _, n in made)
     overview = []
-    for a in rows:
-        cid = extras.ids[a.name]
-        monthly = extras.monthly.get(cid, {})
-        spark = charts.sparkline([monthly.get(m, [0, 0])[0] for m in year],
-                                 [monthly.get(m, [0, 0])[1] for m in year])  # fmt: skip
-        overview.append({"a": a, "slug": pages[cid], "spark": Markup(spark),
-                         "year_in": sum(monthly.get(m, [0, 0])[0] for m in year),
-                         "year_out": sum(monthly.get(m, [0, 0])[1] for m in year)})  # fmt: skip
-        html = env.get_template("customer.html.j2").render(
-            a=a, now=now, **_page(a, cid, monthly, extras)
-        )
-        written += _write(build / f"{pages[cid]}.html", html)
+    for a, job, (spark, _) in zip(rows, jobs, made, strict=True):
+        overview.append({"a": a, "slug": job["slug"], "spark": Markup(spark),
+                         "year_in": sum(job["monthly"].get(m, [0, 0])[0] for m in year),
+                         "year_out": sum(job["monthly"].get(m, [0, 0])[1] for m in year)})  # fmt: skip
     index = out / "index.html"
-    written += _write(index, env.get_template("index.html.j2").render(
+    written += _write(index, _env().get_template("index.html.j2").render(
         rows=overview, summary=summary(rows), now=now, months=year))  # fmt: skip
     old = out / "customers"
     if old.exists():
@@ -90,7 +107,55 @@ def write_site(
     return {"out": str(out), "index": str(index), "pages": len(rows), "bytes": written}
 
 
-def _page(a: Account, cid: int, monthly: dict[str, list[int]], extras: Extras) -> dict[str, Any]:
+def _job(a: Account, extras: Extras, pages: dict[int, str], year: list[str],
+         build: Path) -> dict[str, Any]:  # fmt: skip
+    """What one customer's page needs, picklable for a worker process."""
+    cid = extras.ids[a.name]
+    return {
+        "a": a, "slug": pages[cid], "path": str(build / f"{pages[cid]}.html"), "year": year,
+        "monthly": extras.monthly.get(cid, {}),
+        "timelines": {o["ref"]: list(extras.timelines.get(o["ref"], [])) for o in a.orders},
+        "contacts": extras.contacts.get(cid, []), "messages": extras.last_messages.get(cid, []),
+        "card": extras.cards.get(a.name),
+    }  # fmt: skip
+
+
+SMALL_SITE = 40  # pages: fewer are made in this process (starting workers costs more)
+
+
+def _render_all(jobs: list[dict[str, Any]], now: datetime,
+                workers: int | None) -> list[tuple[str, int]]:  # fmt: skip
+    """(sparkline, bytes written) of each job's page, in order."""
+    n = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if n <= 1 or len(jobs) < SMALL_SITE:
+        return _render_chunk(jobs, now)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the daemon has threads (a fork could copy a held lock); a chunk per
+    # worker and a few more, so a slow one does not hold up the rest
+    size = max(1, len(jobs) // (n * 3))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(n, mp_context=ctx) as pool:
+        done = pool.map(_render_chunk, chunks, [now] * len(chunks))
+        return [r for chunk in done for r in chunk]
+
+
+def _render_chunk(jobs: list[dict[str, Any]], now: datetime) -> list[tuple[str, int]]:
+    template = _env().get_template("customer.html.j2")
+    out = []
+    for job in jobs:
+        monthly, year = job["monthly"], job["year"]
+        spark = charts.sparkline([monthly.get(m, [0, 0])[0] for m in year],
+                                 [monthly.get(m, [0, 0])[1] for m in year])  # fmt: skip
+        html = template.render(a=job["a"], now=now, **_page(job))
+        out.append((spark, _write(Path(job["path"]), html)))
+    return out
+
+
+def _page(job: dict[str, Any]) -> dict[str, Any]:
+    a, monthly = job["a"], job["monthly"]
     history = None
     if monthly:
         months = month_span(min(monthly), max(monthly))
@@ -98,7 +163,7 @@ def _page(a: Account, cid: int, monthly: dict[str, list[int]], extras: Extras) -
                                         [monthly.get(m, [0, 0])[1] for m in months]))  # fmt: skip
     orders = []
     for o in a.orders:
-        steps = extras.timelines.get(o["ref"], [])
+        steps = job["timelines"].get(o["ref"], [])
         chart = None
         if steps:
             chart = Markup(charts.milestones(
@@ -115,8 +180,9 @@ def _page(a: Account, cid: int, monthly: dict[str, list[int]], extras: Extras) -
         "history": history,
         "orders": orders,
         "findings": findings,
-        "contacts": extras.contacts.get(cid, []),
-        "messages": extras.last_messages.get(cid, []),
+        "contacts": job["contacts"],
+        "messages": job["messages"],
+        "card": job["card"],
     }
 
 
