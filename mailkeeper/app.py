@@ -146,24 +146,26 @@ class App:
             return self.link(None)
 
     # ------------------------------------------------------------------ reports
-    def customers(self, sort: str = "tier", as_of: datetime | None = None) -> list[dict[str, Any]]:
+    def customers(self, sort: str = "tier", as_of: datetime | None = None,
+                  contact: list[Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
         """Every customer; `sort`: tier (configured first, by tier and name) or silence
-        (longest since the last real mail either way first; never in touch last)."""
+        (longest since the last real mail either way first; never in touch last). `contact`:
+        store.activity.contact's rows for `as_of`, when the caller has them (a scan's)."""
         self._refresh_rules()
         rows = self.store.customers.report(sort=sort)
-        tiers = self._tiers(as_of)
+        tiers = self._tiers(as_of, contact)
         for r in rows:
             r["tier"], r["tier_source"] = tiers.get(r["name"], (r["tier"], "customers.yaml"))
         return rows
 
-    def _tiers(self, as_of: datetime | None = None) -> dict[str, tuple[str, str]]:
+    def _tiers(self, as_of: datetime | None = None,
+               contact: list[Any] | None = None) -> dict[str, tuple[str, str]]:  # fmt: skip
         """name -> (tier, where it came from): customers.yaml, else auto_tier, else default."""
-        from datetime import timedelta
-
         from mailkeeper.detect.tiering import effective_tier
 
         now = as_of or _now()
-        rows = self.store.activity.contact(now, now - timedelta(days=365))
+        rows = contact if contact is not None else self.store.activity.contact(
+            now, now - timedelta(days=365))  # fmt: skip
         return {c.name: effective_tier(c, self.rules) for c in rows}
 
     def unlinked(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -438,7 +440,8 @@ class App:
         return c
 
     # ---- the account-health site
-    def report(self, out: Path | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+    def report(self, out: Path | None = None, as_of: datetime | None = None,
+               workers: int | None = None) -> dict[str, Any]:  # fmt: skip
         """Write the account-health site into `out` (default: `report.out` in mailkeeper.yaml,
         else a folder under the data directory) from the same listings `--json` prints: one
         scan, then each listing as that scan left it."""
@@ -453,7 +456,8 @@ class App:
         now = as_of or _now()
         self.scan(now)
         data = Listings(
-            customers=self.customers(as_of=now),
+            # the contact dates that scan read (the same call for the same `now`)
+            customers=self.customers(as_of=now, contact=self._scan_cache.get("contact")),
             neglected=self.neglected(now, scan=False),
             issues=self.issues("all", now, scan=False),
             promises=self.promises("all", now, scan=False),
@@ -476,7 +480,7 @@ class App:
                                calendar_year(now.astimezone(tz).year - 1, tz), wt),
         )  # fmt: skip
         dest = out or getattr(self.settings, "report_out", None) or default_report_dir()
-        return write_site(Path(dest), data, extras, wt, now)
+        return write_site(Path(dest), data, extras, wt, now, workers)
 
     # ---- the yearly report card
     def card_figures(self, cid: int, period: Any, now: datetime) -> dict[str, Any]:

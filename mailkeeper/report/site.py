@@ -130,13 +130,15 @@ def _render_all(jobs: list[dict[str, Any]], now: datetime,
     if n <= 1 or len(jobs) < SMALL_SITE:
         return _render_chunk(jobs, now)
     import multiprocessing
+    import threading
     from concurrent.futures import ProcessPoolExecutor
 
-    # spawn, not fork: the daemon has threads (a fork could copy a held lock); a chunk per
-    # worker and a few more, so a slow one does not hold up the rest
+    # fork when this process has one thread (no re-import, the workers start at once); spawn
+    # in the daemon, which has threads (a fork could copy a lock another thread holds). A
+    # chunk per worker and a few more, so a slow one does not hold up the rest.
     size = max(1, len(jobs) // (n * 3))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     with ProcessPoolExecutor(n, mp_context=ctx) as pool:
         done = pool.map(_render_chunk, chunks, [now] * len(chunks))
         return [r for chunk in done for r in chunk]
