@@ -302,7 +302,7 @@ def demo(directory: Path | None, as_of: Any) -> None:
         _promises_table(app.promises("all", now), tz)
         site = app.report(dest / "site", now)
         card = app.report_card("Birch & Co", now.year - 1, now)
-        click.echo("\nThe yearly report card (`mailkeeper report-card \"Birch & Co\"`):")
+        click.echo('\nThe yearly report card (`mailkeeper report-card "Birch & Co"`):')
         _print_card(card, dry_run=False)
         report = app.draft(as_of=now)
         click.echo(f"\nDrafts written into {dest / 'Maildir' / '.Drafts' / 'cur'}:")

@@ -197,7 +197,10 @@ def test_the_demo_command_end_to_end(tmp_path: Path) -> None:
     # Birch & Co's report card of the year before (orders declared in the demo's orders.yaml)
     assert "orders confirmed: 4, 650 pieces, GBP 6,200, USD 42,700.50" in card
     assert "shipped on time: 3 of 4 (75 %)" in card
-    assert "added report_card to jane.oak@birch.co.uk: Birch & Co in 2025: what we did together" in card
+    assert (
+        "added report_card to jane.oak@birch.co.uk: Birch & Co in 2025: what we did together"
+        in card
+    )
     added = [line for line in (card + drafts).splitlines() if line.startswith("added ")]
     assert "added issue_ack to wanglei@huamei-home.cn: 回复：样品椅子有问题" in added
     files = sorted((dest / "Maildir" / ".Drafts" / "cur").iterdir())

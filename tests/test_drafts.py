@@ -14,7 +14,7 @@ from conftest import ME, MaildirBox, make_mail, write_config
 from imapclient import IMAPClient
 
 from mailkeeper.app import App
-from mailkeeper.drafts.compose import KIND_OF, Templates
+from mailkeeper.drafts.compose import KIND_OF, SAMPLE_CARD, Templates
 
 AS_OF = datetime(2027, 1, 6, 10, 0, tzinfo=UTC)
 CUSTOMERS = """\
@@ -188,6 +188,7 @@ SAMPLE = {
                            {"milestone": "inspection passed", "done_at": None,
                             "planned_at": "2027-01-20", "note": ""}]},
     "holiday": {"name": "Spring Festival", "date": "2027-02-06"},
+    "card": SAMPLE_CARD,
 }  # fmt: skip
 
 
@@ -314,7 +315,8 @@ def test_an_order_milestone_and_a_problem_get_progress_and_problem_drafts(tmp_pa
         app.order_problem("LF-2291", "The oak veneer arrives 5 days late.", AS_OF)
         r = app.draft(as_of=AS_OF)
         kinds = sorted(d["kind"] for d in r["added"])
-        assert kinds == ["problem", "progress"]
+        # and, it being January, tier A's yearly report card of 2026 (the order's year)
+        assert kinds == ["problem", "progress", "report_card"]
         texts = {}
         for path in _drafts_on_disk(box):
             msg = _strict(path.read_bytes())

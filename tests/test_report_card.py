@@ -177,7 +177,7 @@ def test_the_draft_is_multipart_alternative_flowed_text_and_an_html_table(scenar
     assert "3, answered within 3.5 working hours (median); 1 still open" in text
     assert "What else can we do for you next year?" in text
     assert "nan" not in text.lower() and "0 %" not in text
-    assert "<td data-figure=\"on-time\">2 of 3 (67%)</td>" in d["html"]
+    assert '<td data-figure="on-time">2 of 3 (67%)</td>' in d["html"]
     assert "Birch &amp; Co" in d["html"]  # escaped: the HTML part is autoescaped
 
 
@@ -254,8 +254,12 @@ def test_anniversary_and_off_in_tiers_yaml(tmp_path: Path) -> None:
     app = _scenario(tmp_path)
     tiers = app.settings.rules_dir / "tiers.yaml"
     text = tiers.read_text().replace("report_card: january", "report_card: off")
-    tiers.write_text(text.replace("contact_interval_days: 60\n",
-                                  "contact_interval_days: 60\n    report_card: anniversary\n"))
+    tiers.write_text(
+        text.replace(
+            "contact_interval_days: 60\n",
+            "contact_interval_days: 60\n    report_card: anniversary\n",
+        )
+    )
     with App.from_config(app.settings.path) as app2:
         app2.scan(AS_OF)  # Birch (A) is off now
         assert app2.store.findings.listing("report_card") == []
@@ -281,9 +285,11 @@ def test_a_bad_report_card_value_names_its_line(tmp_path: Path) -> None:
 def test_order_worth_is_checked(tmp_path: Path) -> None:
     app = _scenario(tmp_path)
     with app:
-        for kw, words in (({"amount": "12k", "currency": "USD"}, "not an amount"),
-                          ({"amount": "100"}, "needs its currency"),
-                          ({"amount": "100", "currency": "dollars"}, "three capital letters")):
+        for kw, words in (
+            ({"amount": "12k", "currency": "USD"}, "not an amount"),
+            ({"amount": "100"}, "needs its currency"),
+            ({"amount": "100", "currency": "dollars"}, "three capital letters"),
+        ):
             with pytest.raises(UserError) as e:
                 app.order_add("Birch & Co", "LF-2699", date(2015, 5, 5), **kw)
             assert words in str(e.value) + " ".join(e.value.problems)

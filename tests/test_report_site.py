@@ -200,8 +200,8 @@ def test_overview_in_chromium(site: dict[str, Any], browser: Any, tmp_path: Path
 def _card_figures(browser: Any) -> dict[str, str]:
     from selenium.webdriver.common.by import By
 
-    return {e.get_attribute("data-figure"): e.text.strip()
-            for e in browser.find_elements(By.CSS_SELECTOR, "#report-card [data-figure]")}  # fmt: skip
+    cells = browser.find_elements(By.CSS_SELECTOR, "#report-card [data-figure]")
+    return {e.get_attribute("data-figure"): e.text.strip() for e in cells}
 
 
 def test_report_card_in_chromium(site: dict[str, Any], browser: Any, tmp_path: Path) -> None:
@@ -210,9 +210,12 @@ def test_report_card_in_chromium(site: dict[str, Any], browser: Any, tmp_path: P
     card = site["card"]
     o, t = card["orders"], card["on_time"]
     assert card["problems"] is None and card["issues"] is None  # the demo's 2025: no mail
-    want = {"orders": str(o["count"]), "quantity": o["quantity_text"],
-            "on-time": f"{t['on_time']} of {t['shipped']} ({t['percent']}%)",
-            **{f"amount-{a['currency']}": f"{a['currency']} {a['text']}" for a in o["amounts"]}}
+    want = {
+        "orders": str(o["count"]),
+        "quantity": o["quantity_text"],
+        "on-time": f"{t['on_time']} of {t['shipped']} ({t['percent']}%)",
+        **{f"amount-{a['currency']}": f"{a['currency']} {a['text']}" for a in o["amounts"]},
+    }
     assert want == {"orders": "4", "quantity": "650", "on-time": "3 of 4 (75%)",
                     "amount-GBP": "GBP 6,200", "amount-USD": "USD 42,700.50"}  # fmt: skip
     _load(browser, site["out"] / "customers" / "birch-co.html")

@@ -151,7 +151,6 @@ def add(
             "updated": existed, **worth_json(quantity, amount, currency)}  # fmt: skip
 
 
-
 def find(store: Store, ref: str) -> Order:
     o = store.orders.get(ref_key(ref))
     if o is None:

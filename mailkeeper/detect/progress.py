@@ -72,7 +72,9 @@ class OrderStatus(TypedDict):
     currency: str | None
 
 
-def worth_json(quantity: int | None, amount: Decimal | None, currency: str | None) -> dict[str, Any]:
+def worth_json(
+    quantity: int | None, amount: Decimal | None, currency: str | None
+) -> dict[str, Any]:
     """An order's quantity, amount and currency as `orders --json` shows them (the amount a
     number: whole when it is whole)."""
     shown: int | float | None = None

@@ -119,4 +119,3 @@ def period_of(card: Mapping[str, Any], tz: tzinfo) -> cards.Period:
     return cards.Period(datetime.combine(start, datetime.min.time(), tz),
                         datetime.combine(end + timedelta(days=1), datetime.min.time(), tz),
                         card["period"])  # fmt: skip
-

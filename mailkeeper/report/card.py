@@ -92,8 +92,14 @@ def figures(
         "orders": _orders([o for o in orders if period.holds(o["confirmed_at"])]),
         "on_time": _on_time(orders, timelines, period),
         "problems": _problems(orders, problems, period),
-        "issues": _issues([i for i in issues if i["state"] not in NOT_ISSUES
-                           and period.holds(i.get("received_at"))], wt),  # fmt: skip
+        "issues": _issues(
+            [
+                i
+                for i in issues
+                if i["state"] not in NOT_ISSUES and period.holds(i.get("received_at"))
+            ],
+            wt,
+        ),  # fmt: skip
     }
 
 
@@ -114,8 +120,10 @@ def _orders(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
         "quantity": sum(pieces) if pieces else None,
         "quantity_text": f"{sum(pieces):,}" if pieces else None,
         "quantity_of": len(pieces),  # how many orders the quantity adds up
-        "amounts": [{"currency": c, "amount": _number(a), "text": money(a)}
-                    for c, a in sorted(by_currency.items())],  # fmt: skip
+        "amounts": [
+            {"currency": c, "amount": _number(a), "text": money(a)}
+            for c, a in sorted(by_currency.items())
+        ],  # fmt: skip
     }
 
 

@@ -94,9 +94,10 @@ def write_site(
     written = sum(n for _, n in made)
     overview = []
     for a, job, (spark, _) in zip(rows, jobs, made, strict=True):
+        monthly = job["monthly"]
         overview.append({"a": a, "slug": job["slug"], "spark": Markup(spark),
-                         "year_in": sum(job["monthly"].get(m, [0, 0])[0] for m in year),
-                         "year_out": sum(job["monthly"].get(m, [0, 0])[1] for m in year)})  # fmt: skip
+                         "year_in": sum(monthly.get(m, [0, 0])[0] for m in year),
+                         "year_out": sum(monthly.get(m, [0, 0])[1] for m in year)})  # fmt: skip
     index = out / "index.html"
     written += _write(index, _env().get_template("index.html.j2").render(
         rows=overview, summary=summary(rows), now=now, months=year))  # fmt: skip

@@ -245,7 +245,9 @@ class CustomerStore:
             {"email": r[0], "name": r[1] or "", "messages": r[2], "last_seen": r[3]} for r in rows
         ]
 
-    def all_contacts(self, own: Sequence[str], per_customer: int) -> dict[int, list[dict[str, Any]]]:
+    def all_contacts(
+        self, own: Sequence[str], per_customer: int
+    ) -> dict[int, list[dict[str, Any]]]:
         """customer id -> its first `per_customer` contacts as `contacts` lists them, for every
         customer in one query (the report site)."""
         placeholders = ",".join("?" * len(own)) or "''"
