@@ -451,36 +451,41 @@ class App:
         from mailkeeper.detect.progress import order_problems, order_timelines
         from mailkeeper.report.card import calendar_year
         from mailkeeper.report.health import Listings
+        from mailkeeper.report.painter import Painter
         from mailkeeper.report.site import Extras, report_cards, write_site
 
         now = as_of or _now()
-        self.scan(now)
-        data = Listings(
-            # the contact dates that scan read (the same call for the same `now`)
-            customers=self.customers(as_of=now, contact=self._scan_cache.get("contact")),
-            neglected=self.neglected(now, scan=False),
-            issues=self.issues("all", now, scan=False),
-            promises=self.promises("all", now, scan=False),
-            orders=self.orders("all", now),
-        )
+        self._refresh_rules()  # before the monthly counts: a relink changes them
         store, until = self.store.customers, _iso(now)
-        ids = store.ids_by_name()
-        facts = order_steps.gather(self.store, order_steps.load_order_rules(self.settings), now)
-        tz = self.settings.tz
-        wt = WorkingTime.from_config(self.settings.timezone, self.settings.working_hours)
-        timelines = order_timelines(facts, now, tz)
-        extras = Extras(
-            ids=ids,
-            monthly=store.monthly_mail(until),
-            last_messages=store.last_messages(until, 10),
-            contacts=store.all_contacts(sorted(self.party.own), 20),
-            timelines=timelines,
-            # the report card of the year before `now`'s, as `report-card --json` shows it
-            cards=report_cards(data, timelines, order_problems(facts, now, tz),
-                               calendar_year(now.astimezone(tz).year - 1, tz), wt),
-        )  # fmt: skip
-        dest = out or getattr(self.settings, "report_out", None) or default_report_dir()
-        return write_site(Path(dest), data, extras, wt, now, workers)
+        monthly = store.monthly_mail(until)
+        # the charts of the mail per month are drawn (by worker processes) while the rest is read
+        with Painter(monthly, now, workers) as painter:
+            self.scan(now)
+            data = Listings(
+                # the contact dates that scan read (the same call for the same `now`)
+                customers=self.customers(as_of=now, contact=self._scan_cache.get("contact")),
+                neglected=self.neglected(now, scan=False),
+                issues=self.issues("all", now, scan=False),
+                promises=self.promises("all", now, scan=False),
+                orders=self.orders("all", now),
+            )
+            rules = order_steps.load_order_rules(self.settings)
+            facts = order_steps.gather(self.store, rules, now)
+            tz = self.settings.tz
+            wt = WorkingTime.from_config(self.settings.timezone, self.settings.working_hours)
+            timelines = order_timelines(facts, now, tz)
+            extras = Extras(
+                ids=store.ids_by_name(),
+                monthly=monthly,
+                last_messages=store.last_messages(until, 10),
+                contacts=store.all_contacts(sorted(self.party.own), 20),
+                timelines=timelines,
+                # the report card of the year before `now`'s, as `report-card --json` shows it
+                cards=report_cards(data, timelines, order_problems(facts, now, tz),
+                                   calendar_year(now.astimezone(tz).year - 1, tz), wt),
+            )  # fmt: skip
+            dest = out or getattr(self.settings, "report_out", None) or default_report_dir()
+            return write_site(Path(dest), data, extras, wt, now, painter)
 
     # ---- the yearly report card
     def card_figures(self, cid: int, period: Any, now: datetime) -> dict[str, Any]:

@@ -80,6 +80,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     card = json.loads(run("report-card", "Birch & Co", "--dry-run", *as_of))
     (root / "card.html").write_text(card["draft"]["html"], encoding="utf-8")
     return {
+        "cfg": cfg,
         "card": card,
         "card_html": root / "card.html",
         "out": out,
@@ -88,6 +89,29 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "issues": json.loads(run("issues", "--all", *as_of)),
         "orders": json.loads(run("orders", "--all", *as_of)),
     }
+
+
+def test_pages_drawn_by_worker_processes_are_those_drawn_here(
+    site: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from mailkeeper.app import App
+    from mailkeeper.report import painter
+
+    monkeypatch.setattr(painter, "SMALL_SITE", 1)  # the demo's 7 customers: workers all the same
+    with App.from_config(site["cfg"]) as app:
+        here = app.report(tmp_path / "here", NOW, workers=1)
+        there = app.report(tmp_path / "there", NOW, workers=2)
+    assert here["pages"] == there["pages"] == len(site["customers"])
+
+    def files(root: Path) -> dict[str, str]:
+        # pygal gives every chart a random id; nothing else may differ
+        ids = re.compile(r"chart-[0-9a-f-]{36}")
+        return {p.relative_to(root).as_posix(): ids.sub("chart", p.read_text())
+                for p in sorted(root.rglob("*.html"))}  # fmt: skip
+
+    assert files(tmp_path / "here") == files(tmp_path / "there")
 
 
 def test_site_files(site: dict[str, Any]) -> None:

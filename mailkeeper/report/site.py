@@ -20,7 +20,8 @@ from markupsafe import Markup
 from mailkeeper.clock import WorkingTime
 from mailkeeper.report import charts
 from mailkeeper.report.card import Period, figures
-from mailkeeper.report.health import Account, Listings, accounts, month_span, months_back, summary
+from mailkeeper.report.health import Account, Listings, accounts, months_back, summary
+from mailkeeper.report.painter import Painter, mail_charts
 from mailkeeper.report.slug import slugs
 
 
@@ -76,12 +77,18 @@ def _days_after(start: str | None, iso: str | None) -> int | None:
 
 def write_site(
     out: Path, data: Listings, extras: Extras, wt: WorkingTime, now: datetime,
-    workers: int | None = None,
+    painter: Painter | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Write the site into `out` (its index.html and customers/ are replaced); returns what
-    was written: the index path, the number of pages and the bytes. The customer pages (and
-    their charts, most of the time) are made by `workers` processes (default: one per core,
-    none for a small site)."""
+    was written: the index path, the number of pages and the bytes. `painter`: the one that
+    has been drawing the charts of `extras.monthly` (default: one that draws them here)."""
+    with painter or Painter(extras.monthly, now, workers=1) as p:
+        return _write_site(out, data, extras, wt, now, p)
+
+
+def _write_site(
+    out: Path, data: Listings, extras: Extras, wt: WorkingTime, now: datetime, painter: Painter
+) -> dict[str, Any]:
     rows = accounts(data, wt)
     pages = slugs((extras.ids[a.name], a.name) for a in rows)
     year = months_back(now, 12)
@@ -89,13 +96,17 @@ def write_site(
     # Pages go to a fresh folder that replaces customers/ at the end: a renamed customer's old
     # page does not linger, and a reader never sees half a site.
     build = Path(tempfile.mkdtemp(dir=out, prefix=".customers-"))
-    jobs = [_job(a, extras, pages, year, build) for a in rows]
-    made = _render_all(jobs, now, workers)
-    written = sum(n for _, n in made)
+    drawn = painter.charts()
+    missing: list[tuple[int, dict[str, list[int]]]] = [
+        (extras.ids[a.name], {}) for a in rows if extras.ids[a.name] not in drawn
+    ]
+    drawn.update(mail_charts(missing, year))  # no mail at all: an empty sparkline
+    jobs = [_job(a, extras, pages, build, drawn[extras.ids[a.name]]) for a in rows]
+    written = sum(painter.pages(_render_chunk, jobs, now))
     overview = []
-    for a, job, (spark, _) in zip(rows, jobs, made, strict=True):
-        monthly = job["monthly"]
-        overview.append({"a": a, "slug": job["slug"], "spark": Markup(spark),
+    for a, job in zip(rows, jobs, strict=True):
+        monthly = extras.monthly.get(extras.ids[a.name], {})
+        overview.append({"a": a, "slug": job["slug"], "spark": Markup(job["spark"]),
                          "year_in": sum(monthly.get(m, [0, 0])[0] for m in year),
                          "year_out": sum(monthly.get(m, [0, 0])[1] for m in year)})  # fmt: skip
     index = out / "index.html"
@@ -108,62 +119,29 @@ def write_site(
     return {"out": str(out), "index": str(index), "pages": len(rows), "bytes": written}
 
 
-def _job(a: Account, extras: Extras, pages: dict[int, str], year: list[str],
-         build: Path) -> dict[str, Any]:  # fmt: skip
+def _job(a: Account, extras: Extras, pages: dict[int, str], build: Path,
+         drawn: tuple[str, str]) -> dict[str, Any]:  # fmt: skip
     """What one customer's page needs, picklable for a worker process."""
     cid = extras.ids[a.name]
     return {
-        "a": a, "slug": pages[cid], "path": str(build / f"{pages[cid]}.html"), "year": year,
-        "monthly": extras.monthly.get(cid, {}),
+        "a": a, "slug": pages[cid], "path": str(build / f"{pages[cid]}.html"),
+        "spark": drawn[0], "history": drawn[1],
         "timelines": {o["ref"]: list(extras.timelines.get(o["ref"], [])) for o in a.orders},
         "contacts": extras.contacts.get(cid, []), "messages": extras.last_messages.get(cid, []),
         "card": extras.cards.get(a.name),
     }  # fmt: skip
 
 
-SMALL_SITE = 40  # pages: fewer are made in this process (starting workers costs more)
-
-
-def _render_all(jobs: list[dict[str, Any]], now: datetime,
-                workers: int | None) -> list[tuple[str, int]]:  # fmt: skip
-    """(sparkline, bytes written) of each job's page, in order."""
-    n = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    if n <= 1 or len(jobs) < SMALL_SITE:
-        return _render_chunk(jobs, now)
-    import multiprocessing
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork when this process has one thread (no re-import, the workers start at once); spawn
-    # in the daemon, which has threads (a fork could copy a lock another thread holds). A
-    # chunk per worker and a few more, so a slow one does not hold up the rest.
-    size = max(1, len(jobs) // (n * 3))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    ctx = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
-    with ProcessPoolExecutor(n, mp_context=ctx) as pool:
-        done = pool.map(_render_chunk, chunks, [now] * len(chunks))
-        return [r for chunk in done for r in chunk]
-
-
-def _render_chunk(jobs: list[dict[str, Any]], now: datetime) -> list[tuple[str, int]]:
+def _render_chunk(jobs: list[dict[str, Any]], now: datetime) -> list[int]:
+    """Write each job's page; the bytes of each."""
     template = _env().get_template("customer.html.j2")
-    out = []
-    for job in jobs:
-        monthly, year = job["monthly"], job["year"]
-        spark = charts.sparkline([monthly.get(m, [0, 0])[0] for m in year],
-                                 [monthly.get(m, [0, 0])[1] for m in year])  # fmt: skip
-        html = template.render(a=job["a"], now=now, **_page(job))
-        out.append((spark, _write(Path(job["path"]), html)))
-    return out
+    return [_write(Path(job["path"]), template.render(a=job["a"], now=now, **_page(job)))
+            for job in jobs]  # fmt: skip
 
 
 def _page(job: dict[str, Any]) -> dict[str, Any]:
-    a, monthly = job["a"], job["monthly"]
-    history = None
-    if monthly:
-        months = month_span(min(monthly), max(monthly))
-        history = Markup(charts.monthly(months, [monthly.get(m, [0, 0])[0] for m in months],
-                                        [monthly.get(m, [0, 0])[1] for m in months]))  # fmt: skip
+    a = job["a"]
+    history = Markup(job["history"]) if job["history"] else None
     orders = []
     for o in a.orders:
         steps = job["timelines"].get(o["ref"], [])
