@@ -343,3 +343,15 @@ def test_the_cli(scenario: App) -> None:
     r = runner.invoke(cli, ["--config", cfg, "orders", "--all", "--json"])
     [o] = [o for o in json.loads(r.output) if o["ref"] == "LF-2698"]
     assert (o["quantity"], o["amount"], o["currency"]) == (120, 9500, "USD")
+
+
+def test_a_broken_html_template_is_named_with_its_line(tmp_path: Path) -> None:
+    from mailkeeper.config import defaults
+    from mailkeeper.drafts.compose import template_render_problems
+
+    shipped = Path(defaults.templates_dir()) / "report_card.en.html.j2"
+    (tmp_path / "report_card.en.html.j2").write_text(
+        shipped.read_text().replace("{{ card.period }}</th>", "{{ card.nope }}</th>")
+    )
+    [problem] = template_render_problems((tmp_path, Path(defaults.templates_dir())))
+    assert problem.startswith(f"{tmp_path / 'report_card.en.html.j2'}:7: no field 'nope'")
