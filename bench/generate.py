@@ -823,6 +823,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--count", type=int, default=10_000, help="messages in the mailbox")
     ap.add_argument("--seed", type=int, default=1, help="world and mailbox seed")
+    ap.add_argument("--companies", type=int, default=300, help="customer companies in the world")
     ap.add_argument(
         "--maildir", type=Path, required=True, help="Maildir root (INBOX); Sent is .Sent"
     )
@@ -843,7 +844,7 @@ def main(argv: list[str] | None = None) -> int:
         help="mail mix: default (unchanged) or html (Outlook/Foxmail-style HTML-heavy)",
     )
     args = ap.parse_args(argv)
-    world = build_world(args.seed)
+    world = build_world(args.seed, args.companies)
     t0 = time.perf_counter()
     if args.new:
         stats = generate_new(

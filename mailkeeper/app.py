@@ -7,7 +7,7 @@ The CLI (and later the daemon) call these methods; the work itself is done by th
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,12 +146,14 @@ class App:
             return self.link(None)
 
     # ------------------------------------------------------------------ reports
-    def customers(self, sort: str = "tier", as_of: datetime | None = None) -> list[dict[str, Any]]:
+    def customers(self, sort: str = "tier", as_of: datetime | None = None,
+                  contact: list[Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
         """Every customer; `sort`: tier (configured first, by tier and name) or silence
-        (longest since the last real mail either way first; never in touch last)."""
+        (longest since the last real mail either way first; never in touch last). `contact`:
+        store.activity.contact's rows for `as_of`, when the caller has them (a scan's)."""
         self._refresh_rules()
         rows = self.store.customers.report(sort=sort)
-        tiers = self._tiers(as_of)
+        tiers = self._tiers(as_of, contact)
         where = self._countries()
         for r in rows:
             r["tier"], r["tier_source"] = tiers.get(r["name"], (r["tier"], "customers.yaml"))
@@ -165,14 +167,14 @@ class App:
         names = self.store.customers.names_by_id()
         return {names[cid]: v for cid, v in countries(self.store, self.rules).items()}
 
-    def _tiers(self, as_of: datetime | None = None) -> dict[str, tuple[str, str]]:
+    def _tiers(self, as_of: datetime | None = None,
+               contact: list[Any] | None = None) -> dict[str, tuple[str, str]]:  # fmt: skip
         """name -> (tier, where it came from): customers.yaml, else auto_tier, else default."""
-        from datetime import timedelta
-
         from mailkeeper.detect.tiering import effective_tier
 
         now = as_of or _now()
-        rows = self.store.activity.contact(now, now - timedelta(days=365))
+        rows = contact if contact is not None else self.store.activity.contact(
+            now, now - timedelta(days=365))  # fmt: skip
         return {c.name: effective_tier(c, self.rules) for c in rows}
 
     def unlinked(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -311,8 +313,10 @@ class App:
         states: tuple[str, ...] | None,
         as_of: datetime | None,
         fields: tuple[str, ...],
+        scan: bool = True,
     ) -> list[dict[str, Any]]:
-        self.scan(as_of)
+        if scan:
+            self.scan(as_of)
         names = self.store.customers.names_by_id()
         out = []
         for f in self.store.findings.listing(kind, states):
@@ -322,27 +326,30 @@ class App:
             out.append(row)
         return out
 
-    def neglected(self, as_of: datetime | None = None) -> list[dict[str, Any]]:
-        """Neglected accounts, most overdue (weighted by tier) first; then snoozed, dormant."""
+    def neglected(self, as_of: datetime | None = None, scan: bool = True) -> list[dict[str, Any]]:
+        """Neglected accounts, most overdue (weighted by tier) first; then snoozed, dormant.
+        `scan`: False when the caller has just scanned for `as_of` (the site)."""
         rows = self._findings("neglect", ("neglected", "snoozed", "dormant"), as_of, (
             "tier", "last_contact", "last_inbound", "last_outbound", "days_since_contact",
             "interval_days", "overdue_days", "status", "snoozed_until",
-        ))  # fmt: skip
+        ), scan)  # fmt: skip
         order = {"neglected": 0, "snoozed": 1, "dormant": 2}
         return sorted(rows, key=lambda r: order[r["state"]])
 
-    def issues(self, which: str = "open", as_of: datetime | None = None) -> list[dict[str, Any]]:
+    def issues(self, which: str = "open", as_of: datetime | None = None,
+               scan: bool = True) -> list[dict[str, Any]]:  # fmt: skip
         states = {"open": ("open", "overdue"), "overdue": ("overdue",), "all": None}[which]
         return self._findings("issue", states, as_of, (
             "category", "severity", "message_id", "received_at", "due_at", "acknowledged_at",
             "phrase", "sentence", "contact", "subject", "probability", "rule",
-        ))  # fmt: skip
+        ), scan)  # fmt: skip
 
-    def promises(self, which: str = "open", as_of: datetime | None = None) -> list[dict[str, Any]]:
+    def promises(self, which: str = "open", as_of: datetime | None = None,
+                 scan: bool = True) -> list[dict[str, Any]]:  # fmt: skip
         states = {"open": ("open", "overdue"), "overdue": ("overdue",), "all": None}[which]
         return self._findings("promise", states, as_of, (
             "message_id", "text", "made_at", "due_at", "kept_at", "subject",
-        ))  # fmt: skip
+        ), scan)  # fmt: skip
 
     def explain(self, finding_id: int) -> dict[str, Any]:
         f = self.store.findings.get(finding_id)
@@ -385,9 +392,10 @@ class App:
 
     # ---- orders (order add / event / problem, orders)
     def order_add(self, customer: str, ref: str, confirmed: Any, plan: str | None = None,
-                  ship_by: Any = None) -> dict[str, Any]:  # fmt: skip
+                  ship_by: Any = None, quantity: int | None = None, amount: str | None = None,
+                  currency: str | None = None) -> dict[str, Any]:  # fmt: skip
         """Declare an order; when rules/orders.yaml declares `ref`, the file wins (`added`
-        False, `declared_in` its file:line)."""
+        False, `declared_in` its file:line). `amount` as typed ("9500.50")."""
         from mailkeeper.detect import orders
 
         order_rules = orders.load_order_rules(self.settings)
@@ -396,7 +404,7 @@ class App:
         c = self._one_customer(customer)
         with sync_lock(self.settings.database).acquire(wait=5.0), store.transaction():
             return orders.add(store, order_rules, self.rules, self.settings.tz, c, ref,
-                              confirmed, plan, ship_by)  # fmt: skip
+                              confirmed, plan, ship_by, (quantity, amount, currency))  # fmt: skip
 
     def order_event(self, ref: str, milestone: str, at: Any = None,
                     note: str | None = None) -> dict[str, Any]:  # fmt: skip
@@ -463,38 +471,116 @@ class App:
         return c
 
     # ---- the account-health site
-    def report(self, out: Path | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+    def report(self, out: Path | None = None, as_of: datetime | None = None,
+               workers: int | None = None) -> dict[str, Any]:  # fmt: skip
         """Write the account-health site into `out` (default: `report.out` in mailkeeper.yaml,
-        else a folder under the data directory) from the same listings `--json` prints."""
+        else a folder under the data directory) from the same listings `--json` prints: one
+        scan, then each listing as that scan left it."""
         from mailkeeper.clock import WorkingTime
         from mailkeeper.config.defaults import default_report_dir
         from mailkeeper.detect import orders as order_steps
-        from mailkeeper.detect.progress import order_timelines
+        from mailkeeper.detect.progress import order_problems, order_timelines
+        from mailkeeper.report.card import calendar_year
         from mailkeeper.report.health import Listings
-        from mailkeeper.report.site import Extras, write_site
+        from mailkeeper.report.painter import Painter
+        from mailkeeper.report.site import Extras, report_cards, write_site
 
         now = as_of or _now()
-        data = Listings(
-            customers=self.customers(as_of=now),
-            neglected=self.neglected(now),
-            issues=self.issues("all", now),
-            promises=self.promises("all", now),
-            orders=self.orders("all", now),
-        )
+        self._refresh_rules()  # before the monthly counts: a relink changes them
         store, until = self.store.customers, _iso(now)
-        ids = store.ids_by_name()
-        own = sorted(self.party.own)
+        monthly = store.monthly_mail(until)
+        # the charts of the mail per month are drawn (by worker processes) while the rest is read
+        with Painter(monthly, now, workers) as painter:
+            self.scan(now)
+            data = Listings(
+                # the contact dates that scan read (the same call for the same `now`)
+                customers=self.customers(as_of=now, contact=self._scan_cache.get("contact")),
+                neglected=self.neglected(now, scan=False),
+                issues=self.issues("all", now, scan=False),
+                promises=self.promises("all", now, scan=False),
+                orders=self.orders("all", now),
+            )
+            rules = order_steps.load_order_rules(self.settings)
+            facts = order_steps.gather(self.store, rules, now)
+            tz = self.settings.tz
+            wt = WorkingTime.from_config(self.settings.timezone, self.settings.working_hours)
+            timelines = order_timelines(facts, now, tz)
+            extras = Extras(
+                ids=store.ids_by_name(),
+                monthly=monthly,
+                last_messages=store.last_messages(until, 10),
+                contacts=store.all_contacts(sorted(self.party.own), 20),
+                timelines=timelines,
+                # the report card of the year before `now`'s, as `report-card --json` shows it
+                cards=report_cards(data, timelines, order_problems(facts, now, tz),
+                                   calendar_year(now.astimezone(tz).year - 1, tz), wt),
+            )  # fmt: skip
+            dest = out or getattr(self.settings, "report_out", None) or default_report_dir()
+            return write_site(Path(dest), data, extras, wt, now, painter)
+
+    # ---- the yearly report card
+    def card_figures(self, cid: int, period: Any, now: datetime) -> dict[str, Any]:
+        """A customer's report card figures for `period` as of `now` (after a scan): from its
+        orders as `orders --all` lists them and its rows of `issues --all`."""
+        from mailkeeper.clock import WorkingTime
+        from mailkeeper.detect import orders as order_steps
+        from mailkeeper.detect.report_card import customer_card, issue_rows
+
         facts = order_steps.gather(self.store, order_steps.load_order_rules(self.settings), now)
-        extras = Extras(
-            ids=ids,
-            monthly=store.monthly_mail(until),
-            last_messages=store.last_messages(until, 10),
-            contacts={cid: store.contacts(cid, own)[:20] for cid in ids.values()},
-            timelines=order_timelines(facts, now, self.settings.tz),
-        )
+        issues = issue_rows(self.store.findings.listing("issue")).get(cid, [])
         wt = WorkingTime.from_config(self.settings.timezone, self.settings.working_hours)
-        dest = out or getattr(self.settings, "report_out", None) or default_report_dir()
-        return write_site(Path(dest), data, extras, wt, now)
+        return customer_card([f for f in facts if f.order.customer_id == cid], issues, period,
+                             now, self.settings.tz, wt)  # fmt: skip
+
+    def report_card(self, customer: str, year: int | None = None, as_of: datetime | None = None,
+                    dry_run: bool = False) -> dict[str, Any]:  # fmt: skip
+        """The yearly report card of `customer` for calendar `year` (default: the year before
+        `as_of`'s): its figures, and a draft of kind report_card to the main contact (none
+        when the year holds nothing to tell, or one for it waits in Drafts or was sent).
+        `dry_run`: the draft's text, nothing added."""
+        from mailkeeper.detect.report_card import WINDOW_DAYS, finding
+        from mailkeeper.drafts.compose import Drafter, readable_headers
+        from mailkeeper.drafts.publish import Publisher, PublishReport
+        from mailkeeper.report.card import calendar_year, empty
+        from mailkeeper.store.records import StoredFinding
+
+        now = as_of or _now()
+        self.scan(now)  # the issues' states as of `now`
+        c = self._one_customer(customer)
+        year = year or now.astimezone(self.settings.tz).year - 1
+        card = self.card_figures(c["id"], calendar_year(year, self.settings.tz), now)
+        out: dict[str, Any] = {"customer": c["name"], "year": year, **card, "draft": None}
+        if empty(card):
+            out["note"] = f"nothing to report for {year}: no order, question or problem"
+            return out
+        new = finding(c["id"], c["name"], card, "command", now, now + timedelta(days=WINDOW_DAYS))
+        store = self.store if dry_run else self._writable_store("report-card")
+        with sync_lock(self.settings.database).acquire(wait=5.0):
+            old = store.findings.by_keys([new.key]).get(new.key)
+            if old is not None and old.id in store.drafts.blocked_findings(now):
+                out["note"] = f"the report card for {year} is waiting in Drafts or was sent"
+                return out
+            if dry_run:
+                f = StoredFinding(**{**new.__dict__, "id": old.id if old else 0})
+            else:
+                with store.transaction():
+                    store.findings.save(new, now, None if old else "open", None)
+                f = store.findings.by_keys([new.key])[new.key]
+            drafter = Drafter(store, self.settings, self.rules)
+            planned, skipped = drafter.plan(now, 1, only=[f])
+            if not planned:
+                raise UserError(f"no report card draft for {c['name']}", skipped)
+            d = planned[0]
+            out["draft"] = {"kind": d.kind, "to": d.to_addr, "subject": d.subject,
+                            "finding_id": f.id or None, "language": d.language}  # fmt: skip
+            if dry_run:
+                out["draft"].update(headers=readable_headers(d.raw), text=d.body, html=d.html)
+                return out
+            report = PublishReport()
+            Publisher(store, self.settings).publish(planned, now, report)
+            if report.problems:
+                raise UserError("the report card could not be added to Drafts", report.problems)
+        return out
 
     # ---- drafts
     def draft(

@@ -286,7 +286,7 @@ def demo(directory: Path | None, as_of: Any) -> None:
     from datetime import timedelta
 
     from mailkeeper.app import App
-    from mailkeeper.demo.build import build_demo, default_demo_dir, demo_now
+    from mailkeeper.demo.build import build_demo, default_demo_dir, demo_now, record_shipping
 
     dest = directory or default_demo_dir()
     now = demo_now(as_of)
@@ -299,6 +299,7 @@ def demo(directory: Path | None, as_of: Any) -> None:
         # an order in production, recorded as a rep would with `mailkeeper order ...`
         app.order_add("华美家居 Huamei Home", "HM-2610", now - timedelta(days=9))
         app.order_event("HM-2610", "deposit received", now - timedelta(days=1), "定金已到账")
+        record_shipping(app, now)  # Birch & Co's orders of last year (rules/orders.yaml)
         click.echo("\nOrders (`mailkeeper orders`):")
         _orders_table(app.orders("open", now), tz)
         click.echo("\nNeglected accounts (`mailkeeper neglected`):")
@@ -308,6 +309,9 @@ def demo(directory: Path | None, as_of: Any) -> None:
         click.echo("\nYour promises (`mailkeeper promises --all`):")
         _promises_table(app.promises("all", now), tz)
         site = app.report(dest / "site", now)
+        card = app.report_card("Birch & Co", now.year - 1, now)
+        click.echo('\nThe yearly report card (`mailkeeper report-card "Birch & Co"`):')
+        _print_card(card, dry_run=False)
         report = app.draft(as_of=now)
         click.echo(f"\nDrafts written into {dest / 'Maildir' / '.Drafts' / 'cur'}:")
         _print_draft_report(report, dry_run=False)
@@ -922,16 +926,21 @@ def order() -> None:
 @click.option("--confirmed", type=DAY, required=True, help="When it was confirmed (deposit, PI).")
 @click.option("--plan", help="A milestone plan in rules/orders.yaml (default: default_plan).")
 @click.option("--ship-by", type=DAY, help="When it must ship (replaces the plan's last date).")
+@click.option("--quantity", type=click.IntRange(min=1), help="Pieces ordered (the report card).")
+@click.option("--amount", help="What the order is worth, e.g. 9500.50 (needs --currency).")
+@click.option("--currency", help="The amount's currency code, e.g. USD.")
 @click.pass_context
 @handle_errors
 def order_add(ctx: click.Context, customer: str, ref: str, confirmed: Any, plan: str | None,
-              ship_by: Any) -> None:  # fmt: skip
+              ship_by: Any, quantity: int | None, amount: str | None,
+              currency: str | None) -> None:  # fmt: skip
     """Declare an order of CUSTOMER with reference REF. rules/orders.yaml wins over this.
 
-    Example: mailkeeper order add "Birch & Co" LF-2291 --confirmed 2026-11-27 --ship-by 2027-01-31
+    Example: mailkeeper order add "Birch & Co" LF-2291 --confirmed 2026-11-27 --quantity 120
+    --amount 9500 --currency USD
     """
     app = _app(ctx)
-    r = app.order_add(customer, ref, confirmed, plan, ship_by)
+    r = app.order_add(customer, ref, confirmed, plan, ship_by, quantity, amount, currency)
     if not r["added"] and r.get("declared_in"):
         click.echo(f"{r['ref']} is declared in {r['declared_in']}; the file wins: change it "
                    "there (nothing changed here)")  # fmt: skip
@@ -1017,6 +1026,55 @@ def report(ctx: click.Context, out: Path | None, as_of: Any) -> None:
     """
     r = _app(ctx).report(out, as_of)
     click.echo(f"wrote {r['pages']} customer pages ({r['bytes'] / 1e6:.1f} MB); open {r['index']}")
+
+
+@cli.command("report-card")
+@click.argument("customer")
+@click.option("--year", type=click.IntRange(1970, 9999), help="Calendar year (default: last year).")
+@click.option("--dry-run", is_flag=True, help="Print the draft's text; add nothing.")
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.pass_context
+@handle_errors
+def report_card(ctx: click.Context, customer: str, year: int | None, dry_run: bool, as_of: Any,
+                as_json: bool) -> None:  # fmt: skip
+    """Draft CUSTOMER's yearly report card to their main contact, in their language: orders
+    confirmed in the year, on-time delivery, problems told at once, questions answered, and
+    what else you can do for them next year. Figures without data are left out.
+
+    Example: mailkeeper report-card "Birch & Co" --year 2026 --dry-run
+    """
+    r = _app(ctx).report_card(customer, year, as_of, dry_run)
+    if as_json:
+        _json(r)
+        return
+    _print_card(r, dry_run)
+
+
+def _print_card(r: dict[str, Any], dry_run: bool) -> None:
+    o, t, p, i = r["orders"], r["on_time"], r["problems"], r["issues"]
+    click.echo(f"{r['customer']}, {r['period']}:")
+    if o:
+        worth = "".join(f", {a['currency']} {a['text']}" for a in o["amounts"])
+        pieces = f", {o['quantity_text']} pieces" if o["quantity_text"] else ""
+        click.echo(f"  orders confirmed: {o['count']}{pieces}{worth}")
+    if t:
+        click.echo(f"  shipped on time: {t['on_time']} of {t['shipped']} ({t['percent']} %)")
+    if p:
+        told = p["median_hours_to_tell"]
+        when = f", told within {told} h (median)" if told is not None else ""
+        click.echo(f"  problems: {p['recorded']}, {p['told']} told{when}")
+    if i:
+        h = i["median_first_answer_hours"]
+        when = f", first answer within {h} working h (median)" if h is not None else ""
+        click.echo(f"  questions and complaints: {i['count']}{when}, {i['open']} open")
+    d = r["draft"]
+    if d is None:
+        click.echo(r.get("note") or "no draft")
+    elif dry_run:
+        click.echo("\n".join(f"{k}: {v}" for k, v in d["headers"].items()) + "\n\n" + d["text"])
+    else:
+        click.echo(f"added report_card to {d['to']}: {d['subject']}")
 
 
 @cli.command()

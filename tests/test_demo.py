@@ -192,8 +192,16 @@ def test_the_demo_command_end_to_end(tmp_path: Path) -> None:
     assert any("RFQ: Oxford bedroom range" in line and "acknowledged" in line
                for line in issues.splitlines())  # fmt: skip
     promises, _, drafts = rest.partition("Drafts written into")
+    promises, _, card = promises.partition("The yearly report card")
     assert "by Wednesday" in promises
-    added = [line for line in drafts.splitlines() if line.startswith("added ")]
+    # Birch & Co's report card of the year before (orders declared in the demo's orders.yaml)
+    assert "orders confirmed: 4, 650 pieces, GBP 6,200, USD 42,700.50" in card
+    assert "shipped on time: 3 of 4 (75 %)" in card
+    assert (
+        "added report_card to jane.oak@birch.co.uk: Birch & Co in 2025: what we did together"
+        in card
+    )
+    added = [line for line in (card + drafts).splitlines() if line.startswith("added ")]
     assert "added issue_ack to wanglei@huamei-home.cn: 回复：样品椅子有问题" in added
     # the small touches (issue 22): a holiday greeting whatever the demo's day (it carries the
     # check-in Casa Ipê is due), and a need Kauri Living stated, recalled with its draft

@@ -14,7 +14,7 @@ from conftest import ME, MaildirBox, make_mail, write_config
 from imapclient import IMAPClient
 
 from mailkeeper.app import App
-from mailkeeper.drafts.compose import KIND_OF, Templates
+from mailkeeper.drafts.compose import KIND_OF, SAMPLE_CARD, Templates
 
 AS_OF = datetime(2027, 1, 6, 10, 0, tzinfo=UTC)
 CUSTOMERS = """\
@@ -192,6 +192,7 @@ SAMPLE = {
     "need": {"sentence": "We expect to need 500 sofas before the autumn.", "said": "2027-03-10",
              "phrase": "before the autumn", "window_start": "2027-08-01",
              "window_end": "2027-08-31"},
+    "card": SAMPLE_CARD,
 }  # fmt: skip
 
 
@@ -318,7 +319,8 @@ def test_an_order_milestone_and_a_problem_get_progress_and_problem_drafts(tmp_pa
         app.order_problem("LF-2291", "The oak veneer arrives 5 days late.", AS_OF)
         r = app.draft(as_of=AS_OF)
         kinds = sorted(d["kind"] for d in r["added"])
-        assert kinds == ["problem", "progress"]
+        # and, it being January, tier A's yearly report card of 2026 (the order's year)
+        assert kinds == ["problem", "progress", "report_card"]
         texts = {}
         for path in _drafts_on_disk(box):
             msg = _strict(path.read_bytes())

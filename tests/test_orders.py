@@ -362,7 +362,8 @@ def test_fresh_database_has_the_order_tables() -> None:
     with Store(":memory:") as s:
         assert s.columns("orders") == [
             "id", "ref", "ref_key", "customer_id", "confirmed_at", "plan", "ship_by",
-            "closed_at", "source", "source_line", "created_at", "updated_at",
+            "closed_at", "source", "source_line", "created_at", "updated_at", "quantity",
+            "amount", "currency",
         ]  # fmt: skip
         assert s.columns("order_events") == [
             "id",

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from mailkeeper.cli import cli
+from mailkeeper.demo.build import last_years_orders
 from mailkeeper.report import charts
 from mailkeeper.report.slug import slugs
 from tests.conftest import make_mail
@@ -69,17 +70,48 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     run("sync")
     confirmed = (NOW - timedelta(days=9)).date().isoformat()
     run("order", "add", "Huamei", "HM-2610", "--confirmed", confirmed)
+    for ref, _, shipped, *_ in last_years_orders(NOW):  # the demo's orders of last year
+        run("order", "event", ref, "shipped", "--date", shipped.isoformat())
     out = root / "out"
     printed = run("report", "--out", str(out), "--as-of", NOW.isoformat())
     assert str(out / "index.html") in printed
     as_of = ["--as-of", NOW.isoformat(), "--json"]
+    # the report card of last year, and its draft's HTML part as a page of its own
+    card = json.loads(run("report-card", "Birch & Co", "--dry-run", *as_of))
+    (root / "card.html").write_text(card["draft"]["html"], encoding="utf-8")
     return {
+        "cfg": cfg,
+        "card": card,
+        "card_html": root / "card.html",
         "out": out,
         "customers": json.loads(run("customers", *as_of)),
         "neglected": json.loads(run("neglected", "--all", *as_of)),
         "issues": json.loads(run("issues", "--all", *as_of)),
         "orders": json.loads(run("orders", "--all", *as_of)),
     }
+
+
+def test_pages_drawn_by_worker_processes_are_those_drawn_here(
+    site: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from mailkeeper.app import App
+    from mailkeeper.report import painter
+
+    monkeypatch.setattr(painter, "SMALL_SITE", 1)  # the demo's 7 customers: workers all the same
+    with App.from_config(site["cfg"]) as app:
+        here = app.report(tmp_path / "here", NOW, workers=1)
+        there = app.report(tmp_path / "there", NOW, workers=2)
+    assert here["pages"] == there["pages"] == len(site["customers"])
+
+    def files(root: Path) -> dict[str, str]:
+        # pygal gives every chart a random id; nothing else may differ
+        ids = re.compile(r"chart-[0-9a-f-]{36}")
+        return {p.relative_to(root).as_posix(): ids.sub("chart", p.read_text())
+                for p in sorted(root.rglob("*.html"))}  # fmt: skip
+
+    assert files(tmp_path / "here") == files(tmp_path / "there")
 
 
 def test_site_files(site: dict[str, Any]) -> None:
@@ -187,6 +219,38 @@ def test_overview_in_chromium(site: dict[str, Any], browser: Any, tmp_path: Path
     browser.save_screenshot(str(tmp_path / "overview-phone.png"))
     browser.set_window_size(1280, 800)
     assert _problems(browser) == []
+
+
+def _card_figures(browser: Any) -> dict[str, str]:
+    from selenium.webdriver.common.by import By
+
+    cells = browser.find_elements(By.CSS_SELECTOR, "#report-card [data-figure]")
+    return {e.get_attribute("data-figure"): e.text.strip() for e in cells}
+
+
+def test_report_card_in_chromium(site: dict[str, Any], browser: Any, tmp_path: Path) -> None:
+    """The yearly report card on the customer's page and in its draft's HTML part shows the
+    figures of `report-card --json`; nothing without data is shown."""
+    card = site["card"]
+    o, t = card["orders"], card["on_time"]
+    assert card["problems"] is None and card["issues"] is None  # the demo's 2025: no mail
+    want = {
+        "orders": str(o["count"]),
+        "quantity": o["quantity_text"],
+        "on-time": f"{t['on_time']} of {t['shipped']} ({t['percent']}%)",
+        **{f"amount-{a['currency']}": f"{a['currency']} {a['text']}" for a in o["amounts"]},
+    }
+    assert want == {"orders": "4", "quantity": "650", "on-time": "3 of 4 (75%)",
+                    "amount-GBP": "GBP 6,200", "amount-USD": "USD 42,700.50"}  # fmt: skip
+    _load(browser, site["out"] / "customers" / "birch-co.html")
+    assert _problems(browser) == []
+    assert _card_figures(browser) == want
+    _load(browser, site["card_html"])
+    assert _problems(browser) == []
+    assert _card_figures(browser) == want
+    text = browser.find_element("css selector", "body").text
+    assert "What else can we do for you next year?" in text and "nan" not in text.lower()
+    browser.save_screenshot(str(tmp_path / "report-card.png"))
 
 
 def test_customer_page_in_chromium(site: dict[str, Any], browser: Any, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -24,7 +25,9 @@ DEFAULT_PLAN = "default"
 _TOP_KEYS = ("plans", "default_plan", "orders")
 _PLAN_KEYS = ("milestones", "description", "report_within_days")
 _MILESTONE_KEYS = ("name", "label", "days", "every_days", "until")
-_ORDER_KEYS = ("ref", "customer", "confirmed", "plan", "ship_by", "closed")
+_ORDER_KEYS = ("ref", "customer", "confirmed", "plan", "ship_by", "closed", "quantity", "amount",
+               "currency")  # fmt: skip
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
@@ -72,6 +75,9 @@ class DeclaredOrder:
     ship_by: date | None = None
     closed: date | None = None
     line: int = 0
+    quantity: int | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -340,10 +346,59 @@ def _read_orders(
                 f"{where}: ship_by {ship_by} is before confirmed {confirmed}",
                 "a date after the confirmation",
             )
+        quantity, amount, currency = _worth(r, keys, where)
         if len(r.problems) > before or confirmed is None:
             continue
-        out.append(DeclaredOrder(ref, customer, confirmed, plan, ship_by, closed, r.line(item)))
+        out.append(DeclaredOrder(ref, customer, confirmed, plan, ship_by, closed, r.line(item),
+                                 quantity, amount, currency))  # fmt: skip
     return out
+
+
+def _worth(
+    r: YamlReader, keys: dict[str, Node], where: str
+) -> tuple[int | None, Decimal | None, str | None]:
+    """An order's optional quantity, amount and currency, each problem with its line."""
+    quantity = amount = currency = None
+    if "quantity" in keys:
+        quantity = r.integer(keys["quantity"], f"{where}.quantity", 1)
+    if "amount" in keys:
+        node = keys["amount"]
+        raw = node.value if isinstance(node, ScalarNode) and node.tag != _NULL else None
+        amount = parse_amount(str(raw)) if raw is not None else None
+        if amount is None:
+            r.problem(node, f"{where}.amount is not an amount", "a number like 9500 or 9500.50")
+    if "currency" in keys:
+        currency = r.text(keys["currency"], f"{where}.currency", "a currency code like USD")
+        if currency is not None and not _CURRENCY.match(currency):
+            r.problem(keys["currency"], f"{where}.currency is '{currency}'",
+                      "a code of three capital letters, e.g. USD")  # fmt: skip
+            return quantity, amount, None
+    for problem in worth_problems(quantity, amount, currency)[:1]:
+        r.problem(keys.get("amount") or keys.get("currency") or keys["ref"], f"{where}: {problem}")
+    return quantity, amount, currency
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """'9500', '9500.50', '9,500.50' -> a Decimal at least 0; None when it is not one."""
+    try:
+        value = Decimal(text.strip().replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and value >= 0 else None
+
+
+def worth_problems(quantity: int | None, amount: Decimal | None, currency: str | None) -> list[str]:
+    """What is wrong with an order's quantity, amount and currency (all optional; an amount
+    needs its currency and a currency its amount)."""
+    problems = []
+    if quantity is not None and quantity < 1:
+        problems.append(f"quantity {quantity} is not a positive whole number")
+    if currency is not None and not _CURRENCY.match(currency):
+        problems.append(f"currency '{currency}' is not a code of three capital letters, e.g. USD")
+    elif (amount is None) != (currency is None):
+        problems.append("an amount needs its currency and a currency its amount (e.g. amount: "
+                        "9500, currency: USD)")  # fmt: skip
+    return problems
 
 
 def _date(r: YamlReader, node: Node, name: str) -> date | None:

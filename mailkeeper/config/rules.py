@@ -22,6 +22,7 @@ from mailkeeper.config.yamlreader import (
     _NULL,
     YamlReader,
     _addresses,
+    _did_you_mean,
     _domains,
     _in_domains,
     normalize_address,
@@ -56,6 +57,9 @@ class Tier:
     # an issue whose needs-answer probability is below this is only a "maybe": listed by
     # `issues --all`, never drafted, not counted as open (detect/judge.py's model)
     answer_threshold: float = 0.5
+    # when the yearly report card is drafted: january (for the year before), anniversary (of
+    # the customer's first order, for the 12 months before it) or off
+    report_card: str = "off"
 
     def sla_for(self, category: str) -> int:
         return dict(self.category_sla_working_hours).get(category, self.issue_sla_working_hours)
@@ -167,7 +171,9 @@ _TIER_KEYS = (
     "category_sla_working_hours",
     "description",
     "answer_threshold",
+    "report_card",
 )
+REPORT_CARD_WHEN = ("january", "anniversary", "off")
 _DETECTION_KEYS = (
     "dormant_after_days",
     "issue_lookback_days",
@@ -417,9 +423,17 @@ def _read_tier(r: YamlReader, name: str, node: Node) -> Tier | None:
             r.problem(keys["answer_threshold"], f"{where}.answer_threshold is {threshold:g}",
                       "a probability from 0 to 1, e.g. 0.5")  # fmt: skip
             threshold = None
+    report_card = "off"
+    if "report_card" in keys:
+        when = r.text(keys["report_card"], f"{where}.report_card", "january, anniversary or off")
+        if when is not None and when not in REPORT_CARD_WHEN:
+            hint = _did_you_mean(when, REPORT_CARD_WHEN)
+            r.problem(keys["report_card"], f"{where}.report_card is '{when}'{hint}",
+                      "january, anniversary or off")  # fmt: skip
+        report_card = when if when in REPORT_CARD_WHEN else "off"
     if interval is None or sla is None or threshold is None:
         return None
-    return Tier(name, interval, sla, description, tuple(per_category), threshold)
+    return Tier(name, interval, sla, description, tuple(per_category), threshold, report_card)
 
 
 def _read_freemail(rules_dir: Path, problems: list[str], sources: list[Path]) -> set[str]:

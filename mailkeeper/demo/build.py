@@ -25,7 +25,7 @@ import stat
 import tempfile
 import textwrap
 from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email import encoders
 from email.charset import QP, Charset
 from email.header import Header
@@ -36,6 +36,7 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from mailkeeper.config import defaults
@@ -124,6 +125,7 @@ def build_demo(dest: Path, now: datetime = DEMO_NOW) -> Path:
     defaults.init_config_dir(dest, force=True)
     (dest / "rules" / "customers.yaml").write_text(CUSTOMERS_YAML, encoding="utf-8")
     (dest / "rules" / "touches.yaml").write_text(demo_touches(now), encoding="utf-8")
+    _declare_last_years_orders(dest / "rules" / "orders.yaml", now)
     config = dest / defaults.CONFIG_NAME
     config.write_text(CONFIG, encoding="utf-8")
     config.chmod(0o600)
@@ -161,6 +163,41 @@ def demo_touches(now: datetime) -> str:
         f"tiers:\n  A: {{greeting_days_before: {ahead}}}\n  B: {{greeting_days_before: {ahead}}}\n"
         "  C: {greeting_days_before: off}\n"
     )
+# Birch & Co's orders of the calendar year before `now` (the yearly report card's year):
+# (ref, confirmed, shipped, quantity, amount, currency) as (month, day) of that year. The plan
+# ships 60 days after confirmation: BC-Y33 left 6 days late, the other three on time or early.
+LAST_YEARS_ORDERS = (
+    ("BC-{y}01", (2, 10), (4, 8), 120, "9500", "USD"),
+    ("BC-{y}17", (5, 6), (7, 2), 300, "21400.50", "USD"),
+    ("BC-{y}33", (8, 19), (10, 24), 80, "6200", "GBP"),
+    ("BC-{y}48", (10, 20), (12, 15), 150, "11800", "USD"),
+)
+
+
+def last_years_orders(now: datetime) -> list[tuple[str, date, date, int, str, str]]:
+    """The demo's orders of the year before `now`, with their shipping days."""
+    y = now.year - 1
+    return [(ref.format(y=y % 100), date(y, *c), date(y, *s), q, a, cur)
+            for ref, c, s, q, a, cur in LAST_YEARS_ORDERS]  # fmt: skip
+
+
+def _declare_last_years_orders(path: Path, now: datetime) -> None:
+    """Declare them in the demo's rules/orders.yaml, closed a week after shipping (so they ask
+    for no progress report today); their shipping is recorded by `record_shipping`."""
+    lines = ["orders:"]
+    for ref, confirmed, shipped, qty, amount, cur in last_years_orders(now):
+        lines.append(f"  - {{ref: {ref}, customer: Birch & Co, confirmed: {confirmed}, "
+                     f"closed: {shipped + timedelta(days=7)}, quantity: {qty}, "
+                     f"amount: {amount}, currency: {cur}}}")  # fmt: skip
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\norders: []\n", "\n" + "\n".join(lines) + "\n"), "utf-8")
+
+
+def record_shipping(app: Any, now: datetime) -> None:
+    """Record when each of last year's orders shipped, as the rep would have with `mailkeeper
+    order event REF shipped --date DAY`."""
+    for ref, _, shipped, *_ in last_years_orders(now):
+        app.order_event(ref, "shipped", shipped, None)
 
 
 def _prepare(dest: Path) -> None:

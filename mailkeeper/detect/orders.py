@@ -9,10 +9,17 @@ import logging
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from mailkeeper.config.orders_rules import OrderRules, milestone_name, read_order_rules, ref_key
+from mailkeeper.config.orders_rules import (
+    OrderRules,
+    milestone_name,
+    parse_amount,
+    read_order_rules,
+    ref_key,
+    worth_problems,
+)
 from mailkeeper.config.yamlreader import _did_you_mean
 from mailkeeper.detect.finding import ts
-from mailkeeper.detect.progress import OrderFacts
+from mailkeeper.detect.progress import OrderFacts, worth_json
 from mailkeeper.errors import ConfigError, UserError
 from mailkeeper.store import Store
 from mailkeeper.store.records import Order
@@ -60,12 +67,13 @@ def sync_declared(store: Store, order_rules: OrderRules, rules: Any, tz: tzinfo)
             "plan": o.plan, "ship_by": day_start(o.ship_by, tz) if o.ship_by else None,
             "source": "rules", "source_line": o.line,
             "closed_at": day_start(o.closed, tz) if o.closed else None,
+            "quantity": o.quantity, "amount": o.amount, "currency": o.currency,
         }  # fmt: skip
         if not store.orders.unchanged(ref_key(o.ref), values):
             store.orders.save(
                 o.ref, ref_key(o.ref), c["id"], day_start(o.confirmed, tz), o.plan,
                 day_start(o.ship_by, tz) if o.ship_by else None, "rules", o.line,
-                day_start(o.closed, tz) if o.closed else None,
+                day_start(o.closed, tz) if o.closed else None, (o.quantity, o.amount, o.currency),
             )  # fmt: skip
     for w in warnings:
         logger.warning("%s", w)
@@ -102,9 +110,19 @@ def gather(store: Store, order_rules: OrderRules, now: datetime) -> list[OrderFa
 def add(
     store: Store, order_rules: OrderRules, rules: Any, tz: tzinfo, customer: dict[str, Any],
     ref: str, confirmed: date | datetime, plan: str | None, ship_by: date | datetime | None,
+    worth: tuple[int | None, str | None, str | None] = (None, None, None),
 ) -> dict[str, Any]:  # fmt: skip
     """`mailkeeper order add`: declare an order, unless orders.yaml declares it (the file
-    wins: then say so and change nothing)."""
+    wins: then say so and change nothing). `worth`: (quantity, amount, currency) as typed."""
+    quantity, amount_text, currency = worth
+    amount = parse_amount(amount_text) if amount_text is not None else None
+    if amount_text is not None and amount is None:
+        raise UserError(f"--amount '{amount_text}' is not an amount",
+                        ["give a number like 9500 or 9500.50"])  # fmt: skip
+    currency = currency.strip().upper() if currency is not None else None
+    problems = worth_problems(quantity, amount, currency)
+    if problems:
+        raise UserError("the order's quantity, amount or currency is wrong", problems)
     key = ref_key(ref)
     if len(key) < 3 or not any(ch.isdigit() for ch in key):
         raise UserError(
@@ -126,10 +144,11 @@ def add(
     if ship is not None and ship < confirmed_at:
         raise UserError("--ship-by is before --confirmed", ["give the date the order must ship"])
     existed = store.orders.get(key) is not None
-    store.orders.save(ref, key, customer["id"], confirmed_at, name, ship, "command")
+    store.orders.save(ref, key, customer["id"], confirmed_at, name, ship, "command", None, None,
+                      (quantity, amount, currency))  # fmt: skip
     return {"ref": ref, "customer": customer["name"], "confirmed_at": ts(confirmed_at),
             "plan": name, "ship_by": ts(ship), "added": not existed,
-            "updated": existed}  # fmt: skip
+            "updated": existed, **worth_json(quantity, amount, currency)}  # fmt: skip
 
 
 def find(store: Store, ref: str) -> Order:

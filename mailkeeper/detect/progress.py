@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import TypedDict
+from decimal import Decimal
+from typing import Any, TypedDict
 
 from mailkeeper.clock import fmt_day
 from mailkeeper.config.orders_rules import Milestone, Plan, mentions, ref_pattern
@@ -66,6 +67,20 @@ class OrderStatus(TypedDict):
     last_report_at: str | None
     open_problems: int
     source: str
+    quantity: int | None
+    amount: int | float | None
+    currency: str | None
+
+
+def worth_json(
+    quantity: int | None, amount: Decimal | None, currency: str | None
+) -> dict[str, Any]:
+    """An order's quantity, amount and currency as `orders --json` shows them (the amount a
+    number: whole when it is whole)."""
+    shown: int | float | None = None
+    if amount is not None:
+        shown = int(amount) if amount == amount.to_integral_value() else float(amount)
+    return {"quantity": quantity, "amount": shown, "currency": currency}
 
 
 def about_order(mail: list[LinkedMessage], ref: str) -> list[LinkedMessage]:
@@ -242,6 +257,7 @@ class _Order:
             "last_report_at": last_report,
             "open_problems": len(self.open_problems()),
             "source": self.o.source,
+            **worth_json(self.o.quantity, self.o.amount, self.o.currency),  # type: ignore[typeddict-item]
         }
 
     def common(self) -> FindingData:
@@ -296,6 +312,18 @@ class _Order:
 def order_statuses(facts: list[OrderFacts], now: datetime, tz: tzinfo) -> list[OrderStatus]:
     """The `orders` listing: one status per order confirmed by `now`."""
     return [_Order(f, now, tz).status() for f in facts if f.order.confirmed_at <= now]
+
+
+def order_problems(
+    facts: list[OrderFacts], now: datetime, tz: tzinfo
+) -> dict[str, list[ProblemEntry]]:
+    """ref -> its problems, each with when the customer was told (the report card)."""
+    return {
+        f.order.ref: [o._problem_entry(p) for p in o.problems]
+        for f in facts
+        if f.order.confirmed_at <= now
+        for o in [_Order(f, now, tz)]
+    }
 
 
 def order_timelines(

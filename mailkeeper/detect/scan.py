@@ -34,11 +34,12 @@ LIVE = {
     "problem": ("open", "overdue"),
     "greeting": ("open",),
     "need": ("open",),
+    "report_card": ("open",),
 }
 # a finding whose situation ended by itself: the state it is closed with
 ENDED = {
     "neglect": "resolved", "issue": "resolved", "promise": "resolved", "progress": "resolved",
-    "problem": "resolved", "greeting": "resolved", "need": "resolved",
+    "problem": "resolved", "greeting": "resolved", "need": "resolved", "report_card": "resolved",
 }  # fmt: skip
 
 
@@ -129,8 +130,10 @@ class Scanner:
             *self._progress(now),
             *self._touches(customers, messages, now),
         ]
-        self._save(findings, now, report)
-        report.findings = len(findings)
+        self._save(findings, now, report, skip=("report_card",))
+        cards = self._report_cards(now, customers)  # after the issues' states are saved
+        self._save(cards, now, report, only=("report_card",))
+        report.findings = len(findings) + len(cards)
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -146,7 +149,22 @@ class Scanner:
         if order_rules.orders and not self.store.readonly:
             with self.store.transaction():
                 orders.sync_declared(self.store, order_rules, self.rules, tz)
-        return progress_findings(orders.gather(self.store, order_rules, now), now, tz)
+        self.order_facts = orders.gather(self.store, order_rules, now)
+        return progress_findings(self.order_facts, now, tz)
+
+    def _report_cards(self, now: datetime, customers: list[ContactFacts]) -> list[Finding]:
+        """The yearly report cards due now (detect/report_card.py)."""
+        from zoneinfo import ZoneInfo
+
+        from mailkeeper.detect.report_card import issue_rows, report_card_findings
+
+        when = {name: t.report_card for name, t in self.rules.tiers.items()}
+        asked = self.store.findings.live(["report_card"], ["open"])
+        if not asked and all(w == "off" for w in when.values()):
+            return []
+        issues = issue_rows(self.store.findings.listing("issue"))
+        return report_card_findings(customers, when, self.order_facts, issues, asked, now,
+                                    ZoneInfo(self.settings.timezone), self.wt)  # fmt: skip
 
     def _touches(
         self, customers: list[ContactFacts], messages: list[LinkedMessage], now: datetime
@@ -261,7 +279,10 @@ class Scanner:
             weighed=v.weighed, forced=v.forced,
         )  # fmt: skip
 
-    def _save(self, findings: list[Finding], now: datetime, report: ScanReport) -> None:
+    def _save(self, findings: list[Finding], now: datetime, report: ScanReport,
+              skip: tuple[str, ...] = (), only: tuple[str, ...] | None = None) -> None:  # fmt: skip
+        """Save `findings`; close the live findings of the kinds they cover (`only`, else all
+        but `skip`) that are not among them."""
         store = self.store
         at = now
         produced = {f.key for f in findings}
@@ -281,6 +302,8 @@ class Scanner:
                     continue  # nothing to write
                 store.findings.save(f, at, event, None)
             for kind, states in LIVE.items():
+                if kind in skip or (only is not None and kind not in only):
+                    continue
                 for row in store.findings.live([kind], list(states)):
                     if row.key not in produced:
                         store.findings.set_state(row.id, ENDED[kind], at, "no longer applies")

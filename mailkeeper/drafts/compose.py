@@ -33,10 +33,10 @@ logger = logging.getLogger(__name__)
 
 KIND_OF = {"neglect": "check_in", "issue": "issue_ack", "promise": "promise_followup",
            "progress": "progress", "problem": "problem", "greeting": "greeting",
-           "need": "need"}  # fmt: skip
+           "need": "need", "report_card": "report_card"}  # fmt: skip
 # the order drafts are made in when the limits leave room for only some
 URGENCY = {"issue_ack": 0, "problem": 1, "promise_followup": 2, "progress": 3, "check_in": 4,
-           "greeting": 5, "need": 5}  # fmt: skip
+           "greeting": 5, "need": 5, "report_card": 6}  # fmt: skip
 KEY_HEADER = "X-Mailkeeper-Key"
 # every character Python's str.splitlines (and so the email package) takes for a line end:
 # CR, LF, VT, FF, FS, GS, RS, NEL (U+0085), LS, PS; and the other C0/C1 controls
@@ -69,8 +69,10 @@ class _Named:
     def __str__(self) -> str:
         return self.name
 
-    def __html__(self) -> str:  # pragma: no cover - autoescape is off
-        return self.name
+    def __html__(self) -> str:  # in an HTML template (autoescape): escaped like any text
+        from markupsafe import escape
+
+        return str(escape(self.name))
 
     def fields(self) -> list[str]:
         return sorted(k for k in self.__dict__ if not k.startswith("_"))
@@ -110,7 +112,9 @@ class Templates:
         self.env = BoundedEnvironment(
             loader=FileSystemLoader([str(p) for p in search_path]),
             undefined=_undefined_class(),
-            autoescape=False,
+            # the HTML part of a draft (report_card.LANG.html.j2) escapes every value; the text
+            # parts are plain text
+            autoescape=lambda name: bool(name and name.endswith(".html.j2")),
             keep_trailing_newline=False,
         )
 
@@ -126,6 +130,26 @@ class Templates:
 
     def render(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
         """(subject, body) of template `name`; ConfigError naming file and line on failure."""
+        text = self.render_text(name, context)
+        path = self._path(name)
+        head, _, body = text.partition("\n")
+        if not head.lower().startswith("subject:"):
+            raise ConfigError(
+                f"template {path}:1: the first line is not 'Subject: ...'",
+                ["start the template with a line like: Subject: How are things?"],
+            )
+        return clean_header(head[len("subject:") :]), body.lstrip("\n").rstrip() + "\n"
+
+    def html_name(self, kind: str, language: str | None) -> str | None:
+        """The HTML template of `kind` (KIND.LANG.html.j2), if there is one."""
+        for lang in (language, "en"):
+            name = f"{kind}.{lang}.html.j2"
+            if any((p / name).is_file() for p in self.search_path):
+                return name
+        return None
+
+    def render_text(self, name: str, context: dict[str, Any]) -> str:
+        """Template `name` rendered; ConfigError naming file and line on failure."""
         from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
         from mailkeeper.drafts.sandbox import TemplateLimit
@@ -166,13 +190,7 @@ class Templates:
                 f"template {path}:{_line_of(e, path)}: {type(e).__name__}: {e}",
                 ["fix the template; the variables it may use are listed in the README"],
             ) from e
-        head, _, body = text.partition("\n")
-        if not head.lower().startswith("subject:"):
-            raise ConfigError(
-                f"template {path}:1: the first line is not 'Subject: ...'",
-                ["start the template with a line like: Subject: How are things?"],
-            )
-        return clean_header(head[len("subject:") :]), body.lstrip("\n").rstrip() + "\n"
+        return str(text)
 
     def _path(self, name: str) -> str:
         for p in self.search_path:
@@ -209,7 +227,7 @@ def sample_context(kind: str) -> dict[str, Any]:
         "me": me, "recent_subjects": ["RFQ: oak tables"], "days_since_contact": 40,
         "last_contact": "2026-11-20", "today": "2027-01-06", "subject": "RFQ: oak tables",
         "issue": None, "issues": [], "latest": None, "promise": None, "order": None,
-        "holiday": None, "check_in": None, "need": None,
+        "holiday": None, "check_in": None, "need": None, "card": None,
     }  # fmt: skip
     if kind == "issue_ack":
         context["issue"] = {"category": "complaint", "severity": "high", "phrase": "broken",
@@ -237,7 +255,23 @@ def sample_context(kind: str) -> dict[str, Any]:
         from mailkeeper.drafts.touches import SAMPLES
 
         context.update(SAMPLES[kind])
+    elif kind == "report_card":
+        context["card"] = SAMPLE_CARD
     return context
+
+
+# a report card as report/card.py figures it (the template's `card`); a figure without data
+# is None, and the templates leave it out
+SAMPLE_CARD: dict[str, Any] = {
+    "period": "2026", "start": "2026-01-01", "end": "2026-12-31",
+    "orders": {"count": 3, "refs": ["LF-2201", "LF-2233", "LF-2291"], "quantity": 1320,
+               "quantity_text": "1,320", "quantity_of": 3,
+               "amounts": [{"currency": "EUR", "amount": 4000, "text": "4,000"},
+                           {"currency": "USD", "amount": 21500.5, "text": "21,500.50"}]},
+    "on_time": {"shipped": 2, "on_time": 2, "percent": 100},
+    "problems": {"recorded": 1, "told": 1, "median_hours_to_tell": 5.0},
+    "issues": {"count": 4, "answered": 4, "median_first_answer_hours": 2.5, "open": 0},
+}  # fmt: skip
 
 
 def template_render_problems(search_path: tuple[Path, ...]) -> list[str]:
@@ -247,12 +281,15 @@ def template_render_problems(search_path: tuple[Path, ...]) -> list[str]:
     problems = []
     seen: set[str] = set()
     for folder in search_path:
-        for path in sorted(Path(folder).glob("*.txt.j2")):
+        for path in sorted([*Path(folder).glob("*.txt.j2"), *Path(folder).glob("*.html.j2")]):
             kind = path.name.split(".")[0]
             if path.name in seen or kind not in URGENCY:
                 continue
             seen.add(path.name)
             try:
+                if path.name.endswith(".html.j2"):  # a body only, no Subject: line
+                    templates.render_text(path.name, sample_context(kind))
+                    continue
                 templates.render(path.name, sample_context(kind))
             except ConfigError as e:
                 problems.append(f"{e.args[0].removeprefix('template ')}; {', '.join(e.problems)}")
@@ -277,6 +314,7 @@ class PlannedDraft:
     key: str = field(default_factory=lambda: secrets.token_hex(16))
     message_id: str = ""
     raw: bytes = b""
+    html: str | None = None  # a text/html alternative (the report card's table)
 
 
 def build_message(d: PlannedDraft, me: Any, now: datetime, tz: Any = None) -> bytes:
@@ -306,6 +344,8 @@ def build_message(d: PlannedDraft, me: Any, now: datetime, tz: Any = None) -> by
         cte="quoted-printable",
         params={"format": "flowed", "delsp": "yes"},
     )
+    if d.html is not None:  # multipart/alternative: the text first, the richer part last
+        msg.add_alternative(d.html, subtype="html", charset="utf-8", cte="quoted-printable")
     d.raw = msg.as_bytes()
     return d.raw
 
@@ -361,11 +401,14 @@ class Drafter:
         out += findings.live(["need"], ["open"])  # greetings: like check-ins, configured only
         out += [f for f in findings.live(["greeting"], ["open"])
                 if f.data.get("status") == "configured"]  # fmt: skip
+        out += findings.live(["report_card"], ["open"])
         blocked = self.store.drafts.blocked_findings(now)
         out = [f for f in out if f.id not in blocked]
         return sorted(out, key=lambda f: (URGENCY[KIND_OF[f.kind]], -(f.rank or 0)))
 
-    def plan(self, now: datetime, limit: int) -> tuple[list[PlannedDraft], list[str]]:
+    def plan(
+        self, now: datetime, limit: int, only: list[StoredFinding] | None = None
+    ) -> tuple[list[PlannedDraft], list[str]]:
         """Up to `limit` drafts, and a note for each finding that could not get one. A
         template that fails skips only its kind (in `self.broken`: kind -> the problem, with
         file:line); a message that cannot be built skips only its draft. `self.limited`:
@@ -387,7 +430,7 @@ class Drafter:
         acked = {
             (d.customer_id, (d.to_addr or "").lower()) for d in pending if d.kind == "issue_ack"
         }
-        wanted = self.wanted(now)
+        wanted = self.wanted(now) if only is None else only
         # a customer due a greeting and a check-in gets one draft: the greeting, asking the
         # check-in's question
         self.check_ins = {f.customer_id: f for f in wanted if f.kind == "neglect"}
@@ -514,6 +557,7 @@ class Drafter:
             "holiday": None,
             "check_in": None,
             "need": None,
+            "card": data.get("card") if f.kind == "report_card" else None,
         }
         if f.kind == "issue":
             context["issue"] = _issue_context(f, tz)
@@ -547,6 +591,8 @@ class Drafter:
                 touch_context(f, template.split(".")[1], check_in, lambda v: _local_day(v, tz))
             )
         subject, body = self.templates.render(template, context)
+        html_name = self.templates.html_name(kind, language) if f.kind == "report_card" else None
+        html = self.templates.render_text(html_name, context) if html_name else None
         reply = parent is not None and f.kind in ("issue", "promise", "progress", "problem", "need")
         return PlannedDraft(
             finding=f,
@@ -562,6 +608,7 @@ class Drafter:
             references=list(parent.references) if parent and reply else [],
             # the thread the draft answers in: a reply there means the rep sent it
             thread_key=(parent.thread_key if parent and reply else None) or f.thread_key,
+            html=html,
         )
 
     def _latest_about(
@@ -684,9 +731,12 @@ class TemplateSnapshot:
         templates = self.templates(self.search_path)
         for name in sorted(self.sources):
             kind = name.split(".")[0]
-            if "/" in name or not name.endswith(".txt.j2") or kind not in URGENCY:
+            if "/" in name or not name.endswith((".txt.j2", ".html.j2")) or kind not in URGENCY:
                 continue
             try:
+                if name.endswith(".html.j2"):
+                    templates.render_text(name, sample_context(kind))
+                    continue
                 templates.render(name, sample_context(kind))
             except ConfigError as e:
                 problems.append(f"{e.args[0].removeprefix('template ')}; {', '.join(e.problems)}")

@@ -466,6 +466,14 @@ M014_JUDGEMENT_PROBABILITY = [
     "ALTER TABLE judgements ADD COLUMN why TEXT",  # JSON {rule, weighed, forced}
 ]
 
+# What an order was worth, for the yearly report card (issue 21): all optional. The amount is
+# kept as decimal text ("9500.50"), never a float, so sums by currency come out to the cent.
+M015_ORDER_AMOUNTS = [
+    "ALTER TABLE orders ADD COLUMN quantity INTEGER",
+    "ALTER TABLE orders ADD COLUMN amount TEXT",
+    "ALTER TABLE orders ADD COLUMN currency TEXT",
+]
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -481,4 +489,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m012_needs", M012_NEEDS),
     ("m013_team_outbox", M013_TEAM_OUTBOX),
     ("m014_judgement_probability", M014_JUDGEMENT_PROBABILITY),
+    ("m015_order_amounts", M015_ORDER_AMOUNTS),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from mailkeeper.store.db import Database, now_iso
@@ -15,8 +16,9 @@ from mailkeeper.store.records import to_iso as _iso
 
 _ORDER_COLUMNS = (
     "o.id, o.ref, o.ref_key, o.customer_id, c.name, o.confirmed_at, o.plan, o.ship_by, "
-    "o.closed_at, o.source, o.source_line"
+    "o.closed_at, o.source, o.source_line, o.quantity, o.amount, o.currency"
 )
+OrderWorth = tuple[int | None, Decimal | None, str | None]  # quantity, amount, currency
 # the columns are NOT NULL where the record's type says so; this only keeps mypy honest
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -25,7 +27,8 @@ def _order(r: Sequence[Any]) -> Order:
     return Order(
         id=r[0], ref=r[1], ref_key=r[2], customer_id=r[3], customer=r[4],
         confirmed_at=_dt(r[5]) or _EPOCH, plan=r[6], ship_by=_dt(r[7]), closed_at=_dt(r[8]),
-        source=r[9], source_line=r[10],
+        source=r[9], source_line=r[10], quantity=r[11],
+        amount=Decimal(r[12]) if r[12] is not None else None, currency=r[13],
     )  # fmt: skip
 
 
@@ -72,20 +75,25 @@ class OrderStore:
         source: str,
         source_line: int | None = None,
         closed_at: datetime | None = None,
+        worth: OrderWorth = (None, None, None),
     ) -> int:
-        """Insert or update the order with `ref_key`; returns its id."""
+        """Insert or update the order with `ref_key`; returns its id. `worth`: (quantity,
+        amount, currency), each optional."""
         at = now_iso()
+        quantity, amount, currency = worth
         self.conn.execute(
             "INSERT INTO orders (ref, ref_key, customer_id, confirmed_at, plan, ship_by, "
-            "closed_at, source, source_line, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ref_key) DO UPDATE SET "
+            "closed_at, source, source_line, created_at, updated_at, quantity, amount, currency) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(ref_key) DO UPDATE SET "
             "ref = excluded.ref, customer_id = excluded.customer_id, "
             "confirmed_at = excluded.confirmed_at, plan = excluded.plan, "
             "ship_by = excluded.ship_by, closed_at = excluded.closed_at, "
             "source = excluded.source, source_line = excluded.source_line, "
-            "updated_at = excluded.updated_at",
+            "updated_at = excluded.updated_at, quantity = excluded.quantity, "
+            "amount = excluded.amount, currency = excluded.currency",
             (ref, ref_key, customer_id, _iso(confirmed_at), plan, _iso(ship_by),
-             _iso(closed_at), source, source_line, at, at),
+             _iso(closed_at), source, source_line, at, at, quantity,
+             str(amount) if amount is not None else None, currency),
         )  # fmt: skip
         return int(
             self.conn.execute("SELECT id FROM orders WHERE ref_key = ?", (ref_key,)).fetchone()[0]

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import NotRequired, TypedDict
+from decimal import Decimal
+from typing import Any, NotRequired, TypedDict
 
 
 def from_iso(value: str | None) -> datetime | None:
@@ -171,6 +172,9 @@ class Order:
     closed_at: datetime | None
     source: str  # rules | command
     source_line: int | None
+    quantity: int | None = None
+    amount: Decimal | None = None  # in `currency`; both or neither
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +273,10 @@ class FindingData(TypedDict, total=False):
     milestone: str
     milestone_label: str
     milestone_labels: dict[str, str]
+    # report_card: the period's name and its figures (report/card.py); reason january |
+    # anniversary | command
+    period: str
+    card: dict[str, Any]
     milestone_at: str
     note: str | None
     planned_at: str | None
