@@ -77,7 +77,6 @@ def dovecot_server(tmp_path_factory: pytest.TempPathFactory):
         shutil.rmtree(root, ignore_errors=True)
 
 
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """A private PostgreSQL for the team record's tests (tests/postgres.py)."""

@@ -163,6 +163,8 @@ def demo_touches(now: datetime) -> str:
         f"tiers:\n  A: {{greeting_days_before: {ahead}}}\n  B: {{greeting_days_before: {ahead}}}\n"
         "  C: {greeting_days_before: off}\n"
     )
+
+
 # Birch & Co's orders of the calendar year before `now` (the yearly report card's year):
 # (ref, confirmed, shipped, quantity, amount, currency) as (month, day) of that year. The plan
 # ships 60 days after confirmation: BC-Y33 left 6 days late, the other three on time or early.

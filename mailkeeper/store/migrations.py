@@ -391,7 +391,6 @@ M012_NEEDS = [
 ]
 
 
-
 # Team mode (issue 23): what is still to publish to the team record, by key. Triggers fill it as
 # things change (links, a message's direction, customers and their addresses and domains,
 # findings, orders with their milestones and problems, drafts' states), but only once team mode
@@ -455,7 +454,6 @@ M013_TEAM_OUTBOX: list[Any] = [
         )
     ],
 ]
-
 
 
 # The needs-answer model (issue 20): each judgement keeps the model's probability and why
