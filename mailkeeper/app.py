@@ -515,6 +515,8 @@ class App:
                 cards=report_cards(data, timelines, order_problems(facts, now, tz),
                                    calendar_year(now.astimezone(tz).year - 1, tz), wt),
             )  # fmt: skip
+            for n in self.needs():
+                extras.needs.setdefault(n["customer"], []).append(n)
             dest = out or getattr(self.settings, "report_out", None) or default_report_dir()
             return write_site(Path(dest), data, extras, wt, now, painter)
 

@@ -4,6 +4,7 @@ never runs. Plus the parts that need no browser: slugs, escaping in the charts, 
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -284,3 +285,23 @@ def test_customer_page_in_chromium(site: dict[str, Any], browser: Any, tmp_path:
     browser.set_window_size(390, 844)
     browser.save_screenshot(str(tmp_path / "huamei-phone.png"))
     browser.set_window_size(1280, 800)
+
+
+def test_a_customers_page_shows_what_they_said_they_will_need(site: dict[str, Any]) -> None:
+    """Issues 21 and 22: the need the demo's Kauri Living stated is on its page, with the
+    window `needs --json` gives it (and a customer who said nothing says so)."""
+    runner = CliRunner()
+    r = runner.invoke(cli, ["--config", str(site["cfg"]), "needs", "--json"])
+    assert r.exit_code == 0, r.output
+    [need] = [n for n in json.loads(r.output) if n["customer"] == "Kauri Living"]
+    page = (site["out"] / "customers" / "kauri-living.html").read_text()
+    assert f'data-need="{need["id"]}"' in page
+    assert need["window_start"] in page and need["window_end"] in page
+    assert html.escape(need["sentence"], quote=False) in page
+    said = {n["customer"] for n in json.loads(r.output)}
+    quiet = [c["name"] for c in site["customers"] if c["name"] not in said]
+    assert quiet, said
+    pages = {
+        p.read_text().count("Nothing said yet.") for p in (site["out"] / "customers").iterdir()
+    }
+    assert pages == {0, 1}  # a page per customer: those who said nothing say so

@@ -35,6 +35,8 @@ class Extras:
     contacts: dict[int, list[dict[str, Any]]]
     timelines: Mapping[str, Sequence[Mapping[str, Any]]]  # order ref -> milestones
     cards: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> its report card
+    # name -> what the customer said they will need, as `needs --json` lists it
+    needs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def report_cards(
@@ -128,7 +130,7 @@ def _job(a: Account, extras: Extras, pages: dict[int, str], build: Path,
         "spark": drawn[0], "history": drawn[1],
         "timelines": {o["ref"]: list(extras.timelines.get(o["ref"], [])) for o in a.orders},
         "contacts": extras.contacts.get(cid, []), "messages": extras.last_messages.get(cid, []),
-        "card": extras.cards.get(a.name),
+        "card": extras.cards.get(a.name), "needs": extras.needs.get(a.name, []),
     }  # fmt: skip
 
 
@@ -164,6 +166,7 @@ def _page(job: dict[str, Any]) -> dict[str, Any]:
         "contacts": job["contacts"],
         "messages": job["messages"],
         "card": job["card"],
+        "needs": job["needs"],
     }
 
 
