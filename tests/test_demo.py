@@ -23,7 +23,7 @@ EXPECTED = [
     ("Birch & Co", "A", "configured", 20, "2026-10-29T14:25:00Z", "2026-10-30T01:15:00Z"),
     ("Waldhaus Möbel", "A", "configured", 13, "2026-10-12T07:05:00Z", "2026-10-09T03:30:00Z"),
     ("Casa Ipê Móveis", "B", "configured", 5, "2026-04-22T14:45:00Z", "2026-06-30T02:20:00Z"),
-    ("Kauri Living", "B", "configured", 5, "2026-10-20T03:20:00Z", "2026-07-22T01:30:00Z"),
+    ("Kauri Living", "B", "configured", 6, "2026-10-25T22:15:00Z", "2026-07-22T01:30:00Z"),
     ("华美家居 Huamei Home", "B", "configured", 8, "2026-10-31T07:30:00Z", "2026-10-26T01:45:00Z"),
     ("Hollis Home", "C", "configured", 3, "2026-08-27T22:30:00Z", "2026-08-26T01:10:00Z"),
     ("Fjord Interiors", "B", "discovered", 5, "2026-10-23T08:25:00Z", "2026-10-14T01:30:00Z"),
@@ -37,7 +37,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with App.from_config(config) as app:
         [report] = app.sync()
     assert report.error is None
-    assert {f.name: f.new for f in report.folders} == {"INBOX": 33, "Sent": 30}
+    assert {f.name: f.new for f in report.folders} == {"INBOX": 34, "Sent": 30}
     return config
 
 
@@ -150,7 +150,7 @@ def test_the_demo_is_deterministic_and_rebuilds_in_place(tmp_path: Path) -> None
     second = build_demo(tmp_path / "b")
     assert _tree(first.parent / "Maildir") == _tree(second.parent / "Maildir")
     # + subscriptions and the maildirfolder files of Sent and Drafts
-    assert len(_tree(first.parent / "Maildir")) == 63 + 3
+    assert len(_tree(first.parent / "Maildir")) == 64 + 3
     with App.from_config(first) as app:
         app.sync()
     assert build_demo(tmp_path / "a") == first  # an earlier demo is replaced, db and all
@@ -255,3 +255,24 @@ def test_the_demo_reuses_its_folder_and_clears_old_ones(
     (home / "x.txt").write_text("someone's")
     other = default_demo_dir()
     assert other != home and (home / "x.txt").exists()
+
+
+def test_the_demo_shows_a_maybe_issue_that_is_never_drafted(tmp_path: Path) -> None:
+    """issue 20: Kauri's FYI with a courtesy closing scores below the answer threshold: it is
+    listed by `issues --all` as `maybe`, not counted as open, and planning drafts gives no
+    acknowledgement for it (while the open Kauri question still gets one)."""
+    from mailkeeper.demo.build import DEMO_NOW
+
+    config = build_demo(tmp_path / "world")
+    with App.from_config(config) as app:
+        app.sync()
+        every = {i["subject"]: i for i in app.issues("all", DEMO_NOW)}
+        fyi = every["Revised schedule"]
+        assert fyi["state"] == "maybe" and fyi["probability"] < 0.5
+        assert "Revised schedule" not in {i["subject"] for i in app.issues("open", DEMO_NOW)}
+        maybes = {i["id"] for i in every.values() if i["state"] == "maybe"}
+        plan = app.draft(dry_run=True, as_of=DEMO_NOW)
+        acks = [d for d in plan["added"] if d["kind"] == "issue_ack"]
+        assert any(d["subject"].endswith("FSC certificate and 2027 lead times?") for d in acks)
+        assert not any(d.get("finding_id") in maybes for d in acks)
+        assert not any(d["subject"].endswith("Revised schedule") for d in plan["added"])

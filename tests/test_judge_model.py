@@ -162,7 +162,11 @@ def test_answer_threshold_out_of_range_is_a_problem(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------- maybe
-FYI = "Attached is the revised schedule.\n\nLet me know if you have any questions."
+# an FYI with a courtesy closing the model trained on the full train split is unsure of
+FYI = (
+    "Hi Amy, the revised schedule is attached; order quantities and prices are unchanged.\n"
+    "Let me know if you have any questions."
+)
 
 
 def test_an_unsure_mail_is_a_maybe_never_open_never_drafted(tmp_path: Path) -> None:

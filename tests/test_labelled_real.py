@@ -141,3 +141,40 @@ def test_label_passes_name_train_or_heldout_manifest_messages_with_allowed_value
             allowed = ("question", "request", "complaint", "problem")
             assert lab["category"] in (allowed if lab["label"] == "yes" else ("none",)), lab["id"]
             assert lab["reason"].strip(), lab["id"]
+
+
+def load_agreement():
+    spec = importlib.util.spec_from_file_location(
+        "agreement", ROOT / "bench" / "labelset" / "agreement.py"
+    )
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _pass(path: Path, rows: list[tuple[str, str, str]]) -> None:
+    lines = ["id\tlabel\tcategory\treason"] + [f"{i}\t{lab}\t{cat}\tr" for i, lab, cat in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_agreement_unites_each_languages_batches_and_keeps_heldout_out(tmp_path):
+    # pass 1 and pass 2 of English each come in two batches; a message labelled in batch
+    # 1 of pass 1 and batch b of pass 2 is still a pair, and held-out files are not read
+    _pass(tmp_path / "labels_pass1.tsv", [("en-1", "yes", "question"), ("en-2", "no", "none")])
+    _pass(tmp_path / "labels_pass1b.tsv", [("en-3", "no", "none")])
+    _pass(tmp_path / "labels_pass2.tsv", [("en-3", "no", "none")])
+    _pass(tmp_path / "labels_pass2b.tsv", [("en-1", "yes", "question"), ("en-2", "yes", "request")])
+    _pass(tmp_path / "labels_zh_pass1.tsv", [("zh-1", "yes", "request"), ("zh-2", "no", "none")])
+    _pass(tmp_path / "labels_zh_pass2.tsv", [("zh-1", "yes", "request"), ("zh-2", "no", "none")])
+    _pass(tmp_path / "labels_heldout_en_pass1a.tsv", [("en-9", "yes", "question")])
+    _pass(tmp_path / "labels_heldout_en_pass2a.tsv", [("en-9", "no", "none")])
+    mod = load_agreement()
+    rows, undecided, figures = mod.reconcile(tmp_path)
+    assert figures["en.n"] == 3 and figures["zh.n"] == 2
+    assert figures["en.disagree"] == 1 and figures["zh.kappa"] == 1.0
+    assert undecided == ["en-2"]
+    assert sorted(r["id"] for r in rows) == ["en-1", "en-3", "zh-1", "zh-2"]
+    _pass(tmp_path / "labels_pass2c.tsv", [("en-3", "yes", "request")])
+    with pytest.raises(ValueError, match="en-3"):
+        mod.reconcile(tmp_path)

@@ -5,9 +5,11 @@
 
 labels.tsv = the label both passes gave where they agree; where they disagree (on yes/no, or
 on the category of a yes), the decision of decisions.tsv, taken against GUIDELINE.md with its
-reason. A disagreement without a decision is an error: nothing is silently picked. A file
-with only its first pass so far (the Chinese pass, say) gives its labels marked `one pass`;
-rows of a first pass that its second pass does not have yet are left out until it has them.
+reason. A disagreement without a decision is an error: nothing is silently picked. Pass 1 of a
+language is the union of its pass-1 files (labels_pass1*.tsv, labels_zh_pass1*.tsv), pass 2
+the union of its pass-2 files; kappa is reported per language. A language with only its
+first pass so far gives its labels marked `one pass`; rows of a first pass that its second
+pass does not have yet are left out until it has them.
 No mail text is read here: only the label files.
 """
 
@@ -39,13 +41,32 @@ def kappa(a: list[str], b: list[str]) -> float:
     return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
 
-def pass_pairs(folder: Path) -> list[tuple[str, Path, Path | None]]:
-    """(name, first-pass file, second-pass file or None while it is still to do), for
-    labels_pass1.tsv and any other labels*pass1*.tsv (a Chinese pass, say)."""
+# Each language's train labels come in batches (labels_pass1.tsv, labels_pass1b.tsv, ...):
+# pass 1 is the union of a language's pass-1 files, pass 2 the union of its pass-2 files.
+# The held-out files (labels_heldout*) are reconciled by reconcile.py and never read here.
+PASSES = {"en": ("labels_pass1*.tsv", "labels_pass2*.tsv"),
+          "zh": ("labels_zh_pass1*.tsv", "labels_zh_pass2*.tsv")}  # fmt: skip
+
+
+def read_union(files: list[Path]) -> dict[str, dict[str, str]]:
+    """The rows of several files of one pass; an id in two files of the same pass is an
+    error (a batch labelled twice by the same pass would hide a disagreement)."""
+    out: dict[str, dict[str, str]] = {}
+    for f in files:
+        for k, r in read(f).items():
+            if k in out:
+                raise ValueError(f"{f.name}: {k} is already in another file of the same pass")
+            out[k] = r
+    return out
+
+
+def pass_pairs(folder: Path) -> list[tuple[str, list[Path], list[Path]]]:
+    """(language, its pass-1 files, its pass-2 files: empty while the second pass is to do)."""
     out = []
-    for p1 in sorted(folder.glob("labels*pass1*.tsv")):
-        p2 = p1.with_name(p1.name.replace("pass1", "pass2"))
-        out.append((p1.stem, p1, p2 if p2.exists() else None))
+    for lang, (g1, g2) in PASSES.items():
+        f1, f2 = sorted(folder.glob(g1)), sorted(folder.glob(g2))
+        if f1:
+            out.append((lang, f1, f2))
     return out
 
 
@@ -56,8 +77,8 @@ def reconcile(folder: Path = HERE) -> tuple[list[dict[str, str]], list[str], dic
     undecided: list[str] = []
     figures: dict[str, float] = {}
     for name, f1, f2 in pass_pairs(folder):
-        p1 = read(f1)
-        if f2 is None:  # one pass so far: its labels train, marked as such
+        p1 = read_union(f1)
+        if not f2:  # one pass so far: its labels train, marked as such
             rows.extend(
                 {"id": k, "label": r["label"], "category": r["category"],
                  "reason": r["reason"], "source": "one pass"}
@@ -65,7 +86,7 @@ def reconcile(folder: Path = HERE) -> tuple[list[dict[str, str]], list[str], dic
             )  # fmt: skip
             figures[f"{name}.n"] = len(p1)
             continue
-        p2 = read(f2)
+        p2 = read_union(f2)
         both = [k for k in p1 if k in p2]
         figures[f"{name}.n"] = len(both)
         figures[f"{name}.kappa"] = kappa(

@@ -9,7 +9,8 @@ The cast (rules/customers.yaml lists the first six; Fjord Interiors is left for 
                                  production updates -> inspection -> shipping, and a new RFQ
   Waldhaus Möbel (DE, tier A)    an order, then a complaint about a damaged shipment that Amy
                                  answered with a plan, and the follow-through
-  Kauri Living (AU, tier B)      samples, then a question that never got an answer
+  Kauri Living (AU, tier B)      samples, then a question that never got an answer, and an
+                                 FYI the judge is unsure of (the demo's one `maybe`)
   Casa Ipê Móveis (BR, tier B)   a quote that went quiet, a follow-up that bounced
   华美家居 Huamei Home (CN, B)    a buyer writing GBK-encoded Chinese: RFQ, a question, an order,
                                  then a complaint about the samples that is still unanswered
@@ -794,6 +795,21 @@ Klaus Becker""",
 
 # ----------------------------------------------------------------------------- Kauri Living
 KAURI = (
+    # an FYI with a courtesy closing: the model is unsure (p ~0.25, below the threshold), so
+    # it is a `maybe` issue, listed by `issues --all`, never drafted, not counted as open
+    Mail(
+        "kauri-schedule",
+        SOPHIE,
+        (AMY,),
+        6,
+        "09:15",
+        "Revised schedule",
+        """Hi Amy, the revised schedule is attached; order quantities and prices are unchanged.
+Let me know if you have any questions.
+
+Cheers,
+Sophie""",
+    ),
     Mail(
         "kauri-samples",
         SOPHIE,
