@@ -26,6 +26,12 @@ SCRIPT_VERSION = "1"
 SEED = 20
 C_VALUES = (0.1, 0.3, 1.0, 3.0)
 MIN_LABELS = 60
+# Languages whose model is not shipped, and why: a decision made on the train split's grouped
+# cross-validation (evaluate.py), never on the held-out split. With 36 "yes" labels the Chinese
+# model scored precision 0.18 / recall 0.14 against the rules' 0.07 / 0.58 there: as the judge
+# it would leave most real Chinese asks unanswered, so Chinese mail is judged by its rules
+# alone until there are more Chinese labels.
+NOT_SHIPPED = {"zh": "train-split CV recall 0.14 against the rules' 0.58 (36 yes labels)"}
 MAX_BYTES = 10_000_000
 OUT = ROOT / "mailkeeper" / "detect" / "models"
 
@@ -80,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         yes = sum(e.label for e in mine)
         if len(mine) < MIN_LABELS or yes in (0, len(mine)):
             print(f"{lang}: {len(mine)} labels ({yes} yes): too few, no model")
+            continue
+        if lang in NOT_SHIPPED:
+            print(f"{lang}: no model shipped: {NOT_SHIPPED[lang]}")
             continue
         model = {
             "format": "mailkeeper-needs-answer/1",
