@@ -1295,12 +1295,14 @@ def team_customers(ctx: click.Context, as_of: Any, as_json: bool) -> None:
     Example: mailkeeper team customers --json
     """
     app = _app(ctx)
-    rows = app.team("customers", now=_now(as_of))
-    if as_json:
-        return _json(rows)
+    _listing(app.team("customers", now=_now(as_of)), as_json, _team_customers_table,
+             app.settings.tz)  # fmt: skip
+
+
+def _team_customers_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(["customer", "owner", "tier", "last in", "last out", "health"],
-           [[r["name"], r["owner"], r["tier"], _day(r["last_inbound"], app.settings.tz),
-             _day(r["last_outbound"], app.settings.tz), r["health"]] for r in rows])  # fmt: skip
+           [[r["name"], r["owner"], r["tier"], _day(r["last_inbound"], tz),
+             _day(r["last_outbound"], tz), r["health"]] for r in rows])  # fmt: skip
 
 
 @team.command("customer")
@@ -1334,11 +1336,13 @@ def team_neglected(ctx: click.Context, as_of: Any, as_json: bool) -> None:
     Example: mailkeeper team neglected --json
     """
     app = _app(ctx)
-    rows = app.team("neglected", now=_now(as_of))
-    if as_json:
-        return _json(rows)
+    _listing(app.team("neglected", now=_now(as_of)), as_json, _team_neglected_table,
+             app.settings.tz)  # fmt: skip
+
+
+def _team_neglected_table(rows: list[dict[str, Any]], tz: Any) -> None:
     _table(["customer", "owner", "tier", "last contact", "days", "overdue"],
-           [[r["customer"], r["owner"], r["tier"], _day(r["last_contact"], app.settings.tz),
+           [[r["customer"], r["owner"], r["tier"], _day(r["last_contact"], tz),
              r["days_since_contact"], r["overdue_days"]] for r in rows])  # fmt: skip
 
 

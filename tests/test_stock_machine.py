@@ -89,7 +89,7 @@ def test_readme_demo_command_works_with_the_distributions_python(tmp_path: Path)
     )
     shown = f"$ {command}\n--- stdout\n{r.stdout[-3000:]}\n--- stderr\n{r.stderr[-3000:]}"
     assert r.returncode == 0, shown
-    assert "synced 63 messages of the demo mailbox" in r.stdout, shown
+    assert "synced 64 messages of the demo mailbox" in r.stdout, shown
     assert "Drafts written into" in r.stdout, shown
     for name in ("Birch & Co", "Fjord Interiors", "discovered"):
         assert name in r.stdout, shown

@@ -138,6 +138,14 @@ def build_demo(dest: Path, now: datetime = DEMO_NOW) -> Path:
 # customers the rep has not written to for months, whose holidays the demo may greet: the
 # next holiday of theirs is always within a few months (Brazil's and Australia's together)
 _GREETED = (("BR", "Casa Ipê Móveis"), ("AU", "Kauri Living"))
+# Their holidays one wishes someone a happy one of (as the holidays package names them): not
+# days of mourning or remembrance (All Souls' Day, Good Friday, ANZAC Day), which the demo once
+# greeted with "Happy ..."; at most four months apart, so one is always near.
+_FESTIVE = frozenset({
+    "Universal Fraternization Day", "Carnival", "Worker's Day", "Independence Day",
+    "Republic Proclamation Day", "Christmas Day", "New Year's Day", "Australia Day",
+    "Easter Monday",
+})  # fmt: skip
 
 
 def demo_touches(now: datetime) -> str:
@@ -152,7 +160,7 @@ def demo_touches(now: datetime) -> str:
         for country, _ in _GREETED
         for year in (today.year, today.year + 1)
         for day, name in calendar(country, year)
-        if day >= today + timedelta(days=1) and not name.endswith(")")  # no "(observed)"
+        if day >= today + timedelta(days=1) and name in _FESTIVE
     )
     day, country, name = found[0]
     ahead = max(5, (day - today).days + 1)
