@@ -71,7 +71,7 @@ def _written_message(entry: dict[str, Any]) -> bytes:
 
 
 def judge_all(entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
-    from mailkeeper.config.rules import read_issue_rules
+    from mailkeeper.config.issues import read_issue_rules
     from mailkeeper.detect.judge import Judge, Verdict
 
     problems: list[str] = []

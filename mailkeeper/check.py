@@ -225,7 +225,7 @@ def _cannot_create_in(folder: Path) -> str | None:
 def issue_rule_problems(rules_dir: Path) -> list[str]:
     """The issue phrase files read with file:line, then compiled into spaCy matchers (a bad
     token pattern is found here, not in the middle of a scan)."""
-    from mailkeeper.config.rules import read_issue_rules
+    from mailkeeper.config.issues import read_issue_rules
 
     problems: list[str] = []
     found = read_issue_rules(rules_dir, problems)

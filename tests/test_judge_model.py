@@ -11,7 +11,8 @@ import pytest
 from conftest import ME, MaildirBox, make_mail
 from test_detect import AS_OF, _app, ago
 
-from mailkeeper.config.rules import read_issue_rules, read_rules
+from mailkeeper.config.issues import read_issue_rules
+from mailkeeper.config.rules import read_rules
 from mailkeeper.detect.judge import Judge
 from mailkeeper.detect.needmodel import MODELS, ModelError, load_models
 from mailkeeper.detect.zones import flat, zone

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from mailkeeper.config.rules import read_issue_rules  # noqa: E402
+from mailkeeper.config.issues import read_issue_rules  # noqa: E402
 from mailkeeper.detect.judge import Judge, judged_text  # noqa: E402
 from mailkeeper.detect.needmodel import features  # noqa: E402
 from mailkeeper.detect.zones import flat, zone  # noqa: E402

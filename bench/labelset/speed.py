@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from mailkeeper.config.rules import read_issue_rules  # noqa: E402
+from mailkeeper.config.issues import read_issue_rules  # noqa: E402
 from mailkeeper.detect.judge import Judge  # noqa: E402
 from mailkeeper.detect.needmodel import load_models  # noqa: E402
 from mailkeeper.parse.message import parse  # noqa: E402

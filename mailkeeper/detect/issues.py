@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mailkeeper.clock import WorkingTime
-from mailkeeper.config.rules import SEVERITIES, Rules
+from mailkeeper.config.issues import SEVERITIES
+from mailkeeper.config.rules import Rules
 from mailkeeper.detect.finding import Finding, ts
 from mailkeeper.store.records import Judgement, LinkedMessage
 

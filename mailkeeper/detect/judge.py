@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mailkeeper.config.rules import LanguageRules
+from mailkeeper.config.issues import LanguageRules
 from mailkeeper.detect.needmodel import Model, describe, features
 from mailkeeper.detect.zones import flat, zone
 

@@ -74,7 +74,7 @@ class Scanner:
         kept in the cache (building a pipeline costs more than judging a day's mail)."""
         fingerprint = self.fingerprint()
         if self.cache.get("judge_rules") != fingerprint:
-            from mailkeeper.config.rules import read_issue_rules
+            from mailkeeper.config.issues import read_issue_rules
             from mailkeeper.detect.judge import Judge  # spaCy: only when something is judged
             from mailkeeper.detect.needmodel import load_models
 
@@ -92,7 +92,7 @@ class Scanner:
     def fingerprint(self) -> str:
         import hashlib
 
-        from mailkeeper.config.rules import issue_rule_files
+        from mailkeeper.config.issues import issue_rule_files
         from mailkeeper.detect.needmodel import INDEX, MODELS
 
         digest = hashlib.sha256(b"judge-v2")

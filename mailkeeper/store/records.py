@@ -14,7 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
+
+# A value as JSON holds it: what a finding keeps of figures it only passes on (a report card).
+JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
 
 
 def from_iso(value: str | None) -> datetime | None:
@@ -276,7 +279,7 @@ class FindingData(TypedDict, total=False):
     # report_card: the period's name and its figures (report/card.py); reason january |
     # anniversary | command
     period: str
-    card: dict[str, Any]
+    card: dict[str, JSONValue]
     milestone_at: str
     note: str | None
     planned_at: str | None
