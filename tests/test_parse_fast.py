@@ -20,15 +20,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailkeeper.parse.addresses import _addresses, _simple_addresses
 from mailkeeper.parse.charsets import looks_big5, looks_chinese, looks_japanese
 from mailkeeper.parse.message import (
-    _addresses,
     _date,
     _date_by_parsers,
     _field_value,
     _header_fields,
     _Headers,
-    _simple_addresses,
 )
 
 
