@@ -508,3 +508,20 @@ def test_a_message_parsed_again_by_newer_code_is_not_stored_twice(tmp_path: Path
         ) == ["k-other"]
         entries = sorted(s.conn.execute("SELECT folder, uid, message_key FROM folder_messages"))
     assert entries == [("Archive", 7, "k-old"), ("Archive", 8, "k-other"), ("INBOX", 1, "k-old")]
+
+
+def test_the_syncs_question_about_mail_to_oneself_reads_an_index_not_every_message(
+    tmp_path: Path,
+) -> None:
+    """Every sync, a no-change one too, asks which of the rep's own messages stored from the
+    Inbox now have a copy in Sent (links.sent_not_seen). It read the whole messages table; it
+    now reads a partial index holding only such messages (m016)."""
+    with Store(tmp_path / "m.db") as s:
+        said: list[str] = []
+        s.conn.set_trace_callback(said.append)
+        assert s.links.sent_not_seen([ME, "amy@home.example"]) == []
+        s.conn.set_trace_callback(None)
+        [query] = [q for q in said if "sent_seen = 0" in q]
+        plan = " ".join(str(r[-1]) for r in s.conn.execute(f"EXPLAIN QUERY PLAN {query}"))
+    assert "USING INDEX messages_unseen_own" in plan, plan
+    assert "SCAN m" not in plan, plan

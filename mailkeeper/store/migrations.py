@@ -472,6 +472,15 @@ M015_ORDER_AMOUNTS = [
     "ALTER TABLE orders ADD COLUMN currency TEXT",
 ]
 
+# Every sync asks which messages from the rep's own addresses, stored from the Inbox and not
+# yet counted as sent, have a copy in Sent now (LinkStore.sent_not_seen): without an index that
+# read the whole messages table, also in a no-change sync. Such messages are rare (mail to
+# oneself), so a partial index over just them keeps the question cheap.
+M016_UNSEEN_OWN_INDEX = [
+    "CREATE INDEX messages_unseen_own ON messages(from_email) "
+    "WHERE sent_seen = 0 AND direction = 'inbound'",
+]
+
 MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_drop_unused_indexes", M002_DROP_UNUSED_INDEXES),
@@ -488,4 +497,5 @@ MIGRATIONS: list[tuple[str, list[Any]]] = [
     ("m013_team_outbox", M013_TEAM_OUTBOX),
     ("m014_judgement_probability", M014_JUDGEMENT_PROBABILITY),
     ("m015_order_amounts", M015_ORDER_AMOUNTS),
+    ("m016_unseen_own_index", M016_UNSEEN_OWN_INDEX),
 ]
